@@ -114,8 +114,11 @@ class Activity:
     """What a provider observed of one app's use between `since` and `until`.
 
     `last_request_at` is the newest request seen in that window, None when there was none:
-    the app was then idle for at least `until - since`. Deploys are use too. Activity that
-    cannot be read is not an `Activity`: providers raise `ActivityUnavailable` instead.
+    the app was then idle for at least `until - since`. A provider that samples (per-minute
+    buckets, bounded log queries) may date it earlier than the true newest request, never
+    later, and may count fewer `requests` than there were, but never reports none when there
+    was one. Deploys are use too. Activity that cannot be read is not an `Activity`:
+    providers raise `ActivityUnavailable` instead.
     """
 
     since: datetime
@@ -240,12 +243,14 @@ class ProviderDeps:
     """What the composition root hands to a provider it builds.
 
     `transport` replaces the network for tests and the demo: an `httpx.BaseTransport` for
-    httpx-based providers, a `requests` adapter for requests-based ones.
+    httpx-based providers, a `requests` adapter for requests-based ones. `ca_bundle` is the
+    CA file to trust instead of the default store (from SSL_CERT_FILE / REQUESTS_CA_BUNDLE).
     """
 
     clock: Clock
     transport: Any = None
     user_agent: str = "paastis"
+    ca_bundle: str | None = None
 
 
 @dataclass(frozen=True)
