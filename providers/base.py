@@ -115,9 +115,9 @@ class Activity:
 
     `last_request_at` is the newest request seen in that window, None when there was none:
     the app was then idle for at least `until - since`. A provider that samples (per-minute
-    buckets, bounded log queries) may date it earlier than the true newest request, never
-    later, and may count fewer `requests` than there were, but never reports none when there
-    was one. Deploys are use too. Activity that cannot be read is not an `Activity`:
+    buckets, bounded log queries) may date it later than the true newest request (the end
+    of its bucket, never past `until`), never earlier: an app must never look idler than it
+    is. It may count fewer `requests` than there were, but never none when there was one. Deploys are use too. Activity that cannot be read is not an `Activity`:
     providers raise `ActivityUnavailable` instead.
     """
 
