@@ -1,0 +1,135 @@
+"""The `paastis` command (also `python -m bot`). The only reader of os.environ.
+
+    paastis demo                      the whole bot offline, in this terminal
+    paastis serve                     run the bot: Slack + scheduler
+    paastis status [filter]           apps and their state
+    paastis wake APP                  wake an app, following it until it is up
+    paastis sleep APP                 put an app to sleep now
+    paastis keep APP DURATION         keep an app awake (2h, until 18:00)
+    paastis check-config              every configuration problem at once, then the settings
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+import threading
+from collections.abc import Sequence
+
+from bot import __version__
+from bot.config import ConfigError, Settings, load_settings
+from bot.logs import configure_logging
+
+log = logging.getLogger("bot")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="paastis", description="Puts idle PaaS apps to sleep, wakes them from Slack.")
+    parser.add_argument("--version", action="version", version=f"paastis {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    commands.add_parser("demo", help="run everything offline in this terminal")
+    commands.add_parser("serve", help="run the bot: Slack and the scheduler")
+    commands.add_parser("check-config", help="list configuration problems, then the resolved settings")
+    status = commands.add_parser("status", help="apps and their state")
+    status.add_argument("filter", nargs="?", default="")
+    for name, text in (("wake", "wake an app"), ("sleep", "put an app to sleep now"), ("unkeep", "stop keeping an app awake")):
+        commands.add_parser(name, help=text).add_argument("app")
+    keep = commands.add_parser("keep", help="keep an app awake for a while")
+    keep.add_argument("app")
+    keep.add_argument("duration", nargs="+", help="2h, 30m, or until 18:00")
+    commands.add_parser("log", help="recent events").add_argument("app", nargs="?", default="")
+    commands.add_parser("report", help="what slept, what woke, what it saved")
+    args = parser.parse_args(argv)
+
+    if args.command is None:
+        parser.print_help()
+        return 2
+    if args.command == "demo":
+        return _demo()
+    env = os.environ
+    try:
+        settings = load_settings(env)
+    except ConfigError as exc:
+        print(f"paastis: {exc}", file=sys.stderr)
+        print("Fix these and run `paastis check-config` again.", file=sys.stderr)
+        return 2
+    if args.command == "check-config":
+        return _check_config(settings)
+    configure_logging(settings.log_level)
+    for warning in settings.warnings:
+        log.warning("config.warning %s", warning)
+    if args.command == "serve":
+        from bot.serve import serve
+
+        return serve(settings, env)
+    return _cli(args, settings, env)
+
+
+def _demo() -> int:
+    from bot import demo
+
+    configure_logging("WARNING")
+    interactive = sys.stdin.isatty()
+    if interactive:
+        return demo.run(_prompt_lines(), sys.stdout, interactive=True)
+    return demo.run(sys.stdin, sys.stdout, interactive=False)
+
+
+def _prompt_lines():
+    while True:
+        try:
+            yield input("> ")
+        except (EOFError, KeyboardInterrupt):
+            print()
+            return
+
+
+def _check_config(settings: Settings) -> int:
+    for warning in settings.warnings:
+        print(f"warning: {warning}")
+    print("The configuration is valid. Resolved settings (secrets redacted):")
+    print(json.dumps(settings.redacted(), indent=2, default=str))
+    return 0
+
+
+def _cli(args: argparse.Namespace, settings: Settings, env: os._Environ) -> int:
+    from bot.engine import Actor
+    from bot.terminal import Terminal, TerminalReply
+    from bot.wiring import build
+
+    app = build(settings, environ=env)
+    try:
+        errors = app.engine.discover()
+        for provider, error in errors.items():
+            print(f"warning: provider {provider} could not be listed: {error}", file=sys.stderr)
+        user = env.get("USER") or "cli"
+        actor = Actor(f"cli:{user}", user, is_admin=True, via="cli")
+        terminal = Terminal(sys.stdout)
+        reply = TerminalReply(terminal, min_interval=5.0, context={"via": "cli"})
+        words = {
+            "status": ["status", args.__dict__.get("filter", "")],
+            "log": ["log", args.__dict__.get("app", "")],
+            "report": ["report"],
+            "keep": ["keep", args.__dict__.get("app", ""), *args.__dict__.get("duration", [])],
+        }.get(args.command, [args.command, args.__dict__.get("app", "")])
+        app.chatops.command(" ".join(w for w in words if w), actor, reply)
+        if args.command in ("wake", "sleep"):
+            _wait_for_background(app)
+        last = reply.sent[-1].text if reply.sent else ""
+        return 1 if last.startswith(("❌", "⚠️")) else 0
+    finally:
+        app.close()
+
+
+def _wait_for_background(app) -> None:
+    app.engine.wait_idle(timeout=3600)
+    done = threading.Event()
+    app.engine.executor.submit(done.set)
+    done.wait(timeout=3600)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,79 @@
+"""A terminal "channel": messages printed as text, buttons numbered, clicks by number.
+
+Shared by the offline demo and the CLI, so both show what Slack would show.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Mapping
+from typing import Any, TextIO
+
+from bot import text
+from bot.messages import Button, Message
+
+
+class Terminal:
+    def __init__(self, out: TextIO) -> None:
+        self.out = out
+        self._lock = threading.Lock()
+        self._buttons: dict[int, Button] = {}
+        self._next = 1
+
+    def show(self, message: Message, prefix: str = "") -> None:
+        with self._lock:
+            rendered = text.render(message, self._number)
+            if prefix:
+                rendered = prefix + rendered.replace("\n", "\n" + " " * len(prefix))
+            self.out.write(rendered + "\n")
+            self.out.flush()
+
+    def say(self, line: str) -> None:
+        with self._lock:
+            self.out.write(line + "\n")
+            self.out.flush()
+
+    def button(self, number: int) -> Button | None:
+        with self._lock:
+            return self._buttons.get(number)
+
+    def _number(self, button: Button) -> int:
+        number = self._next
+        self._next += 1
+        self._buttons[number] = button
+        return number
+
+
+class TerminalReply:
+    """A `Reply` that prints: the answer, then each update in place of it (as a new print)."""
+
+    max_updates: int | None = None
+
+    def __init__(self, terminal: Terminal, *, min_interval: float = 2.0, context: Mapping[str, Any] | None = None) -> None:
+        self.terminal = terminal
+        self.min_interval = min_interval
+        self._context = dict(context or {"via": "terminal"})
+        self.sent: list[Message] = []
+
+    @property
+    def context(self) -> Mapping[str, Any]:
+        return self._context
+
+    def send(self, message: Message) -> None:
+        self.sent.append(message)
+        self.terminal.show(message)
+
+    def update(self, message: Message) -> None:
+        self.sent.append(message)
+        self.terminal.show(message, prefix="↻ ")
+
+
+class TerminalPoster:
+    """Channel notices, printed with the channel's name."""
+
+    def __init__(self, terminal: Terminal, default_channel: str = "#paastis") -> None:
+        self.terminal = terminal
+        self.default_channel = default_channel
+
+    def post(self, message: Message, channel: str | None) -> None:
+        self.terminal.show(message, prefix=f"📣 {channel or self.default_channel} ▸ ")

@@ -1,0 +1,146 @@
+"""The composition root: builds the real objects from settings. Nothing else does.
+
+    Settings ─▶ providers (one per account × region/zone) ─┐
+             ─▶ Store (SQLite) ──────────────────────────── Engine ─▶ Chatops ─▶ Slack / demo / CLI
+             ─▶ hooks, webhooks, schedules, notifier ───────┘
+             ─▶ scheduler jobs (serve and demo only)
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from apscheduler.schedulers.background import BackgroundScheduler
+
+from bot import __version__, text
+from bot.catalog import CatalogInputs, ProviderInfo
+from bot.chatops import Chatops, ChatopsOptions
+from bot.clock import SystemClock
+from bot.config import Settings, environment_secrets
+from bot.engine import SCHEDULER, Engine, EngineOptions
+from bot.hooks import NoHooks, ShellHooks, hook_environment
+from bot.jobs import JobTimes, configure_scheduler
+from bot.messages import Message
+from bot.notify import ChannelNotifier, Poster
+from bot.schedule import Schedules
+from bot.store import Store
+from bot.webhooks import WebhookSender
+from providers import build_provider
+from providers.base import Clock, Provider, ProviderDeps, ProviderSpec
+
+log = logging.getLogger(__name__)
+
+
+class LogPoster:
+    """Where notices go when Slack is off: the logs, as text."""
+
+    def post(self, message: Message, channel: str | None) -> None:
+        rendered = text.render(message, lambda button: 0).replace("[0] ", "")
+        log.info("notice channel=%s\n%s", channel or "default", rendered)
+
+
+@dataclass
+class Paastis:
+    settings: Settings
+    clock: Clock
+    store: Store
+    providers: dict[str, Provider]
+    engine: Engine
+    chatops: Chatops
+    notifier: ChannelNotifier
+    webhooks: WebhookSender | None = None
+    scheduler: BackgroundScheduler | None = None
+    extras: dict[str, Any] = field(default_factory=dict)
+
+    def set_poster(self, poster: Poster) -> None:
+        self.notifier.poster = poster
+
+    def post_report(self) -> None:
+        self.notifier.poster.post(self.chatops.report(), None)
+
+    def start(self, times: JobTimes = JobTimes()) -> None:
+        """First discovery now, resumed wakes, then the scheduler's jobs."""
+        if self.webhooks:
+            self.webhooks.start()
+        errors = self.engine.discover()
+        for provider, error in errors.items():
+            log.warning("startup.discovery_failed provider=%s error=%s", provider, error)
+        self.engine.resume_wakes()
+        self.scheduler = BackgroundScheduler(timezone=self.settings.timezone)
+        configure_scheduler(
+            self.scheduler, self.engine, sweep_cron=self.settings.sweep_cron, report_cron=self.settings.report_cron,
+            timezone=self.settings.timezone, post_report=self.post_report, times=times,
+        )  # fmt: skip
+        self.scheduler.start()
+        log.info("paastis.started version=%s providers=%s", __version__, ",".join(self.providers))
+
+    def close(self) -> None:
+        if self.scheduler and self.scheduler.running:
+            self.scheduler.shutdown(wait=False)
+        self.engine.shutdown()
+        if self.webhooks:
+            self.webhooks.stop()
+        self.store.close()
+
+
+def build(
+    settings: Settings,
+    *,
+    clock: Clock | None = None,
+    deps_for: Callable[[ProviderSpec], ProviderDeps] | None = None,
+    environ: Mapping[str, str] | None = None,
+    poster: Poster | None = None,
+    groups_of: Callable[[str], frozenset[str]] | None = None,
+) -> Paastis:
+    clock = clock or SystemClock()
+    environ = environ or {}
+    ca_bundle = environ.get("SSL_CERT_FILE") or environ.get("REQUESTS_CA_BUNDLE")
+    user_agent = f"paastis/{__version__} (+https://github.com/paastis)"
+    deps_for = deps_for or (lambda spec: ProviderDeps(clock=clock, user_agent=user_agent, ca_bundle=ca_bundle))
+    providers = {spec.name: build_provider(spec, deps_for(spec)) for spec in settings.providers}
+    store = Store(settings.db_path)
+    schedules = Schedules(settings.schedules, settings.timezone)
+    inputs = CatalogInputs(
+        providers={
+            spec.name: ProviderInfo(spec.name, spec.kind, str(spec.options.get("region") or spec.options.get("zone") or ""))
+            for spec in settings.providers
+        },
+        rules=settings.rules,
+        default_idle=settings.idle_timeout,
+        ignored_apps=settings.ignored_apps,
+        self_app=settings.self_app,
+        schedule_of=schedules.state,
+    )
+    webhooks = WebhookSender(settings.webhooks) if settings.webhooks else None
+    engine = Engine(
+        providers=providers,
+        store=store,
+        clock=clock,
+        inputs=inputs,
+        options=EngineOptions(dry_run=settings.dry_run),
+        schedules=schedules,
+    )
+    if webhooks:
+        engine.on_event = webhooks
+    if settings.hooks:
+
+        def hook_failed(event: str, view: Any, why: str) -> None:
+            engine.record("hook_failed", SCHEDULER, provider=view.row.provider, app_id=view.row.app_id,
+                          app_name=view.name, outcome="failed", reason=why, details={"hook": event})  # fmt: skip
+
+        engine.hooks = ShellHooks(
+            settings.hooks, hook_environment(environ, environment_secrets(environ)), settings.hooks_timeout, hook_failed
+        )
+    else:
+        engine.hooks = NoHooks()
+    notifier = ChannelNotifier(poster or LogPoster(), engine.catalog, clock)
+    engine.notify = notifier
+    chatops = Chatops(
+        engine,
+        ChatopsOptions(settings.timezone, settings.permissions, settings.prices, settings.dry_run),
+        groups_of=groups_of,
+    )
+    return Paastis(settings, clock, store, providers, engine, chatops, notifier, webhooks)
