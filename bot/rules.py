@@ -132,7 +132,7 @@ def _parse_rule(
             fields["linked_apps"] = tuple(x.strip() for x in linked)
         else:
             problems.append((f"{where}.linked_apps", repr(linked), "must be a list of app names"))
-    idle = _idle_timeout(values, where, problems)
+    idle = _idle_timeout(values, where, problems, warnings)
     if idle is not None:
         fields["idle_timeout"] = idle
     return Rule(pattern=pattern, index=number, **fields)
@@ -145,7 +145,7 @@ def _text(value: Any, where: str, problems: list) -> str | None:
     return None
 
 
-def _idle_timeout(values: Mapping[str, Any], where: str, problems: list) -> timedelta | None:
+def _idle_timeout(values: Mapping[str, Any], where: str, problems: list, warnings: list) -> timedelta | None:
     if "app_max_idle_time" in values and "idle_timeout" in values:
         problems.append((where, "", "has both app_max_idle_time and idle_timeout: keep one"))
         return None
@@ -156,10 +156,14 @@ def _idle_timeout(values: Mapping[str, Any], where: str, problems: list) -> time
             except ValueError as exc:
                 problems.append((f"{where}.{key}", str(values[key]), str(exc)))
                 return None
-            if idle <= timedelta(0):
-                # the original read 0 as "stop at the next tick"; a zero idle time sleeps apps in use
-                problems.append((f"{where}.{key}", str(values[key]), "must be more than zero (e.g. 1 for one minute)"))
+            if idle < timedelta(0):
+                problems.append((f"{where}.{key}", str(values[key]), "must not be negative"))
                 return None
+            if idle == timedelta(0):
+                # the original read 0 as "stop at every tick", even an app used a second ago;
+                # the file keeps working, with the smallest idle time that lets a user finish a click
+                warnings.append(f"{where}.{key}: 0 is read as 1 minute (0 would put apps to sleep while in use)")
+                return timedelta(minutes=1)
             return idle
     return None
 

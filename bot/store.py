@@ -310,12 +310,17 @@ class Store:
         at least since the window's start: that is the newest request we can vouch for."""
         with self.transaction() as db:
             row = db["apps"].get((provider, app_id))
-            newest = last_request_at or since
             previous = parse_iso(row.get("last_request_at"))
-            if last_request_at is None and previous and previous > since:
-                newest = previous  # a request we saw before the window still counts
+            previous_check = parse_iso(row.get("checked_at"))
+            if last_request_at is not None:
+                newest = max(last_request_at, previous) if previous else last_request_at
+            elif previous_check is not None and previous_check >= since and previous is not None:
+                newest = previous  # this window continues what we saw: nothing new
+            else:
+                # a gap in what we observed: a request may have come just before the window
+                newest = max(since, previous) if previous else since
             values: dict[str, Any] = {
-                "last_request_at": iso(max(newest, previous) if previous else newest),
+                "last_request_at": iso(newest),
                 "checked_at": iso(until), "check_error": None, "check_failed_at": None,
             }  # fmt: skip
             if last_deploy_at:

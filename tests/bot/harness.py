@@ -1,0 +1,102 @@
+"""An engine on a simulated PaaS, a real SQLite file and a fake clock: what engine tests drive."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from bot.catalog import AppView, CatalogInputs, ProviderInfo
+from bot.engine import Actor, Engine, EngineOptions, SweepReport
+from bot.notices import Notice
+from bot.rules import Rule, parse_rules
+from bot.schedule import Schedules, parse_schedules
+from bot.store import Store
+from bot.wakes import TicketProgress
+from providers.base import AppState
+from providers.budget import CallBudget
+from providers.fake import FakeProvider, SimulatedPaas
+from tests.fakes.clock import FakeClock
+
+ADA = Actor("U0ADA", "Ada", is_admin=True)
+
+
+class Harness:
+    def __init__(
+        self,
+        path: Path,
+        clock: FakeClock,
+        *,
+        rules: Sequence[dict[str, Any]] = (),
+        idle: timedelta = timedelta(minutes=15),
+        ignored: Sequence[str] = (),
+        self_app: str | None = None,
+        dry_run: bool = False,
+        rate_limit: int | None = None,
+        schedules: dict[str, Any] | None = None,
+        world: SimulatedPaas | None = None,
+    ) -> None:
+        self.path = path
+        self.clock = clock
+        self.world = world or SimulatedPaas(clock)
+        budget = CallBudget(clock, limit=rate_limit, reserve=max(1, rate_limit // 5)) if rate_limit else None
+        self.provider = FakeProvider(self.world, name="fake", poll_interval=2.0, wake_timeout=120.0, budget=budget)
+        parsed, problems, _ = parse_rules(list(rules))
+        assert not problems, problems
+        self.rules: tuple[Rule, ...] = parsed
+        zone = ZoneInfo("Europe/Paris")
+        parsed_schedules, schedule_problems = parse_schedules(schedules, zone)
+        assert not schedule_problems, schedule_problems
+        self.schedules = Schedules(parsed_schedules, zone)
+        self.inputs = CatalogInputs(
+            providers={"fake": ProviderInfo("fake", "fake")},
+            rules=self.rules,
+            default_idle=idle,
+            ignored_apps=tuple(ignored),
+            self_app=self_app,
+            schedule_of=self.schedules.state,
+        )
+        self.options = EngineOptions(dry_run=dry_run)
+        self.notices: list[Notice] = []
+        self.events: list[dict] = []
+        self.engine = self._engine()
+
+    def _engine(self) -> Engine:
+        engine = Engine(
+            providers={"fake": self.provider}, store=Store(self.path), clock=self.clock, inputs=self.inputs,
+            options=self.options, notify=self.notices.append, on_event=self.events.append, schedules=self.schedules,
+        )  # fmt: skip
+        return engine
+
+    def restart(self) -> None:
+        """Stop the engine and start a new one on the same database: what a deploy does."""
+        self.engine.shutdown()
+        self.engine.store.close()
+        self.engine = self._engine()
+
+    def add(self, name: str, formation: dict[str, int] | None = None, **kw: Any) -> str:
+        return self.world.add_app(name, formation=formation or {"web": 1}, **kw).id
+
+    def discover(self) -> dict[str, str]:
+        return self.engine.discover()
+
+    def sweep(self) -> SweepReport:
+        return self.engine.sweep()
+
+    def view(self, name: str) -> AppView:
+        return self.engine.find(name)
+
+    def state(self, name: str) -> AppState:
+        return self.world.app(name).state
+
+    def wake(self, name: str, actor: Actor = ADA) -> TicketProgress:
+        ticket = self.engine.wake(self.view(name), actor)
+        return ticket.wait(timeout=10)
+
+    def calls(self, operation: str, app: str | None = None) -> int:
+        return sum(1 for c in self.world.calls if c.operation == operation and app in (None, c.app))
+
+    def events_of(self, action: str) -> list[dict]:
+        return [e for e in self.events if e["action"] == action]

@@ -1,0 +1,67 @@
+"""The idle policy, as a table: facts in, decision out."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from bot.policy import Facts, Verdict, decide, idle_for
+from providers.base import AppState
+
+NOW = datetime(2026, 11, 2, 12, 0, tzinfo=UTC)
+MIN = timedelta(minutes=1)
+
+
+def facts(**kw) -> Facts:
+    base = dict(state=AppState.RUNNING, idle_timeout=15 * MIN, last_activity=NOW - 20 * MIN, checked_at=NOW)
+    return Facts(**{**base, **kw})
+
+
+@pytest.mark.parametrize(
+    ("case", "given", "verdict", "says"),
+    [
+        ("idle past its timeout, freshly checked", {}, Verdict.SLEEP, "idle for 20 min"),
+        ("used 5 minutes ago", {"last_activity": NOW - 5 * MIN}, Verdict.KEEP, "idle for 5 min of 15 min"),
+        ("never observed: unknown is not idle", {"last_activity": None}, Verdict.CHECK, "not checked"),
+        ("idle, but the last check is old", {"checked_at": NOW - 10 * MIN}, Verdict.CHECK, "confirming"),
+        ("idle, never checked", {"checked_at": None}, Verdict.CHECK, "confirming"),
+        ("asleep already", {"state": AppState.SLEEPING}, Verdict.SKIP, "sleeping"),
+        ("being scaled by the provider", {"state": AppState.WAKING}, Verdict.SKIP, "waking"),
+        ("crashed", {"state": AppState.CRASHED}, Verdict.SKIP, "crashed"),
+        ("ignored", {"ignored": "listed in REGISTRY_IGNORED_APPS (x)"}, Verdict.SKIP, "not managed"),
+        ("protected", {"protected": True}, Verdict.KEEP, "protected"),
+        ("pinned", {"kept_until": NOW + 5 * MIN, "kept_by": "Ada"}, Verdict.KEEP, "kept awake by Ada"),
+        ("pin expired", {"kept_until": NOW - MIN}, Verdict.SLEEP, "idle"),
+        ("in office hours", {"keep_window": "Mon-Fri 08:00-19:00"}, Verdict.KEEP, "keep-awake window"),
+        ("being woken", {"waking": True}, Verdict.KEEP, "being woken"),
+        (
+            "forced-sleep window began while it was up",
+            {"last_activity": NOW, "forced_sleep_since": NOW - 5 * MIN, "awake_since": NOW - 60 * MIN,
+             "forced_sleep_window": "daily 20:00-07:00"},
+            Verdict.SLEEP, "forced-sleep window",
+        ),
+        (
+            "woken inside the forced-sleep window: its idle timeout applies",
+            {"last_activity": NOW, "forced_sleep_since": NOW - 60 * MIN, "awake_since": NOW - 5 * MIN},
+            Verdict.KEEP, "idle for",
+        ),
+        ("75 minutes is 75 minutes", {"idle_timeout": 75 * MIN, "last_activity": NOW - 74 * MIN}, Verdict.KEEP, "idle for 1 h 14 min"),
+        ("76 minutes past a 75-minute timeout", {"idle_timeout": 75 * MIN, "last_activity": NOW - 76 * MIN}, Verdict.SLEEP, "1 h 16 min"),
+    ],
+)  # fmt: skip
+def test_decide(case: str, given: dict, verdict: Verdict, says: str) -> None:
+    decision = decide(facts(**given), NOW)
+    assert decision.verdict is verdict, case
+    assert says in decision.reason, case
+
+
+def test_keep_says_when_the_app_will_sleep() -> None:
+    decision = decide(facts(last_activity=NOW - 5 * MIN), NOW)
+    assert decision.sleeps_at == NOW + 10 * MIN
+
+
+@pytest.mark.parametrize("minutes", [59, 60, 61, 75, 119, 120, 1441])
+def test_idle_time_is_never_wrapped_at_the_hour(minutes: int) -> None:
+    # the original computed ((ms % 1 day) % 1 hour) / 1 minute: 75 minutes read as 15
+    assert idle_for(NOW - minutes * MIN, NOW) == minutes * MIN
