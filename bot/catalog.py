@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from bot.policy import Decision, Facts, Verdict, decide
 from bot.rules import AppRules, Rule, resolve
 from bot.schedule import ScheduleState
-from bot.store import AppRow, Keep
+from bot.records import AppRow, Keep
 from providers.base import AppState
 
 Ref = tuple[str, str]  # (provider name, app id)

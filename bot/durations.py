@@ -95,7 +95,7 @@ def parse_until(text: str, now: datetime, tz: ZoneInfo) -> datetime:
     if at is None:
         if not explicit_day:
             raise ValueError(f"{text!r} is not a moment: write one such as 18:00, tomorrow 9:00 or friday")
-        at = time(0, 0) if day != local_now.date() else time(23, 59)
+        at = time(23, 59)  # "until friday": Friday included
     moment = datetime.combine(day, at, tzinfo=tz)
     if moment <= local_now and not explicit_day:
         moment += timedelta(days=1)

@@ -33,7 +33,7 @@ from bot.messages import (
     fit,
 )
 from bot.policy import Verdict
-from bot.store import Event
+from bot.records import Event
 from bot.wakes import Phase, TicketProgress
 from providers.base import AppState, BudgetSnapshot
 
@@ -130,12 +130,18 @@ def status(
     page: Page = Page(1, STATUS_PAGE_SIZE),
     budgets: Mapping[str, BudgetSnapshot | None] | None = None,
     title: str = "Paastis status",
+    max_blocks: int = MAX_BLOCKS,
 ) -> Message:
-    """Apps grouped by provider with state, last activity, time until sleep and buttons."""
+    """Apps grouped by provider with state, last activity, time until sleep and buttons.
+
+    A page holds at most `page.size` apps and `max_blocks` blocks (provider headings and
+    button rows included), so many providers never push a page past Slack's limit."""
     total = len(views)
-    pages = max(1, -(-total // page.size))
+    bounds = _pages(views, page.size, max_blocks - 4, now, tz)  # 4: title, summary, page line, buttons
+    pages = len(bounds)
     number = min(max(page.number, 1), pages)
-    shown = views[(number - 1) * page.size : number * page.size]
+    start, end = bounds[number - 1]
+    shown = views[start:end]
     running = sum(v.state is AppState.RUNNING for v in views)
     asleep = sum(v.state is AppState.SLEEPING for v in views)
     summary = f"{total} app{'s' * (total != 1)} · {running} running · {asleep} asleep"
@@ -152,7 +158,7 @@ def status(
             blocks.append(Context(f"*{escape(provider)}* ({view.kind})"))
         blocks.extend(app_blocks(view, now, tz))
     if pages > 1:
-        first, last = (number - 1) * page.size + 1, min(number * page.size, total)
+        first, last = start + 1, end
         nav = []
         if number > 1:
             nav.append(Button("◂ Previous", PAGE, f"{number - 1}|{page.filter}"))
@@ -160,8 +166,24 @@ def status(
             nav.append(Button("Next ▸", PAGE, f"{number + 1}|{page.filter}"))
         blocks.append(Context(f"Page {number} of {pages} · apps {first}–{last} of {total}"))
         blocks.append(Actions(tuple(nav)))
-    assert len(blocks) <= MAX_BLOCKS, "a status page must fit in one message"
+    assert len(blocks) <= max_blocks, "a status page must fit in one message"
     return Message(f"{summary} (page {number} of {pages})" if pages > 1 else summary, tuple(blocks))
+
+
+def _pages(views: Sequence[AppView], size: int, budget: int, now: datetime, tz: ZoneInfo) -> list[tuple[int, int]]:
+    """Where each page starts and ends: at most `size` apps and `budget` blocks a page."""
+    bounds: list[tuple[int, int]] = []
+    start, used, provider = 0, 0, None
+    for index, view in enumerate(views):
+        cost = len(app_blocks(view, now, tz)) + (view.row.provider != provider)
+        if index > start and (index - start >= size or used + cost > budget):
+            bounds.append((start, index))
+            start, used = index, 0
+            cost = len(app_blocks(view, now, tz)) + 1  # a page starts with its provider's heading
+        used += cost
+        provider = view.row.provider
+    bounds.append((start, len(views)))
+    return bounds
 
 
 def _budget_text(budgets: Mapping[str, BudgetSnapshot | None] | None) -> str:

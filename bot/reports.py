@@ -16,7 +16,7 @@ from bot.catalog import AppView
 from bot.durations import format_duration
 from bot.messages import Block, Context, Header, Message, Section, escape, fit
 from bot.pricing import Prices
-from bot.store import Event, Nap
+from bot.records import Event, Nap
 from providers.base import AppState
 
 UNUSED_AFTER = timedelta(days=7)

@@ -13,7 +13,6 @@ import sqlite3
 import threading
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -21,7 +20,10 @@ from typing import Any
 import sqlite_utils
 from sqlite_utils.migrations import Migrations
 
+from bot.records import AppRow, Event, InFlightWake, Keep, Nap, iso, parse_iso
 from providers.base import AppState, Formation, PaasApp
+
+__all__ = ["AppRow", "Event", "InFlightWake", "Keep", "Nap", "Store"]
 
 migrations = Migrations("paastis")
 
@@ -68,125 +70,6 @@ def m001_initial(db: sqlite_utils.Database) -> None:
         {"provider": str, "ok": int, "error": str, "failing_since": str, "last_ok_at": str, "notified_at": str},
         pk="provider",
     )
-
-
-def iso(moment: datetime | None) -> str | None:
-    return moment.isoformat() if moment else None
-
-
-def parse_iso(text: str | None) -> datetime | None:
-    return datetime.fromisoformat(text) if text else None
-
-
-@dataclass(frozen=True)
-class AppRow:
-    """An app as the store knows it."""
-
-    provider: str
-    app_id: str
-    name: str
-    state: AppState
-    url: str | None
-    formation: Formation | None
-    problem: str | None
-    first_seen: datetime
-    last_seen: datetime
-    gone: bool
-    last_request_at: datetime | None
-    last_deploy_at: datetime | None
-    last_wake_at: datetime | None
-    last_used_at: datetime | None
-    checked_at: datetime | None
-    check_error: str | None
-    check_failed_at: datetime | None
-    awake_since: datetime | None
-    recorded_formation: Formation | None
-    recorded_at: datetime | None
-
-    @property
-    def key(self) -> tuple[str, str]:
-        return (self.provider, self.app_id)
-
-    @property
-    def last_activity(self) -> datetime | None:
-        """The newest sign of use; None while nothing has been observed."""
-        seen = [t for t in (self.last_request_at, self.last_deploy_at, self.last_wake_at, self.last_used_at) if t]
-        return max(seen) if seen else None
-
-    @classmethod
-    def from_row(cls, row: Mapping[str, Any]) -> AppRow:
-        def when(key: str) -> datetime | None:
-            return parse_iso(row.get(key))
-
-        def formation(key: str) -> Formation | None:
-            return Formation.from_json(row[key]) if row.get(key) else None
-
-        return cls(
-            provider=row["provider"], app_id=row["app_id"], name=row["name"], state=AppState(row["state"]),
-            url=row.get("url"), formation=formation("formation"), problem=row.get("problem"),
-            first_seen=when("first_seen"), last_seen=when("last_seen"), gone=bool(row.get("gone")),
-            last_request_at=when("last_request_at"), last_deploy_at=when("last_deploy_at"),
-            last_wake_at=when("last_wake_at"), last_used_at=when("last_used_at"),
-            checked_at=when("checked_at"), check_error=row.get("check_error"),
-            check_failed_at=when("check_failed_at"), awake_since=when("awake_since"),
-            recorded_formation=formation("recorded_formation"), recorded_at=when("recorded_at"),
-        )  # fmt: skip
-
-    def as_paas_app(self) -> PaasApp:
-        return PaasApp(
-            provider=self.provider,
-            id=self.app_id,
-            name=self.name,
-            state=self.state,
-            url=self.url,
-            formation=self.formation,
-            last_deployed_at=self.last_deploy_at,
-            problem=self.problem,
-        )
-
-
-@dataclass(frozen=True)
-class Event:
-    id: int
-    at: datetime
-    provider: str | None
-    app_id: str | None
-    app_name: str | None
-    action: str
-    outcome: str
-    actor: str
-    actor_name: str
-    reason: str | None
-    duration_ms: int | None
-    details: dict[str, Any]
-
-
-@dataclass(frozen=True)
-class Keep:
-    until: datetime
-    by: str
-    by_name: str
-    reason: str | None
-    created_at: datetime
-
-
-@dataclass(frozen=True)
-class Nap:
-    provider: str
-    app_id: str
-    start: datetime
-    end: datetime | None
-    formation: Formation | None
-
-
-@dataclass(frozen=True)
-class InFlightWake:
-    provider: str
-    app_id: str
-    started_at: datetime
-    actor: str
-    actor_name: str
-    context: dict[str, Any]
 
 
 class Store:

@@ -1,0 +1,69 @@
+"""Hooks run with their context, are killed at their timeout, and follow the failure policy."""
+
+from __future__ import annotations
+
+import os
+import time
+
+from bot.config import environment_secrets
+from bot.engine import ActionRefused
+from bot.hooks import ShellHooks, hook_environment, run_shell
+from tests.bot.harness import ADA, Harness
+
+
+def test_a_hook_gets_the_app_and_the_reason_in_its_environment(tmp_path, clock) -> None:
+    out = tmp_path / "hook.txt"
+    h = Harness(tmp_path / "p.db", clock)
+    h.engine.hooks = ShellHooks(
+        {"after_stop": f'echo "$PAASTIS_EVENT $PAASTIS_APP $PAASTIS_PROVIDER $PAASTIS_REASON" > {out}'},
+        {"PATH": os.environ["PATH"]},
+    )
+    h.add("review-7")
+    h.discover()
+    h.engine.sleep(h.view("review-7"), ADA)
+
+    assert out.read_text().strip() == "after_stop review-7 fake asked by Ada"
+
+
+def test_a_hook_that_hangs_is_killed_at_its_timeout_with_its_children() -> None:
+    started = time.monotonic()
+    result = run_shell("echo started; sleep 30 & sleep 30", {"PATH": os.environ["PATH"]}, timeout=0.5)
+    assert result.returncode is None
+    assert "started" in result.output
+    assert time.monotonic() - started < 5
+
+
+def test_a_failing_before_stop_hook_cancels_that_sleep_and_is_recorded(tmp_path, clock) -> None:
+    h = Harness(tmp_path / "p.db", clock)
+    failures = []
+    h.engine.hooks = ShellHooks({"before_stop": "exit 3"}, {"PATH": os.environ["PATH"]},
+                                on_failure=lambda event, view, why: failures.append(why))  # fmt: skip
+    h.add("db-backed")
+    h.discover()
+    h.clock.advance(minutes=30)
+
+    report = h.sweep()
+
+    assert [o.label for o in report.of("sleep_failed")] == ["db-backed"]
+    assert "exited with status 3" in report.of("sleep_failed")[0].reason
+    assert failures and h.state("db-backed").value == "running"
+    try:
+        h.engine.sleep(h.view("db-backed"), ADA)
+    except ActionRefused as exc:
+        assert "stays up" in str(exc)
+    else:  # pragma: no cover
+        raise AssertionError("the sleep should have been cancelled")
+
+
+def test_a_failing_start_hook_never_stops_a_wake(tmp_path, clock) -> None:
+    h = Harness(tmp_path / "p.db", clock)
+    h.engine.hooks = ShellHooks({"before_start": "exit 1", "after_start": "exit 1"}, {"PATH": os.environ["PATH"]})
+    h.add("demo", running=False)
+    h.discover()
+
+    assert h.wake("demo").phase.value == "up"
+
+
+def test_hooks_never_see_paastis_secrets() -> None:
+    env = {"PATH": "/bin", "SLACK_BOT_TOKEN": "xoxb-1", "PROVIDER_SCALINGO_API_TOKEN": "tk", "MY_DB_PASSWORD": "p", "HOME": "/h"}
+    assert hook_environment(env, environment_secrets(env)) == {"PATH": "/bin", "HOME": "/h"}

@@ -1,0 +1,94 @@
+"""The SQLite store: migrations, threads, restarts."""
+
+from __future__ import annotations
+
+import threading
+from datetime import timedelta
+
+from bot.store import Store
+from providers.base import AppState, Formation, PaasApp
+
+
+def app(name: str, state: AppState = AppState.RUNNING) -> PaasApp:
+    return PaasApp(provider="fake", id=name, name=name, state=state)
+
+
+def test_migrations_apply_once_and_reopening_keeps_everything(tmp_path, clock) -> None:
+    path = tmp_path / "p.db"
+    store = Store(path)
+    store.sync_apps("fake", [app("a")], clock.now())
+    store.record_formation("fake", "a", Formation.of(web=2, worker=1), clock.now())
+    store.close()
+
+    again = Store(path)
+    row = again.app("fake", "a")
+    assert row.recorded_formation == Formation.of(web=2, worker=1)
+    assert [m["name"] for m in again.db["_sqlite_migrations"].rows] == ["m001_initial"]
+    assert again.db.journal_mode == "wal"
+
+
+def test_two_threads_write_and_read_back(tmp_path, clock) -> None:
+    store = Store(tmp_path / "p.db")
+    store.sync_apps("fake", [app(f"app-{i}") for i in range(20)], clock.now())
+    errors: list[BaseException] = []
+
+    def writer(offset: int) -> None:
+        try:
+            for i in range(20):
+                store.add_event(at=clock.now(), action="kept", actor=f"U{offset}", app_id=f"app-{i}", provider="fake")
+                store.record_activity(
+                    "fake", f"app-{i}", at=clock.now(), since=clock.now() - timedelta(minutes=5), until=clock.now(),
+                    requests=1, last_request_at=clock.now(), last_deploy_at=None,
+                )  # fmt: skip
+        except BaseException as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=writer, args=(n,)) for n in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+
+    assert errors == []
+    assert len(store.events(limit=100)) == 40
+    assert all(r.last_request_at == clock.now() for r in store.apps())
+
+
+def test_an_app_no_longer_listed_is_marked_gone_not_deleted(tmp_path, clock) -> None:
+    store = Store(tmp_path / "p.db")
+    store.sync_apps("fake", [app("a"), app("b")], clock.now())
+    store.sync_apps("fake", [app("a")], clock.now())
+    assert [r.app_id for r in store.apps()] == ["a"]
+    assert {r.app_id for r in store.apps(include_gone=True)} == {"a", "b"}
+
+
+def test_an_empty_formation_never_replaces_the_one_to_restore(tmp_path, clock) -> None:
+    store = Store(tmp_path / "p.db")
+    store.sync_apps("fake", [app("a")], clock.now())
+    store.record_formation("fake", "a", Formation.of(web=3), clock.now())
+    store.record_formation("fake", "a", Formation.of(web=0), clock.now())
+    assert store.app("fake", "a").recorded_formation == Formation.of(web=3)
+
+
+def test_a_window_without_requests_keeps_the_last_known_one(tmp_path, clock) -> None:
+    store = Store(tmp_path / "p.db")
+    store.sync_apps("fake", [app("a")], clock.now())
+    t0 = clock.now()
+    store.record_activity("fake", "a", at=t0, since=t0 - timedelta(minutes=20), until=t0, requests=2,
+                          last_request_at=t0 - timedelta(minutes=3), last_deploy_at=None)  # fmt: skip
+    later = t0 + timedelta(minutes=10)
+    store.record_activity("fake", "a", at=later, since=t0 - timedelta(minutes=2), until=later, requests=0,
+                          last_request_at=None, last_deploy_at=None)  # fmt: skip
+    assert store.app("fake", "a").last_request_at == t0 - timedelta(minutes=3)
+
+
+def test_a_gap_in_observation_is_never_read_as_idleness(tmp_path, clock) -> None:
+    store = Store(tmp_path / "p.db")
+    store.sync_apps("fake", [app("a")], clock.now())
+    t0 = clock.now()
+    store.record_activity("fake", "a", at=t0, since=t0 - timedelta(minutes=20), until=t0, requests=1,
+                          last_request_at=t0 - timedelta(minutes=3), last_deploy_at=None)  # fmt: skip
+    later = t0 + timedelta(hours=2)  # unobserved for 2 hours, then a window of the last 20 minutes
+    store.record_activity("fake", "a", at=later, since=later - timedelta(minutes=20), until=later, requests=0,
+                          last_request_at=None, last_deploy_at=None)  # fmt: skip
+    assert store.app("fake", "a").last_request_at == later - timedelta(minutes=20)
