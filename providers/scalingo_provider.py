@@ -8,7 +8,8 @@ exchange at the auth service, about once an hour, comes on top)::
       … a scale is pending      1   GET /apps/{app}/operations/{id}
       … it just ended           3   the operation, then the app and its formation
     activity(app, since)        1   GET /apps/{app}/stats/router?since=<hours>
-    sleep(app)                  2   GET /apps/{app}/containers, POST /apps/{app}/scale (→ 0)
+    sleep(app)                  1   POST /apps/{app}/scale (→ 0), with the formation get_app read
+      … app from list_apps      2   GET /apps/{app}/containers first
     wake(app, formation)        1   POST /apps/{app}/scale        (the recorded formation)
     wake(app, None)             2   GET /apps/{app}/containers, POST /apps/{app}/scale (web ≥ 1)
 
@@ -137,7 +138,9 @@ class ScalingoProvider:
 
     # -- acting ------------------------------------------------------------------------
     def sleep(self, app: PaasApp) -> Formation:
-        formation = self._formation(app.id)
+        # The bot calls get_app just before (to check the app still runs and record its
+        # formation): that formation is as fresh as a second read would be, one call cheaper.
+        formation = app.formation if app.formation is not None else self._formation(app.id)
         running = [p for p in formation.processes if p.amount > 0]
         if running:
             body = {"containers": [{"name": p.name, "amount": 0} for p in running]}

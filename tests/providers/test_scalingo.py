@@ -279,7 +279,7 @@ def test_a_rate_limit_that_never_ends_gives_up_after_five_tries(sc: Scalingo) ->
 # -- state, sleep and wake -------------------------------------------------------------
 
 
-def test_sleep_costs_two_calls_and_wake_one(sc: Scalingo) -> None:
+def test_sleep_after_get_app_costs_one_call_and_wake_one(sc: Scalingo) -> None:
     sc.world.add_app("api", formation={"web": 2, "worker": 1})
     app = sc.provider.get_app("api")
     recorded: list[Formation] = []
@@ -288,8 +288,18 @@ def test_sleep_costs_two_calls_and_wake_one(sc: Scalingo) -> None:
     sc.clock.advance(minutes=1)
     wake_calls = sc.calls_during(lambda: sc.provider.wake(app, recorded[0]))
 
-    assert sleep_calls == [("GET", "/v1/apps/api/containers"), ("POST", "/v1/apps/api/scale")]
+    assert sleep_calls == [("POST", "/v1/apps/api/scale")]
+    assert recorded[0].amount("web") == 2 and recorded[0].amount("worker") == 1
     assert wake_calls == [("POST", "/v1/apps/api/scale")]
+
+
+def test_sleep_of_a_listed_app_reads_its_formation_first(sc: Scalingo) -> None:
+    sc.world.add_app("api", formation={"web": 2})
+    app = sc.provider.list_apps()[0]
+
+    sleep_calls = sc.calls_during(lambda: sc.provider.sleep(app))
+
+    assert sleep_calls == [("GET", "/v1/apps/api/containers"), ("POST", "/v1/apps/api/scale")]
 
 
 def test_listing_checking_and_reading_activity_cost_one_two_and_one_call(sc: Scalingo) -> None:
@@ -513,7 +523,7 @@ def test_two_regions_in_one_process_keep_to_themselves() -> None:
     assert secnum_shop.state is AppState.RUNNING and secnum_shop.formation == Formation((Process("web", 2, "M"),))
     with pytest.raises(AppNotFound):
         sec.get_app("blog")
-    assert (fr1.budget().used_last_minute, sec.budget().used_last_minute) == (6, 4)
+    assert (fr1.budget().used_last_minute, sec.budget().used_last_minute) == (5, 4)  # list, get (2), scale, get
 
 
 def test_the_demo_setup_over_loopback_http() -> None:
