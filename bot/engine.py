@@ -26,7 +26,7 @@ from bot.policy import Verdict
 from bot.schedule import Schedules
 from bot.store import InFlightWake, Keep, Store
 from bot.wakes import Phase, WakeCoordinator, WakeJob, WakeTicket
-from providers.base import AppState, Clock, Formation, PaasApp, Provider, ProviderError
+from providers.base import AppState, AuthenticationFailed, Clock, Formation, PaasApp, Provider, ProviderError
 
 log = logging.getLogger(__name__)
 
@@ -120,7 +120,7 @@ class Engine:
                 apps = provider.list_apps()
             except ProviderError as exc:
                 errors[name] = str(exc)
-                self._provider_failed(name, str(exc))
+                self._provider_failed(name, exc)
                 continue
             self._provider_ok(name)
             before = {r.app_id: r for r in self.store.apps(include_gone=True) if r.provider == name}
@@ -137,13 +137,20 @@ class Engine:
                     self.store.end_nap(name, app.id, now)  # started outside Paastis (a deploy, the console)
         return errors
 
-    def _provider_failed(self, name: str, error: str) -> None:
-        now = self.clock.now()
-        log.warning("provider.failing provider=%s error=%s", name, error)
+    def _provider_failed(self, name: str, exc: ProviderError) -> None:
+        """Log once per change (not at every minute), and tell the channel when it lasts —
+        at once for credentials, which never fix themselves."""
+        now, error = self.clock.now(), str(exc)
+        previous = self.store.provider_health().get(name, {})
         health = self.store.provider_failed(name, error, now)
+        if previous.get("ok", 1) or previous.get("error") != error:
+            log.warning("provider.failing provider=%s error=%s", name, error)
+        else:
+            log.debug("provider.still_failing provider=%s error=%s", name, error)
         since = datetime.fromisoformat(health["failing_since"])
         notified = datetime.fromisoformat(health["notified_at"]) if health.get("notified_at") else None
-        if now - since >= TROUBLE_AFTER and (notified is None or now - notified >= TROUBLE_REPEAT):
+        lasting = now - since >= TROUBLE_AFTER or isinstance(exc, AuthenticationFailed)
+        if lasting and (notified is None or now - notified >= TROUBLE_REPEAT):
             self.store.provider_notified(name, now)
             self.record("provider_error", SCHEDULER, provider=name, outcome="failed", reason=error)
             self.notify(ProviderTrouble(name, error, since))

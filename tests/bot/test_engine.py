@@ -11,7 +11,7 @@ from bot.engine import ActionRefused, Actor
 from bot.notices import ProviderTrouble, SweepDone, WakeFailed
 from bot.store import InFlightWake
 from bot.wakes import Phase
-from providers.base import AppState, Formation, ProviderUnavailable
+from providers.base import AppState, AuthenticationFailed, Formation, ProviderUnavailable
 from tests.bot.harness import ADA, Harness
 
 
@@ -300,3 +300,17 @@ def test_sleeping_an_app_records_who_and_why(h: Harness) -> None:
     assert outcome.action == "slept" and outcome.formation == Formation.of(web=2)
     event = h.events_of("slept")[0]
     assert (event["actor"], event["actor_name"], event["reason"]) == ("U0ADA", "Ada", "asked by Ada")
+
+
+def test_credentials_refused_are_told_at_once_and_logged_once(h: Harness, caplog) -> None:
+    h.add("any")
+    h.world.fail("list", error=AuthenticationFailed("the Scalingo API token was refused: check PROVIDER_SCALINGO_API_TOKEN"), times=-1)
+    with caplog.at_level("DEBUG", logger="bot.engine"):
+        for _ in range(5):
+            h.discover()
+            h.clock.advance(minutes=1)
+
+    assert len([n for n in h.notices if isinstance(n, ProviderTrouble)]) == 1
+    warnings = [r for r in caplog.records if r.levelname == "WARNING" and "provider.failing" in r.getMessage()]
+    assert len(warnings) == 1
+    assert h.engine.catalog().views == []  # nothing known, so nothing is put to sleep
