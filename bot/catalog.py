@@ -12,6 +12,7 @@ import difflib
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from functools import lru_cache
 
 from bot.policy import Decision, Facts, Verdict, decide
 from bot.rules import AppRules, Rule, resolve
@@ -150,7 +151,7 @@ class Catalog:
         ]  # fmt: skip
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class CatalogInputs:
     """Everything a catalog is built from besides the store rows."""
 
@@ -176,16 +177,7 @@ def build_catalog(
     for row in rows:
         info = inputs.providers.get(row.provider, ProviderInfo(row.provider, row.provider))
         kinds[row.key] = info.kind
-        resolved[row.key] = resolve(
-            inputs.rules,
-            row.name,
-            provider_name=info.name,
-            provider_kind=info.kind,
-            provider_zone=info.zone,
-            default_idle=inputs.default_idle,
-            ignored_apps=inputs.ignored_apps,
-            self_app=inputs.self_app,
-        )
+        resolved[row.key] = _resolved(inputs, info, row.name)
     labels = _labels(rows, resolved)
     linked = _links(rows, resolved)
     groups = _groups(rows, resolved, linked)
@@ -210,6 +202,21 @@ def build_catalog(
         )
         views.append(view)
     return Catalog(_group_decisions(views))
+
+
+@lru_cache(maxsize=100_000)
+def _resolved(inputs: CatalogInputs, info: ProviderInfo, name: str) -> AppRules:
+    """Rules change only with the configuration: resolve each app once."""
+    return resolve(
+        inputs.rules,
+        name,
+        provider_name=info.name,
+        provider_kind=info.kind,
+        provider_zone=info.zone,
+        default_idle=inputs.default_idle,
+        ignored_apps=inputs.ignored_apps,
+        self_app=inputs.self_app,
+    )
 
 
 def _facts(

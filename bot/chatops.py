@@ -21,7 +21,7 @@ from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 from bot import replies
-from bot.catalog import AmbiguousApp, AppView, UnknownApp
+from bot.catalog import AmbiguousApp, AppView, Catalog, UnknownApp
 from bot.commands import Command, UsageError, parse
 from bot.config import Permissions
 from bot.engine import Actor, ActionRefused, Engine
@@ -149,10 +149,10 @@ class Chatops:
                     raise UnknownApp(arg, exc.suggestions) from None
             else:
                 return replies.app_detail(view, catalog.members(view), self.now, self.options.timezone)
-        return self._status_page(arg, 1)
+        return self._status_page(arg, 1, catalog)
 
-    def _status_page(self, text_filter: str | None, number: int) -> Message:
-        views = self.engine.catalog().search(text_filter)
+    def _status_page(self, text_filter: str | None, number: int, catalog: Catalog | None = None) -> Message:
+        views = (catalog or self.engine.catalog()).search(text_filter)
         budgets = {name: p.budget() for name, p in self.engine.providers.items()}
         page = replies.Page(number, replies.STATUS_PAGE_SIZE, text_filter or "")
         return replies.status(views, self.now, self.options.timezone, page=page, budgets=budgets)
@@ -177,7 +177,12 @@ class Chatops:
 
     # -- actions -------------------------------------------------------------------------
     def _check(self, actor: Actor, action: str) -> None:
-        refusal = may(actor, action, self.options.permissions, self._groups_of(actor.id))
+        """Refuse unless `actor` may do `action`. User groups are looked up only when the
+        actor's own id and admin flag are not enough; `groups_of` may raise ActionRefused
+        when it cannot tell (Slack unreachable): admin-only actions then fail closed."""
+        refusal = may(actor, action, self.options.permissions)
+        if refusal:
+            refusal = may(actor, action, self.options.permissions, self._groups_of(actor.id))
         if refusal:
             log.info("permission.refused actor=%s action=%s", actor.id, action)
             raise ActionRefused(refusal)
@@ -269,7 +274,7 @@ def follow_wake(ticket: WakeTicket, reply: Reply, value: str, *, first: bool) ->
             state["updates"] += 1
             state["last"] = time.monotonic()
             state["final"] = final
-        reply.update(message)
+            reply.update(message)  # under the lock: a late progress update never lands after the end
 
     ticket.follow(on_progress)
 

@@ -22,7 +22,7 @@ from datetime import datetime, timedelta
 from bot.catalog import AppView, Catalog, CatalogInputs, Ref, build_catalog
 from bot.hooks import HookFailed, Hooks, NoHooks
 from bot.notices import Notice, ProviderRecovered, ProviderTrouble, SweepDone, WakeFailed
-from bot.policy import Verdict
+from bot.policy import FRESH, Verdict
 from bot.schedule import Schedules
 from bot.store import InFlightWake, Keep, Store
 from bot.wakes import Phase, WakeCoordinator, WakeJob, WakeTicket
@@ -234,14 +234,32 @@ class Engine:
             if not self.check(view):
                 row = self.store.app(*view.ref)
                 outcomes.append(Outcome(view.ref, view.label, "check_failed", row.check_error or "unreadable"))
-        catalog = self.catalog()
+        if due:
+            catalog = self.catalog()
         slept: set[Ref] = set()
         for view in catalog:
             if view.decision.verdict is not Verdict.SLEEP or view.ref in slept or view.row.gone:
                 continue
             slept.add(view.ref)
+            if self._used_since_decided(view):
+                outcomes.append(Outcome(view.ref, view.label, "skipped", "used again just now"))
+                continue
             outcomes.append(self._sleep_for_sweep(view))
         return outcomes
+
+    def _used_since_decided(self, view: AppView) -> bool:
+        """Sleeping many apps takes time (API budget): re-check an app whose confirming
+        check has aged since the decision, so the sleep follows its check closely."""
+        if "forced-sleep" in view.decision.reason:
+            return False
+        checked = view.row.checked_at
+        if checked is not None and self.clock.now() - checked <= FRESH:
+            return False
+        if not self.check(view):
+            return True  # unreadable now: unknown is never idle
+        row = self.store.app(*view.ref)
+        before = view.row.last_activity
+        return row is not None and row.last_activity is not None and (before is None or row.last_activity > before)
 
     def _sleep_for_sweep(self, view: AppView) -> Outcome:
         reason = view.decision.reason

@@ -25,7 +25,7 @@ from datetime import datetime, timedelta
 from bot.durations import format_duration
 from providers.base import AppState
 
-FRESH = timedelta(seconds=90)  # how recent a check must be to confirm idleness
+FRESH = timedelta(seconds=20)  # a check this recent confirms idleness: made in the same sweep
 
 
 class Verdict(enum.StrEnum):

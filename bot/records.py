@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
 from providers.base import AppState, Formation, PaasApp
@@ -16,6 +17,12 @@ def iso(moment: datetime | None) -> str | None:
 
 def parse_iso(text: str | None) -> datetime | None:
     return datetime.fromisoformat(text) if text else None
+
+
+@lru_cache(maxsize=4096)
+def formation_of(text: str | None) -> Formation | None:
+    """Formations are few and repeated across apps: parse each JSON text once."""
+    return Formation.from_json(text) if text else None
 
 
 @dataclass(frozen=True)
@@ -42,10 +49,10 @@ class AppRow:
     awake_since: datetime | None
     recorded_formation: Formation | None
     recorded_at: datetime | None
+    key: tuple[str, str] = field(init=False, repr=False, compare=False)
 
-    @property
-    def key(self) -> tuple[str, str]:
-        return (self.provider, self.app_id)
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "key", (self.provider, self.app_id))
 
     @property
     def last_activity(self) -> datetime | None:
@@ -59,7 +66,7 @@ class AppRow:
             return parse_iso(row.get(key))
 
         def formation(key: str) -> Formation | None:
-            return Formation.from_json(row[key]) if row.get(key) else None
+            return formation_of(row.get(key))
 
         return cls(
             provider=row["provider"], app_id=row["app_id"], name=row["name"], state=AppState(row["state"]),

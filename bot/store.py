@@ -120,48 +120,59 @@ class Store:
     ) -> list[AppRow]:
         """Record what a provider listed: new apps appear, changed states update, missing
         apps are marked gone. The state of apps in `hold_state` (being woken) is left as
-        it is. Returns the apps seen for the first time."""
-        new: list[AppRow] = []
+        it is. Returns the apps seen for the first time. Only what changed is written."""
+        columns = ("app_id", "name", "state", "url", "problem", "formation", "last_deploy_at", "gone")
+        stamp = iso(now)
         with self.transaction() as db:
-            known = {r["app_id"]: r for r in db["apps"].rows_where("provider = ?", [provider])}
-            seen = set()
+            cursor = db.execute(f"select {', '.join(columns)} from apps where provider = ?", [provider])
+            known = {row[0]: dict(zip(columns, row)) for row in cursor.fetchall()}
+            inserts, updates = [], []
             for app in apps:
-                seen.add(app.id)
                 row = known.get(app.id)
-                values: dict[str, Any] = {
-                    "name": app.name, "state": app.state.value, "url": app.url, "problem": app.problem,
-                    "last_seen": iso(now), "gone": 0,
-                }  # fmt: skip
+                values: dict[str, Any] = {"name": app.name, "state": app.state.value, "url": app.url,
+                                          "problem": app.problem}  # fmt: skip
                 if app.formation is not None:
                     values["formation"] = app.formation.to_json()
                 if app.last_deployed_at:
-                    previous = parse_iso(row.get("last_deploy_at")) if row else None
+                    previous = parse_iso(row["last_deploy_at"]) if row else None
                     if previous is None or app.last_deployed_at > previous:
                         values["last_deploy_at"] = iso(app.last_deployed_at)
                 if row is None:
-                    values.update(provider=provider, app_id=app.id, first_seen=iso(now))
+                    values.update(provider=provider, app_id=app.id, first_seen=stamp, last_seen=stamp, gone=0)
                     if app.state is AppState.RUNNING:
-                        values["awake_since"] = iso(now)
-                    db["apps"].insert(values)
-                    new.append(AppRow.from_row(db["apps"].get((provider, app.id))))
-                else:
-                    if app.id in hold_state:
-                        del values["state"], values["problem"]
-                    elif app.state is AppState.RUNNING and row["state"] != AppState.RUNNING.value:
-                        values["awake_since"] = iso(now)
-                    db["apps"].update((provider, app.id), values)
-            for app_id in set(known) - seen:
-                if not known[app_id].get("gone"):
-                    db["apps"].update((provider, app_id), {"gone": 1})
-        return new
+                        values["awake_since"] = stamp
+                    inserts.append(values)
+                    continue
+                if app.id in hold_state:
+                    del values["state"], values["problem"]
+                elif app.state is AppState.RUNNING and row["state"] != AppState.RUNNING.value:
+                    values["awake_since"] = stamp
+                changed = {k: v for k, v in values.items() if row.get(k, v) != v or k == "awake_since"}
+                if row["gone"]:
+                    changed["gone"] = 0
+                if changed:
+                    updates.append((app.id, changed))
+            if inserts:
+                db["apps"].insert_all(inserts, alter=False)
+            for app_id, changed in updates:
+                assignments = ", ".join(f"{k} = ?" for k in changed)
+                db.execute(f"update apps set {assignments} where provider = ? and app_id = ?",
+                           [*changed.values(), provider, app_id])  # fmt: skip
+            db.execute("update apps set last_seen = ? where provider = ?", [stamp, provider])
+            listed = {app.id for app in apps}
+            gone = [(provider, app_id) for app_id, row in known.items() if app_id not in listed and not row["gone"]]
+            db.conn.executemany("update apps set gone = 1 where provider = ? and app_id = ?", gone)
+        return [self.app(provider, values["app_id"]) for values in inserts]
 
     def app(self, provider: str, app_id: str) -> AppRow | None:
         rows = list(self.db["apps"].rows_where("provider = ? and app_id = ?", [provider, app_id]))
         return AppRow.from_row(rows[0]) if rows else None
 
     def apps(self, *, include_gone: bool = False) -> list[AppRow]:
-        where = None if include_gone else "gone = 0"
-        return [AppRow.from_row(r) for r in self.db["apps"].rows_where(where, order_by="provider, name")]
+        where = "" if include_gone else "where gone = 0"
+        cursor = self.db.execute(f"select * from apps {where} order by provider, name")
+        names = [d[0] for d in cursor.description]
+        return [AppRow.from_row(dict(zip(names, values))) for values in cursor.fetchall()]
 
     def update_app(self, provider: str, app_id: str, **values: Any) -> None:
         converted = {k: _column(v) for k, v in values.items()}

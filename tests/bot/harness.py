@@ -15,7 +15,7 @@ from bot.rules import Rule, parse_rules
 from bot.schedule import Schedules, parse_schedules
 from bot.store import Store
 from bot.wakes import TicketProgress
-from providers.base import AppState
+from providers.base import AppState, Provider
 from providers.budget import CallBudget
 from providers.fake import FakeProvider, SimulatedPaas
 from tests.fakes.clock import FakeClock
@@ -37,12 +37,15 @@ class Harness:
         rate_limit: int | None = None,
         schedules: dict[str, Any] | None = None,
         world: SimulatedPaas | None = None,
+        provider: Provider | None = None,
     ) -> None:
         self.path = path
         self.clock = clock
         self.world = world or SimulatedPaas(clock)
         budget = CallBudget(clock, limit=rate_limit, reserve=max(1, rate_limit // 5)) if rate_limit else None
-        self.provider = FakeProvider(self.world, name="fake", poll_interval=2.0, wake_timeout=120.0, budget=budget)
+        self.provider = provider or FakeProvider(
+            self.world, name="fake", poll_interval=2.0, wake_timeout=120.0, budget=budget
+        )
         parsed, problems, _ = parse_rules(list(rules))
         assert not problems, problems
         self.rules: tuple[Rule, ...] = parsed
@@ -51,7 +54,7 @@ class Harness:
         assert not schedule_problems, schedule_problems
         self.schedules = Schedules(parsed_schedules, zone)
         self.inputs = CatalogInputs(
-            providers={"fake": ProviderInfo("fake", "fake")},
+            providers={self.provider.name: ProviderInfo(self.provider.name, self.provider.kind)},
             rules=self.rules,
             default_idle=idle,
             ignored_apps=tuple(ignored),
@@ -65,7 +68,7 @@ class Harness:
 
     def _engine(self) -> Engine:
         engine = Engine(
-            providers={"fake": self.provider}, store=Store(self.path), clock=self.clock, inputs=self.inputs,
+            providers={self.provider.name: self.provider}, store=Store(self.path), clock=self.clock, inputs=self.inputs,
             options=self.options, notify=self.notices.append, on_event=self.events.append, schedules=self.schedules,
         )  # fmt: skip
         return engine
