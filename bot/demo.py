@@ -1,8 +1,10 @@
 """`paastis demo`: the whole bot offline, in a terminal.
 
-A simulated PaaS with a handful of apps (some asleep, some receiving traffic), a database in
-a temporary folder, time running 30 times faster, and a terminal "channel": type slash
-commands, click buttons by number, watch the scheduler put idle apps to sleep. With stdin
+Simulated PaaS with a handful of apps each (some asleep, some receiving traffic) behind
+three providers — the in-memory fake, and the real Scalingo and Clever Cloud clients
+talking HTTP to fakes of their APIs on loopback — a database in a temporary folder, time
+running 30 times faster, and a terminal "channel": type slash commands, click buttons by
+number, watch the scheduler put idle apps to sleep. With stdin
 not a terminal, commands are read line by line and the demo exits 0 at the end of input,
 once the wakes in flight are done: `printf '/paastis status\\n' | paastis demo`.
 """
@@ -11,25 +13,34 @@ from __future__ import annotations
 
 import logging
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 from typing import TextIO
+
+import yaml
 
 from bot.clock import ScaledClock
 from bot.config import Settings
 from bot.durations import format_duration, parse_duration
 from bot.engine import Actor
 from bot.jobs import JobTimes
+from bot.rules import parse_rules
 from bot.terminal import Terminal, TerminalPoster, TerminalReply
 from bot.wiring import Paastis, build
 from providers import parse_spec
-from providers.fake import FakeProvider
+from providers.base import Clock, ProviderSpec
+from providers.clever_cloud_fake import serve as serve_fake_clever
+from providers.clever_cloud_fake_payloads import clever_app_id
+from providers.fake import FakeProvider, SimulatedPaas
+from providers.scalingo_fake import serve_fake_scalingo
 
 log = logging.getLogger(__name__)
 
 SPEED = 30.0
 DEMO_ACTOR = Actor("U0DEMO", "you", is_admin=True, via="demo")
+DEMO_SCALINGO_TOKEN = "tk-us-demo-0000000000000000"
 BANNER = """\
 Paastis demo — offline, on a simulated PaaS. Time runs {speed:g}× faster ({idle} idle timeout ≈ {real} here).
 Type what you would type in Slack:  /paastis status   /paastis wake shop-demo   /paastis help
@@ -43,27 +54,86 @@ Demo commands, besides every /paastis command:
   quit              leave (end of input does the same, once wakes are done)"""
 
 
-def demo_settings(db_path: Path) -> Settings:
-    spec, problems = parse_spec("fake", {"boot_seconds": "30s"}, where="demo")
+DEMO_RULES = """
+rules:
+  - pattern: '^shop-front$'        # the shop's front reaches its back end: they wake and sleep together
+    linked_apps: ['shop-back']
+  - pattern: '^prod-'              # production is never put to sleep
+    protect: true
+  - pattern: '^docs-'
+    idle_timeout: 45m
+"""
+
+
+@dataclass
+class DemoWorlds:
+    """The simulated PaaS behind each demo provider, and how to stop their fake APIs."""
+
+    by_provider: dict[str, SimulatedPaas] = field(default_factory=dict)
+    closers: list[Callable[[], None]] = field(default_factory=list)
+
+    def close(self) -> None:
+        for close in self.closers:
+            close()
+
+
+def demo_providers(clock: Clock) -> tuple[list[ProviderSpec], DemoWorlds]:
+    """Three providers: the in-memory fake, and Scalingo and Clever Cloud — their real
+    clients over HTTP, talking to fakes of their APIs on loopback ports."""
+    worlds = DemoWorlds()
+    specs = [_spec("fake", {"boot_seconds": "30s"}, None)]
+    scalingo = SimulatedPaas(clock)
+    scalingo.add_app("shop-front", formation={"web": 2}, steady_every=300, boot_seconds=40)
+    scalingo.add_app("shop-back", formation={"web": 1, "worker": 1}, boot_seconds=40)
+    scalingo.add_app("prod-api", formation={"web": 3}, steady_every=30)
+    scalingo.add_app("blog-review-12", formation={"web": 1}, boot_seconds=40)
+    scalingo.add_app("legacy-cms", formation={"web": 1}, running=False, boot_seconds=40)
+    api_urls, auth_url, close = serve_fake_scalingo({"osc-fr1": scalingo}, [DEMO_SCALINGO_TOKEN], clock)
+    worlds.closers.append(close)
+    worlds.by_provider["scalingo-osc-fr1"] = scalingo
+    specs.append(_spec("scalingo", {"api_token": DEMO_SCALINGO_TOKEN, "region": "osc-fr1",
+                                     "api_url": api_urls["osc-fr1"], "auth_url": auth_url}, None))  # fmt: skip
+    clever = SimulatedPaas(clock)
+    for name, running, every in (("docs-site", True, None), ("crm-staging", False, None), ("api-pr-5", True, 240)):
+        clever.add_app(name, app_id=clever_app_id(name), zone="par", formation={"web": 1}, running=running,
+                       steady_every=every, boot_seconds=150)  # fmt: skip
+    server = serve_fake_clever(clever, zone="par")
+    worlds.closers.append(server.close)
+    worlds.by_provider["clever-par"] = clever
+    specs.append(_spec("clever-cloud", server.options(zone="par"), None))
+    return specs, worlds
+
+
+def _spec(kind: str, options: dict, name: str | None) -> ProviderSpec:
+    spec, problems = parse_spec(kind, options, where="demo", name=name)
     assert spec is not None and not problems, problems
+    return spec
+
+
+def demo_settings(db_path: Path, specs: list[ProviderSpec]) -> Settings:
+    rules, problems, _ = parse_rules(yaml.safe_load(DEMO_RULES)["rules"])
+    assert not problems, problems
     return Settings(
-        providers=(spec,),
+        providers=tuple(specs),
         idle_timeout=timedelta(minutes=15),
         sweep_cron="*/5 * * * * *",  # every 5 real seconds: 2.5 simulated minutes
         db_path=db_path,
-        self_app=None,
+        rules=rules,
     )
 
 
-def seed_history(app: Paastis) -> None:
-    """Give the simulated apps a past, so they fall asleep a little after the start."""
+def seed_history(app: Paastis, worlds: DemoWorlds) -> None:
+    """Give the simulated apps a past, so some fall asleep a little after the start."""
     now = app.clock.now()
     for provider in app.providers.values():
         if isinstance(provider, FakeProvider):
-            world = provider.world
-            for name, minutes_ago in (("review-42", 11), ("api-staging", 13)):
-                if any(a.id == name for a in world.apps()):
-                    world.hit(name, 3, at=now - timedelta(minutes=minutes_ago))
+            worlds.by_provider[provider.name] = provider.world
+    history = {"review-42": 11, "api-staging": 13, "shop-front": 1, "prod-api": 1, "blog-review-12": 14,
+               "docs-site": 20, "api-pr-5": 2, "hello": 1, "admin-review-7": 3}  # fmt: skip
+    for world in worlds.by_provider.values():
+        for sim in world.apps():
+            if sim.name in history:
+                world.hit(sim.id, 3, at=now - timedelta(minutes=history[sim.name]))
 
 
 class Demo:
@@ -72,10 +142,10 @@ class Demo:
         self.workdir = workdir or Path(self._tmp.name)
         self.terminal = Terminal(out)
         self.clock = ScaledClock(speed)
-        settings = demo_settings(self.workdir / "paastis.db")
+        specs, self.worlds = demo_providers(self.clock)
+        settings = demo_settings(self.workdir / "paastis.db", specs)
         self.app = build(settings, clock=self.clock, poster=TerminalPoster(self.terminal))
-        self.app.engine.resumed_wake = lambda ticket, wake: None
-        seed_history(self.app)
+        seed_history(self.app, self.worlds)
         self.speed = speed
         self.settings = settings
 
@@ -140,17 +210,18 @@ class Demo:
         except LookupError as exc:
             self.terminal.say(str(exc))
             return
-        provider = self.app.providers.get(view.row.provider)
-        if not isinstance(provider, FakeProvider):
-            self.terminal.say("Traffic can only be simulated on the fake provider's apps.")
+        world = self.worlds.by_provider.get(view.row.provider)
+        if world is None:
+            self.terminal.say(f"{view.label} is not on a simulated PaaS.")
             return
         n = int(count) if count.strip().isdigit() else 1
-        provider.world.hit(view.row.app_id, n)
+        world.hit(view.row.app_id, n)
         self.terminal.say(f"🌐 {n} request{'s' * (n != 1)} reached {view.label}.")
 
     def close(self) -> None:
         self.app.engine.wait_idle(timeout=60)
         self.app.close()
+        self.worlds.close()
         if self._tmp:
             self._tmp.cleanup()
 

@@ -27,7 +27,9 @@ class LoopbackServer:
     def __init__(self, app: Callable[..., Any], host: str = "127.0.0.1", port: int = 0) -> None:
         self._server = make_server(host, port, app, server_class=_ThreadingServer, handler_class=_QuietHandler)
         self.url = f"http://{host}:{self._server.server_port}"
-        self._thread = threading.Thread(target=self._server.serve_forever, name=f"loopback-{self.url}", daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, name=f"loopback-{self.url}", daemon=True
+        )
         self._thread.start()
 
     def close(self) -> None:

@@ -32,7 +32,7 @@ def test_the_scripted_demo_runs_commands_and_exits_zero_once_wakes_are_done() ->
     assert "Paastis status" in out and "shop-demo · 💤 sleeping" in out
     assert "⏳ Waking shop-demo" in out and "✅ shop-demo is up" in out
     assert "'banana' is not a duration" in out
-    assert "Put 2 apps to sleep" in out and "review-42" in out
+    assert "Put 3 apps to sleep" in out and "review-42" in out and "blog-review-12" in out
     assert "Traceback" not in out + result.stderr
 
 
