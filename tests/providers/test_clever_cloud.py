@@ -42,16 +42,6 @@ ORG = "orga_3b6c7a52-0f7e-4c0b-9d55-acme00000001"
 
 
 @pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
-
-
-@pytest.fixture
-def world(clock: FakeClock) -> SimulatedPaas:
-    return SimulatedPaas(clock)
-
-
-@pytest.fixture
 def fake(world: SimulatedPaas):
     with serve(world, zone=ZONE, heartbeat_seconds=0.05, organisations={ORG: "Acme"}) as server:
         yield server

@@ -24,16 +24,6 @@ API = "https://api.osc-fr1.scalingo.test"
 
 
 @pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
-
-
-@pytest.fixture
-def world(clock: FakeClock) -> SimulatedPaas:
-    return SimulatedPaas(clock)
-
-
-@pytest.fixture
 def fake(world: SimulatedPaas, clock: FakeClock) -> FakeScalingo:
     return FakeScalingo({"osc-fr1": world}, [TOKEN], clock)
 
