@@ -20,13 +20,15 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from bot.catalog import AppView, Catalog, CatalogInputs, Ref, build_catalog
+from bot.actors import SCHEDULER, ActionRefused, Actor
 from bot.hooks import HookFailed, Hooks, NoHooks
-from bot.notices import Notice, ProviderRecovered, ProviderTrouble, SweepDone, WakeFailed
+from bot.notices import Notice, ProviderRecovered, ProviderTrouble, SweepDone
 from bot.policy import FRESH, Verdict
 from bot.schedule import Schedules
 from bot.store import InFlightWake, Keep, Store
-from bot.wakes import Phase, WakeCoordinator, WakeJob, WakeTicket
-from providers.base import AppState, AuthenticationFailed, Clock, Formation, PaasApp, Provider, ProviderError
+from bot.wakes import WakeCoordinator, WakeTicket
+from bot.waking import Waker
+from providers.base import AppState, AuthenticationFailed, Clock, Formation, Provider, ProviderError
 
 log = logging.getLogger(__name__)
 
@@ -35,19 +37,6 @@ INGESTION_LAG = timedelta(minutes=2)  # requests may show up in provider metrics
 TROUBLE_AFTER = timedelta(minutes=5)  # a provider failing this long is reported in the channel
 TROUBLE_REPEAT = timedelta(hours=6)  # ... and reminded at most this often
 STALE_AFTER = timedelta(minutes=5)  # observation refreshes activity older than this, budget permitting
-
-
-@dataclass(frozen=True)
-class Actor:
-    """Who asks: a Slack user, someone at the CLI, or Paastis's own jobs."""
-
-    id: str
-    name: str
-    is_admin: bool = False
-    via: str = "slack"
-
-
-SCHEDULER = Actor("paastis", "Paastis", is_admin=True, via="scheduler")
 
 
 @dataclass(frozen=True)
@@ -76,10 +65,6 @@ class EngineOptions:
     wake_workers: int = 16
 
 
-class ActionRefused(Exception):
-    """A user action that cannot be done; the message says why and what to do."""
-
-
 @dataclass
 class Engine:
     providers: Mapping[str, Provider]
@@ -93,12 +78,24 @@ class Engine:
     schedules: Schedules | None = None
 
     def __post_init__(self) -> None:
-        self.wakes = WakeCoordinator()
         self.executor = ThreadPoolExecutor(max_workers=self.options.wake_workers, thread_name_prefix="paastis-work")
         self._app_locks: dict[Ref, threading.Lock] = {}
         self._locks_lock = threading.Lock()
         self._sweep_lock = threading.Lock()
-        self.resumed_wake: Callable[[WakeTicket, InFlightWake], None] = lambda ticket, wake: None
+        self.waker = Waker(self)
+
+    @property
+    def wakes(self) -> WakeCoordinator:
+        return self.waker.coordinator
+
+    @property
+    def resumed_wake(self) -> Callable[[WakeTicket, InFlightWake], None]:
+        """Called with each wake followed again after a restart (to re-attach its message)."""
+        return self.waker.resumed
+
+    @resumed_wake.setter
+    def resumed_wake(self, callback: Callable[[WakeTicket, InFlightWake], None]) -> None:
+        self.waker.resumed = callback
 
     # -- reading -------------------------------------------------------------------------
     def catalog(self) -> Catalog:
@@ -274,10 +271,10 @@ class Engine:
     # -- sleep ---------------------------------------------------------------------------
     def sleep_app(self, view: AppView, actor: Actor, reason: str) -> Outcome:
         """Put one app to sleep, recording its formation first. Raises ProviderError."""
-        provider = self._provider(view)
+        provider = self.provider_of(view)
         if self.wakes.job(view.ref):
             raise ActionRefused(f"{view.label} is being woken right now; try again once it is up.")
-        with self._app_lock(view.ref):
+        with self.app_lock(view.ref):
             now = self.clock.now()
             fresh = provider.get_app(view.row.app_id)
             if fresh.state is not AppState.RUNNING:
@@ -286,25 +283,25 @@ class Engine:
             if fresh.formation is not None:
                 self.store.record_formation(*view.ref, fresh.formation, now)
             if self.options.dry_run:
-                self._event("would_sleep", view, actor, reason, outcome="dry-run")
+                self.event("would_sleep", view, actor, reason, outcome="dry-run")
                 log.info("app.would_sleep provider=%s app=%s reason=%s", view.row.provider, view.name, reason)
                 return Outcome(view.ref, view.label, "would_sleep", reason, fresh.formation, fresh.url)
             try:
                 self.hooks.before_stop(view, reason)
             except HookFailed as exc:
-                self._event("sleep_failed", view, actor, str(exc), outcome="failed")
+                self.event("sleep_failed", view, actor, str(exc), outcome="failed")
                 raise ActionRefused(f"{exc}: {view.label} stays up.") from None
             try:
                 formation = provider.sleep(fresh)
             except ProviderError as exc:
-                self._event("sleep_failed", view, actor, f"{reason}: {exc}", outcome="failed")
+                self.event("sleep_failed", view, actor, f"{reason}: {exc}", outcome="failed")
                 log.warning("app.sleep_failed provider=%s app=%s error=%s", view.row.provider, view.name, exc)
                 raise
             now = self.clock.now()
             self.store.record_formation(*view.ref, formation, now)
             self.store.set_state(*view.ref, AppState.STOPPING, now)
             self.store.begin_nap(*view.ref, now, formation if formation.running else fresh.formation)
-            self._event("slept", view, actor, reason, details={"formation": formation.describe()})
+            self.event("slept", view, actor, reason, details={"formation": formation.describe()})
             log.info(
                 "app.slept provider=%s app=%s actor=%s reason=%s formation=%s",
                 view.row.provider, view.name, actor.id, reason, formation.describe(),
@@ -332,166 +329,42 @@ class Engine:
         keep = Keep(until=until, by=actor.id, by_name=actor.name, reason=reason, created_at=now)
         self.store.set_keep(*view.ref, keep)
         self.store.update_app(*view.ref, last_used_at=now)
-        self._event("kept", view, actor, reason or "", details={"until": until.isoformat()})
+        self.event("kept", view, actor, reason or "", details={"until": until.isoformat()})
         return keep
 
     def unkeep(self, view: AppView, actor: Actor) -> bool:
         dropped = self.store.drop_keep(*view.ref)
         if dropped:
-            self._event("unkept", view, actor, "")
+            self.event("unkept", view, actor, "")
         return dropped
 
-    # -- wake ----------------------------------------------------------------------------
+    # -- wake (see bot.waking) ------------------------------------------------------------
     def wake(self, view: AppView, actor: Actor, *, context: Mapping[str, object] | None = None) -> WakeTicket:
         """Wake an app and the apps it links to; joins wakes already in flight. Returns at once."""
-        if not view.managed and view.rules.ignored and "PAASTIS_SELF_APP" in view.rules.ignored:
-            raise ActionRefused(f"{view.label} is the app Paastis runs as: it is always up.")
-        catalog = self.catalog()
-        targets = [view, *catalog.linked(view)]
-        jobs, joined = [], []
-        for target in targets:
-            job, was_joined = self._start_wake(target, actor, dict(context or {}), main=target is view)
-            jobs.append(job)
-            joined.append(was_joined)
-        slow = any(self._provider(t).wake_timeout > 300 for t in targets)
-        return WakeTicket(jobs=jobs, joined=joined[0], slow=slow)
-
-    def _start_wake(self, view: AppView, actor: Actor, context: dict, *, main: bool) -> tuple[WakeJob, bool]:
-        def make() -> WakeJob:
-            return WakeJob(view.ref, view.label, self.clock.now(), view.row.url)
-
-        def run(job: WakeJob) -> None:
-            wake = InFlightWake(view.row.provider, view.row.app_id, job.status.started_at, actor.id, actor.name,
-                                context if main else {})  # fmt: skip
-            self.store.begin_wake(wake)
-            self.executor.submit(self._run_wake, job, view, actor)
-
-        return self.wakes.start(view.ref, make, run)
-
-    def _run_wake(self, job: WakeJob, view: AppView, actor: Actor) -> None:
-        try:
-            self._follow_wake(job, view, actor)
-        except Exception as exc:  # a bug must still end the job, or every later wake would join it
-            log.exception("wake.crashed provider=%s app=%s", view.row.provider, view.name)
-            job.update(phase=Phase.FAILED, reason=f"internal error: {type(exc).__name__}")
-        finally:
-            self.wakes.finish(job)
-            self.store.end_wake(*view.ref)
-            if job.status.phase is Phase.FAILED:
-                self._event("wake_failed", view, actor, job.status.reason or "", outcome="failed",
-                            duration=job.status.elapsed)  # fmt: skip
-                self.notify(WakeFailed(view.label, view.ref, job.status.reason or "", actor.name))
-            job.done.set()
-
-    def _follow_wake(self, job: WakeJob, view: AppView, actor: Actor) -> None:
-        provider = self._provider(view)
-        started = job.status.started_at
-        ref = view.ref
-
-        def elapsed() -> timedelta:
-            return self.clock.now() - started
-
-        with self._app_lock(ref):
-            try:
-                app = provider.get_app(view.row.app_id)
-                if app.state is AppState.RUNNING:
-                    self.store.update_app(*ref, last_wake_at=self.clock.now(), url=app.url)
-                    self.store.set_state(*ref, AppState.RUNNING, self.clock.now())
-                    job.update(phase=Phase.UP, elapsed=elapsed(), url=app.url, already_up=True)
-                    return
-                if app.state is AppState.STOPPING:  # being put to sleep: let that finish first
-                    app = self._poll(provider, app, job, elapsed, waiting_for=(AppState.STOPPING,))
-                self.hooks.before_start(view, f"asked by {actor.name}")
-                if app.state is not AppState.WAKING:
-                    provider.wake(app, self.store.app(*ref).recorded_formation)
-                now = self.clock.now()
-                self.store.update_app(*ref, last_wake_at=now)  # a wake is use: not slept again at once
-                self.store.set_state(*ref, AppState.WAKING, now)
-                self.store.end_nap(*ref, now)
-                log.info("app.waking provider=%s app=%s actor=%s", view.row.provider, view.name, actor.id)
-                # right after the request a provider may still report the app asleep
-                app = self._poll(provider, app, job, elapsed, waiting_for=(AppState.WAKING, AppState.SLEEPING))
-            except ProviderError as exc:
-                job.update(phase=Phase.FAILED, elapsed=elapsed(), reason=str(exc))
-                return
-            now = self.clock.now()
-            if app.state is AppState.RUNNING:
-                self.store.update_app(*ref, last_wake_at=now, url=app.url)
-                self.store.set_state(*ref, AppState.RUNNING, now)
-                self._event("woke", view, actor, "", duration=elapsed())
-                log.info("app.woke provider=%s app=%s seconds=%.0f", view.row.provider, view.name, elapsed().total_seconds())
-                self.hooks.after_start(view, f"asked by {actor.name}")
-                job.update(phase=Phase.UP, elapsed=elapsed(), url=app.url or view.row.url)
-            else:
-                self.store.set_state(*ref, app.state, now, app.problem)
-                if app.state in (AppState.WAKING, AppState.SLEEPING):
-                    reason = f"still {app.state.value} after {int(provider.wake_timeout)} s (the wake timeout)"
-                else:
-                    reason = app.problem or f"the app ended {app.state.value}"
-                job.update(phase=Phase.FAILED, elapsed=elapsed(), reason=reason)
-
-    def _poll(
-        self,
-        provider: Provider,
-        app: PaasApp,
-        job: WakeJob,
-        elapsed: Callable[[], timedelta],
-        *,
-        waiting_for: tuple[AppState, ...],
-    ) -> PaasApp:
-        """Poll the provider (never the app) until the app leaves `waiting_for` or the wake
-        timeout passes; always polls at least once."""
-        deadline = self.clock.now() + timedelta(seconds=provider.wake_timeout)
-        while True:
-            self.clock.sleep(provider.poll_interval)
-            app = provider.get_app(app.id)
-            job.update(elapsed=elapsed())
-            if app.state not in waiting_for or self.clock.now() >= deadline:
-                return app
+        return self.waker.wake(view, actor, context=context)
 
     def wake_scheduled(self, start: datetime, end: datetime) -> list[WakeTicket]:
-        """Wake the sleeping apps whose schedule says "wake" between `start` and `end`."""
-        if not self.schedules:
-            return []
-        due = {name for name, moments in self.schedules.wakes_between(start, end).items() if moments}
-        tickets = []
-        for view in self.catalog():
-            if view.rules.schedule in due and view.managed and view.state is AppState.SLEEPING and not view.row.gone:
-                log.info("app.scheduled_wake provider=%s app=%s schedule=%s", view.row.provider, view.name, view.rules.schedule)
-                tickets.append(self.wake(view, Actor("schedule", f"schedule {view.rules.schedule}", via="scheduler")))
-        return tickets
+        return self.waker.wake_scheduled(start, end)
+
+    def resume_wakes(self) -> list[WakeTicket]:
+        return self.waker.resume_wakes()
 
     def housekeeping(self, keep_activity: timedelta = timedelta(days=30)) -> int:
         return self.store.prune_activity(self.clock.now() - keep_activity)
 
-    def resume_wakes(self) -> list[WakeTicket]:
-        """After a restart: follow again the wakes that were in flight when Paastis stopped."""
-        tickets = []
-        catalog = self.catalog()
-        for wake in self.store.wakes_in_flight():
-            view = catalog.get((wake.provider, wake.app_id))
-            if view is None or wake.provider not in self.providers:
-                self.store.end_wake(wake.provider, wake.app_id)
-                continue
-            actor = Actor(wake.actor, wake.actor_name)
-            log.info("wake.resumed provider=%s app=%s", wake.provider, view.name)
-            ticket = self.wake(view, actor, context=wake.context)
-            self.resumed_wake(ticket, wake)
-            tickets.append(ticket)
-        return tickets
-
     # -- helpers -------------------------------------------------------------------------
-    def _provider(self, view: AppView) -> Provider:
+    def provider_of(self, view: AppView) -> Provider:
         provider = self.providers.get(view.row.provider)
         if provider is None:
             raise ActionRefused(f"{view.label} belongs to provider {view.row.provider}, which is not configured any more.")
         return provider
 
-    def _app_lock(self, ref: Ref) -> threading.Lock:
+    def app_lock(self, ref: Ref) -> threading.Lock:
+        """One provider operation (a sleep, a wake) at a time per app."""
         with self._locks_lock:
             return self._app_locks.setdefault(ref, threading.Lock())
 
-    def _event(
+    def event(
         self,
         action: str,
         view: AppView,

@@ -22,7 +22,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
-from functools import lru_cache
+from functools import lru_cache, partial
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -316,12 +316,12 @@ def parse_schedules(
         if spec.get("timezone"):
             tz = _collect(lambda v: parse_timezone(str(v)), [spec["timezone"]], f"{where}.timezone", problems)
             tz = tz[0] if tz else None
-        zone = tz or default_tz
+        cron = partial(_cron_in, tz or default_tz)
         awake = _collect(parse_window, _as_list(spec.get("awake")), f"{where}.awake", problems)
         asleep = _collect(parse_window, _as_list(spec.get("asleep")), f"{where}.asleep", problems)
         holidays = _collect(parse_holiday, _as_list(spec.get("holidays")), f"{where}.holidays", problems)
-        sleep_at = _collect(lambda v: cron_trigger(str(v), zone), _as_list(spec.get("sleep_at")), f"{where}.sleep_at", problems)
-        wake_at = _collect(lambda v: cron_trigger(str(v), zone), _as_list(spec.get("wake_at")), f"{where}.wake_at", problems)
+        sleep_at = _collect(cron, _as_list(spec.get("sleep_at")), f"{where}.sleep_at", problems)
+        wake_at = _collect(cron, _as_list(spec.get("wake_at")), f"{where}.wake_at", problems)
         wake_at_start = spec.get("wake_at_start", False)
         if not isinstance(wake_at_start, bool):
             problems.append((f"{where}.wake_at_start", repr(wake_at_start), "must be true or false"))
@@ -334,6 +334,10 @@ def parse_schedules(
             wake_at_start=wake_at_start, tz=tz,
         )  # fmt: skip
     return schedules, problems
+
+
+def _cron_in(tz: ZoneInfo, value: Any) -> CronTrigger:
+    return cron_trigger(str(value), tz)
 
 
 def _collect(parse: Any, values: list[Any], where: str, problems: list) -> list[Any]:

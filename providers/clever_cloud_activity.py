@@ -142,7 +142,9 @@ def last_human_deploy(deployments: Sequence[Mapping[str, Any]], paastis_user: st
                 continue
             return datetime.fromtimestamp(int(deployment["date"]) / 1000, tz=UTC)
         except (AttributeError, KeyError, TypeError, ValueError, OverflowError):
-            raise ActivityUnavailable(f"Clever Cloud sent a deployment Paastis cannot read: {str(deployment)[:120]}")
+            raise ActivityUnavailable(
+                f"Clever Cloud sent a deployment Paastis cannot read: {str(deployment)[:120]}"
+            ) from None
     return None
 
 
