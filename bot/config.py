@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -20,86 +19,16 @@ from zoneinfo import ZoneInfo
 import yaml
 
 from bot.durations import parse_duration
-from bot.pricing import Prices, parse_prices
-from bot.rules import Rule, parse_rules
-from bot.schedule import Schedule, cron_trigger, parse_holiday, parse_schedules, parse_timezone
+from bot.pricing import parse_prices
+from bot.rules import parse_rules
+from bot.schedule import cron_trigger, parse_holiday, parse_schedules, parse_timezone
+from bot.settings import Permissions, Settings, SlackSettings
+from bot.variables import ENV_OPTIONS, LEGACY_IGNORED, VARIABLES, Variable
 from bot.webhooks import Webhook
 from providers import PROVIDERS, parse_spec, provider_type
 from providers.base import ProviderSpec
 from providers.options import Problem
 
-
-@dataclass(frozen=True)
-class Variable:
-    description: str
-    default: str = ""
-    secret: bool = False
-    origin: str = "new"  # "paastis" for the original's variables
-
-
-VARIABLES: dict[str, Variable] = {
-    "PROVIDER_NAME": Variable("Provider type of the single provider configured by environment: scalingo, clever-cloud or fake", "", origin="paastis"),
-    "PROVIDER_REGION": Variable("Scalingo region (osc-fr1, osc-secnum-fr1) or Clever Cloud zone (par, rbx…; empty: all zones)", "osc-fr1 / all", origin="paastis"),
-    "PROVIDER_SCALINGO_API_TOKEN": Variable("Scalingo API token (tk-us-…)", "", True, "paastis"),
-    "PROVIDER_SCALINGO_OPERATION_TIMEOUT": Variable("Seconds a Scalingo wake may take before it is reported failed", "provider default", origin="paastis"),
-    "PROVIDER_SCALINGO_API_URL": Variable("Scalingo regional API base URL, without /v1", "https://api.<region>.scalingo.com"),
-    "PROVIDER_SCALINGO_AUTH_URL": Variable("Scalingo auth service base URL, without /v1", "https://auth.scalingo.com"),
-    "PROVIDER_CLEVER_API_HOST": Variable("Clever Cloud API base URL", "https://api.clever-cloud.com", origin="paastis"),
-    "PROVIDER_CLEVER_OAUTH_CONSUMER_KEY": Variable("Clever Cloud OAuth consumer key", "", True, "paastis"),
-    "PROVIDER_CLEVER_OAUTH_CONSUMER_SECRET": Variable("Clever Cloud OAuth consumer secret", "", True, "paastis"),
-    "PROVIDER_CLEVER_TOKEN": Variable("Clever Cloud OAuth user token", "", True, "paastis"),
-    "PROVIDER_CLEVER_SECRET": Variable("Clever Cloud OAuth user token secret", "", True, "paastis"),
-    "PROVIDER_CLEVER_OPERATION_TIMEOUT": Variable("Seconds a Clever Cloud wake (a redeploy) may take", "provider default", origin="paastis"),
-    "START_AND_STOP_MAX_IDLE_TIME": Variable("Idle time before an app is put to sleep: minutes, or a duration such as 90s or 2h", "15", origin="paastis"),
-    "START_AND_STOP_CHECKING_INTERVAL_CRON": Variable("When the sweep runs: cron with 5 fields, or 6 with seconds first", "* * * * *", origin="paastis"),
-    "REGISTRY_IGNORED_APPS": Variable("Apps never managed, comma-separated names or globs (review-*)", "", origin="paastis"),
-    "HOOKS_BEFORE_START": Variable("Shell command run before an app is woken", "", origin="paastis"),
-    "HOOKS_AFTER_START": Variable("Shell command run after an app is up", "", origin="paastis"),
-    "HOOKS_BEFORE_STOP": Variable("Shell command run before an app is put to sleep (failing cancels that sleep)", "", origin="paastis"),
-    "HOOKS_AFTER_STOP": Variable("Shell command run after an app is put to sleep", "", origin="paastis"),
-    "PAASTIS_HOOKS_TIMEOUT": Variable("Seconds a hook may run before it is killed", "60"),
-    "LOG_LEVEL": Variable("DEBUG, INFO, WARNING or ERROR (LOGGING_LEVEL of the original also works)", "INFO", origin="paastis"),
-    "SLACK_BOT_TOKEN": Variable("Slack bot token (xoxb-…); without it, serve runs the engine only", "", True),
-    "SLACK_SIGNING_SECRET": Variable("Slack signing secret, to verify requests in HTTP mode", "", True),
-    "SLACK_APP_TOKEN": Variable("Slack app-level token (xapp-…): turns Socket Mode on", "", True),
-    "SLACK_API_URL": Variable("Base URL of the Slack Web API (GovSlack: https://slack-gov.com/api/)", "https://slack.com/api/"),
-    "PAASTIS_CHANNEL": Variable("Channel for notices and reports (an id such as C0123, or #name)", ""),
-    "PAASTIS_ADMINS": Variable("Slack user or user-group ids allowed to sleep, keep and unkeep, besides workspace admins", ""),
-    "PAASTIS_DB": Variable("SQLite database path", "./paastis.db"),
-    "PAASTIS_TIMEZONE": Variable("The team's time zone (reports, keep until 18:00, schedules)", "UTC"),
-    "PAASTIS_REPORT_CRON": Variable("When the report is posted, in PAASTIS_TIMEZONE", "0 9 * * *"),
-    "PAASTIS_CONFIG": Variable("Path of the YAML configuration", "./paastis.yml when present"),
-    "PAASTIS_SELF_APP": Variable("Name of the app Paastis runs as: never put to sleep", ""),
-    "PAASTIS_DRY_RUN": Variable("true: decide and report, put nothing to sleep", "false"),
-    "PORT": Variable("HTTP port for /slack/events and /healthz (set by the PaaS)", "3000 in HTTP mode"),
-}  # fmt: skip
-
-# variables of the original proxy that mean nothing for a bot: accepted, ignored, reported
-LEGACY_IGNORED = {
-    "REGISTRY_TYPE": "Paastis keeps its registry in SQLite (PAASTIS_DB)",
-    "REGISTRY_REDIS_URL": "Paastis keeps its registry in SQLite (PAASTIS_DB)",
-    "EVENTS_STORE_TYPE": "events are stored in SQLite (PAASTIS_DB)",
-    "ROUTING_SYSTEM_API_ENABLED": "the proxy's system API is replaced by /paastis commands in Slack",
-    "ROUTING_SYSTEM_API_TOKEN": "the proxy's system API is replaced by /paastis commands in Slack",
-    "PROVIDER_HEROKU_API_TOKEN": "Heroku is not supported yet",
-    "PROVIDER_HEROKU_OPERATION_TIMEOUT": "Heroku is not supported yet",
-}
-
-# how the original environment maps onto provider options
-ENV_OPTIONS: dict[str, dict[str, str]] = {
-    "scalingo": {
-        "api_token": "PROVIDER_SCALINGO_API_TOKEN", "region": "PROVIDER_REGION",
-        "api_url": "PROVIDER_SCALINGO_API_URL", "auth_url": "PROVIDER_SCALINGO_AUTH_URL",
-        "operation_timeout": "PROVIDER_SCALINGO_OPERATION_TIMEOUT",
-    },
-    "clever-cloud": {
-        "api_host": "PROVIDER_CLEVER_API_HOST", "consumer_key": "PROVIDER_CLEVER_OAUTH_CONSUMER_KEY",
-        "consumer_secret": "PROVIDER_CLEVER_OAUTH_CONSUMER_SECRET", "token": "PROVIDER_CLEVER_TOKEN",
-        "secret": "PROVIDER_CLEVER_SECRET", "operation_timeout": "PROVIDER_CLEVER_OPERATION_TIMEOUT",
-        "zone": "PROVIDER_REGION",
-    },
-    "fake": {},
-}  # fmt: skip
 
 YAML_KEYS = {
     "rules", "providers", "schedules", "holidays", "timezone", "idle_timeout", "permissions",
@@ -109,98 +38,14 @@ SECRET_ENV = frozenset(name for name, v in VARIABLES.items() if v.secret)
 SLACK_ID = re.compile(r"^[UWS][A-Z0-9]{2,}$")
 
 
+__all__ = ["VARIABLES", "ConfigError", "Permissions", "Settings", "SlackSettings", "build_settings", "load_settings"]
+
+
 class ConfigError(Exception):
     def __init__(self, problems: list[Problem]) -> None:
         self.problems = problems
         lines = "\n".join(f"  - {p}" for p in problems)
         super().__init__(f"the configuration has {len(problems)} problem(s):\n{lines}")
-
-
-@dataclass(frozen=True)
-class SlackSettings:
-    bot_token: str | None = field(default=None, repr=False)
-    signing_secret: str | None = field(default=None, repr=False)
-    app_token: str | None = field(default=None, repr=False)
-    api_url: str = "https://slack.com/api/"
-    channel: str | None = None
-
-    @property
-    def enabled(self) -> bool:
-        return bool(self.bot_token)
-
-    @property
-    def socket_mode(self) -> bool:
-        return bool(self.app_token)
-
-
-@dataclass(frozen=True)
-class Permissions:
-    """Who may do what: "everyone", "admins", or admins plus listed user / user-group ids."""
-
-    wake: str | tuple[str, ...] = "everyone"
-    sleep: str | tuple[str, ...] = "admins"
-    keep: str | tuple[str, ...] = "admins"
-    admins: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
-class Settings:
-    providers: tuple[ProviderSpec, ...]
-    idle_timeout: timedelta = timedelta(minutes=15)
-    sweep_cron: str = "* * * * *"
-    ignored_apps: tuple[str, ...] = ()
-    self_app: str | None = None
-    dry_run: bool = False
-    db_path: Path = Path("paastis.db")
-    timezone: ZoneInfo = field(default_factory=lambda: ZoneInfo("UTC"))
-    report_cron: str = "0 9 * * *"
-    hooks: Mapping[str, str] = field(default_factory=dict)
-    hooks_timeout: float = 60.0
-    rules: tuple[Rule, ...] = ()
-    schedules: Mapping[str, Schedule] = field(default_factory=dict)
-    prices: Prices = field(default_factory=Prices)
-    webhooks: tuple[Webhook, ...] = ()
-    permissions: Permissions = field(default_factory=Permissions)
-    log_level: str = "INFO"
-    port: int | None = None
-    slack: SlackSettings = field(default_factory=SlackSettings)
-    config_path: Path | None = None
-    warnings: tuple[str, ...] = ()
-
-    def redacted(self) -> dict[str, Any]:
-        """Everything resolved, secrets replaced: what check-config prints."""
-        return {
-            "providers": [p.redacted() for p in self.providers],
-            "idle_timeout": str(self.idle_timeout),
-            "sweep_cron": self.sweep_cron,
-            "ignored_apps": list(self.ignored_apps),
-            "self_app": self.self_app,
-            "dry_run": self.dry_run,
-            "db_path": str(self.db_path),
-            "timezone": str(self.timezone),
-            "report_cron": self.report_cron,
-            "hooks": dict(self.hooks),
-            "hooks_timeout": self.hooks_timeout,
-            "rules": len(self.rules),
-            "schedules": sorted(self.schedules),
-            "prices": {"currency": self.prices.currency, "watts_per_container": self.prices.watts_per_container,
-                       "table": self.prices.dated},  # fmt: skip
-            "webhooks": [{"url": w.url, "secret": "<redacted>", "actions": sorted(w.actions)} for w in self.webhooks],
-            "permissions": {"wake": self.permissions.wake, "sleep": self.permissions.sleep,
-                            "keep": self.permissions.keep, "admins": list(self.permissions.admins)},  # fmt: skip
-            "log_level": self.log_level,
-            "port": self.port,
-            "slack": {
-                "bot_token": _shown(self.slack.bot_token), "signing_secret": _shown(self.slack.signing_secret),
-                "app_token": _shown(self.slack.app_token), "api_url": self.slack.api_url,
-                "channel": self.slack.channel, "mode": "socket" if self.slack.socket_mode else "http",
-            },  # fmt: skip
-            "config_path": str(self.config_path) if self.config_path else None,
-        }
-
-
-def _shown(secret: str | None) -> str | None:
-    return "<redacted>" if secret else None
 
 
 # -- building ----------------------------------------------------------------------------
