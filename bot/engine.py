@@ -238,30 +238,38 @@ class Engine:
             if view.decision.verdict is not Verdict.SLEEP or view.ref in slept or view.row.gone:
                 continue
             slept.add(view.ref)
-            if self._used_since_decided(view):
-                outcomes.append(Outcome(view.ref, view.label, "skipped", "used again just now"))
-                continue
             outcomes.append(self._sleep_for_sweep(view))
         return outcomes
 
-    def _used_since_decided(self, view: AppView) -> bool:
-        """Sleeping many apps takes time (API budget): re-check an app whose confirming
-        check has aged since the decision, so the sleep follows its check closely."""
+    def _used_since_decided(self, view: AppView, provider: Provider) -> bool:
+        """Sleeping many apps takes time (API budget waits): when the confirming check has
+        aged, check again — with budget for that check and the scale right behind it — so
+        the scale follows a check by seconds, never by a minute of waiting."""
         if "forced-sleep" in view.decision.reason:
             return False
-        checked = view.row.checked_at
+        checked = self.store.app(*view.ref).checked_at
         if checked is not None and self.clock.now() - checked <= FRESH:
             return False
+        self._await_headroom(provider, calls=2)
         if not self.check(view):
             return True  # unreadable now: unknown is never idle
         row = self.store.app(*view.ref)
         before = view.row.last_activity
         return row is not None and row.last_activity is not None and (before is None or row.last_activity > before)
 
+    def _await_headroom(self, provider: Provider, *, calls: int, patience: float = 90.0) -> None:
+        waited = 0.0
+        while waited < patience:
+            budget = provider.budget()
+            if budget is None or budget.limit_per_minute - budget.used_last_minute >= calls:
+                return
+            self.clock.sleep(1.0)
+            waited += 1.0
+
     def _sleep_for_sweep(self, view: AppView) -> Outcome:
         reason = view.decision.reason
         try:
-            return self.sleep_app(view, SCHEDULER, reason)
+            return self.sleep_app(view, SCHEDULER, reason, confirm=True)
         except (ProviderError, ActionRefused) as exc:
             return Outcome(view.ref, view.label, "sleep_failed", str(exc))
         except Exception as exc:  # an unexpected bug must not stop the sweep; it is logged with its traceback
@@ -269,8 +277,11 @@ class Engine:
             return Outcome(view.ref, view.label, "sleep_failed", f"internal error: {type(exc).__name__}")
 
     # -- sleep ---------------------------------------------------------------------------
-    def sleep_app(self, view: AppView, actor: Actor, reason: str) -> Outcome:
-        """Put one app to sleep, recording its formation first. Raises ProviderError."""
+    def sleep_app(self, view: AppView, actor: Actor, reason: str, *, confirm: bool = False) -> Outcome:
+        """Put one app to sleep, recording its formation first. Raises ProviderError.
+
+        With `confirm` (the sweep), idleness is re-checked right before the scale when the
+        decision's check has aged."""
         provider = self.provider_of(view)
         if self.wakes.job(view.ref):
             raise ActionRefused(f"{view.label} is being woken right now; try again once it is up.")
@@ -280,6 +291,8 @@ class Engine:
             if fresh.state is not AppState.RUNNING:
                 self.store.set_state(*view.ref, fresh.state, now, fresh.problem)
                 return Outcome(view.ref, view.label, "skipped", f"already {fresh.state.value}")
+            if confirm and self._used_since_decided(view, provider):
+                return Outcome(view.ref, view.label, "skipped", "used again just now")
             if fresh.formation is not None:
                 self.store.record_formation(*view.ref, fresh.formation, now)
             if self.options.dry_run:
