@@ -6,6 +6,11 @@ from providers.fake import SimulatedPaas
 from tests.fakes.clock import FakeClock
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--update-goldens", action="store_true", default=False,
+                     help="rewrite tests/slack/golden/*.json from the current output")  # fmt: skip
+
+
 @pytest.fixture
 def clock() -> FakeClock:
     return FakeClock()

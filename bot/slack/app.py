@@ -1,0 +1,90 @@
+"""The Bolt App and its WebClients, built from settings: tokens, the signing secret and
+SLACK_API_URL are passed explicitly, never left for Bolt to find on its own.
+
+    web_client       posts, updates, views.publish: retries 429s after Retry-After
+    identity_client  users.info, usergroups.users.list: before a command's ack, so a short
+                     timeout and no retries (a slow Slack fails closed instead of late)
+    build_app        App(client=…, signing_secret=…) with a listener pool larger than Bolt's 5
+    connect          all of it plugged into Paastis: identity, poster, listeners
+"""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any
+
+from slack_bolt import App
+from slack_sdk import WebClient
+from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
+
+from bot.chatops import Chatops
+from bot.config import SlackSettings
+from bot.slack.identity import Directory
+from bot.slack.listeners import Listeners, PayloadCheck, register
+from bot.slack.poster import SlackPoster
+from bot.wiring import Paastis
+
+LISTENER_THREADS = 32  # Bolt's default is 5: a sixth request waiting on a listener would get a 404
+IDENTITY_TIMEOUT = 1  # seconds: users.info runs before a command is acknowledged
+
+
+class SlackSetupError(Exception):
+    """Slack cannot be used as configured; the message says how to fix it."""
+
+
+def web_client(slack: SlackSettings, *, timeout: int = 10) -> WebClient:
+    client = WebClient(token=slack.bot_token, base_url=slack.api_url, timeout=timeout)
+    client.retry_handlers.append(RateLimitErrorRetryHandler(max_retry_count=2))
+    return client
+
+
+def identity_client(slack: SlackSettings) -> WebClient:
+    return WebClient(token=slack.bot_token, base_url=slack.api_url, timeout=IDENTITY_TIMEOUT, retry_handlers=[])
+
+
+def build_app(slack: SlackSettings, client: WebClient, *, threads: int = LISTENER_THREADS) -> App:
+    """The Bolt App (it calls auth.test once). Raises SlackSetupError when the environment
+    would turn Bolt's multi-workspace OAuth flow on behind Paastis's back."""
+    bolt = App(
+        name="paastis",
+        client=client,
+        signing_secret=slack.signing_secret or "",  # Socket Mode needs none: its requests are not signed
+        before_authorize=PayloadCheck(),
+        listener_executor=ThreadPoolExecutor(max_workers=threads, thread_name_prefix="slack-listener"),
+    )
+    if bolt.oauth_flow is not None:
+        raise SlackSetupError(
+            "SLACK_CLIENT_ID and SLACK_CLIENT_SECRET are set in the environment, which turns Bolt's OAuth "
+            "installation flow on; Paastis is installed in one workspace with SLACK_BOT_TOKEN: unset them"
+        )
+    return bolt
+
+
+@dataclass
+class SlackParts:
+    bolt: App
+    client: WebClient
+    auth: dict[str, Any]
+    directory: Directory
+    poster: SlackPoster
+    listeners: Listeners
+
+    def close(self) -> None:
+        self.poster.close()
+        self.bolt.listener_runner.listener_executor.shutdown(wait=False)
+
+
+def connect(paastis: Paastis, slack: SlackSettings) -> SlackParts:
+    """Check the bot token (auth.test), build the Bolt app and plug it into Paastis: its
+    Chatops learns user groups, its notices go to Slack, its resumed wakes to their messages.
+    Raises SlackApiError, BoltError or SlackSetupError when Slack refuses."""
+    client = web_client(slack)
+    auth = client.auth_test()
+    bolt = build_app(slack, client)
+    directory = Directory(identity_client(slack), paastis.settings.permissions, paastis.clock)
+    paastis.chatops = Chatops(paastis.engine, paastis.chatops.options, groups_of=directory.groups_of)
+    poster = SlackPoster(client, slack.channel, paastis.clock)
+    paastis.set_poster(poster)
+    listeners = register(bolt, paastis, directory)
+    return SlackParts(bolt, client, dict(auth.data), directory, poster, listeners)

@@ -1,0 +1,45 @@
+"""The App Home tab: the report's summary (what slept, what it saved), then the apps with the
+same buttons as `/paastis status`, paginated within the Home tab's 100 blocks.
+
+The page shown travels in the view's private_metadata as `number|filter`, the same form as
+the value of the page buttons.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from bot import replies
+from bot.catalog import AppView
+from bot.messages import MAX_HOME_BLOCKS, Divider, Message
+from bot.slack.blocks import render_blocks
+from providers.base import BudgetSnapshot
+
+
+def parse_page(value: str | None) -> tuple[int, str]:
+    """`2|review` → (2, "review"); anything else → the first page."""
+    number, _, text_filter = (value or "").partition("|")
+    return (int(number) if number.isdigit() and int(number) > 0 else 1), text_filter
+
+
+def page_value(number: int, text_filter: str) -> str:
+    return f"{number}|{text_filter}"
+
+
+def home_message(
+    views: list[AppView],
+    report: Message,
+    now: datetime,
+    tz: ZoneInfo,
+    *,
+    number: int = 1,
+    text_filter: str = "",
+    budgets: dict[str, BudgetSnapshot | None] | None = None,
+) -> Message:
+    """The dashboard, pure: the report's blocks, a divider, a page of apps."""
+    head = (*report.blocks, Divider())
+    room = MAX_HOME_BLOCKS - len(render_blocks(Message("", head)))
+    page = replies.Page(number, replies.HOME_PAGE_SIZE, text_filter)
+    status = replies.status(views, now, tz, page=page, budgets=budgets, title="Apps", max_blocks=room)
+    return Message(f"Paastis · {status.text}", (*head, *status.blocks))

@@ -1,0 +1,226 @@
+"""The Bolt listeners: thin — acknowledge, find who asks, call `Chatops`, answer.
+
+    /paastis …          `Chatops.command` answers through a CommandReply (the ack first)
+    any button          ack() at once, then `Chatops.click`; PAGE in the Home tab republishes it
+    app_home_opened     publish the dashboard (the report's summary and the apps)
+    errors              one handler: logged with the traceback; the user gets a short apology
+
+Nothing here calls a provider: `Chatops` answers from the store and hands provider work to
+the engine's executor, so every request is acknowledged within Slack's 3 seconds.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Callable
+from typing import Any
+
+from slack_bolt import Ack, App, BoltResponse
+from slack_bolt.middleware import Middleware
+from slack_bolt.request import BoltRequest
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError, SlackClientError
+
+from bot.chatops import Chatops, follow_wake
+from bot.engine import Actor
+from bot.messages import ACTIONS, OPEN, PAGE
+from bot.slack.blocks import base_action, home_view
+from bot.slack.home import home_message, page_value, parse_page
+from bot.slack.identity import Directory
+from bot.slack.reply import (
+    CommandReply,
+    PostedReply,
+    ResponseUrl,
+    ResponseUrlReply,
+    from_context,
+)
+from bot.store import InFlightWake
+from bot.wakes import WakeTicket
+from bot.wiring import Paastis
+
+log = logging.getLogger(__name__)
+
+COMMAND = "/paastis"
+EVENTS = ("app_home_opened",)
+SORRY = (
+    "⚠️ Something went wrong on our side; it was logged. "
+    "Try again in a moment, or ask whoever runs Paastis to look at its logs."
+)
+
+
+def action_pattern(action: str) -> re.Pattern[str]:
+    """An action id as rendered: `paastis.page`, or `paastis.page#2` for a repeat in one row."""
+    return re.compile(rf"^{re.escape(action)}(#\d+)?$")
+
+
+def register(bolt: App, paastis: Paastis, directory: Directory) -> Listeners:
+    """Register every listener and the error handler; resumed wakes update their messages."""
+    listeners = Listeners(paastis, directory, bolt.client)
+    bolt.command(COMMAND)(listeners.guard(listeners.command))
+    for action in ACTIONS:
+        bolt.action(action_pattern(action))(listeners.guard(listeners.click))
+    bolt.action(re.compile(r".*"))(listeners.guard(listeners.click))  # a button of another version: answered clearly
+    bolt.event("app_home_opened")(listeners.guard(listeners.home_opened))
+    bolt.error(listeners.error)
+    paastis.engine.resumed_wake = listeners.resume
+    return listeners
+
+
+class PayloadCheck(Middleware):
+    """Refuse signed requests whose payload lacks what the listeners need (400, one log line)
+    before Bolt digs into it: a malformed payload never ends as a traceback."""
+
+    def process(self, *, req: BoltRequest, resp: BoltResponse, next: Any) -> BoltResponse | None:
+        problem = malformed(req.body)
+        if problem:
+            log.warning("slack.malformed_payload problem=%s", problem)
+            return BoltResponse(status=400, body="")
+        return next()
+
+
+def malformed(body: Any) -> str | None:
+    """What a payload lacks, or None. Only the kinds Paastis handles are checked."""
+    if not isinstance(body, dict):
+        return "not an object"
+    if body.get("type") == "block_actions":
+        actions = body.get("actions")
+        if not isinstance(actions, list) or not actions or not all(isinstance(a, dict) for a in actions):
+            return "block_actions without actions"
+        if not isinstance(actions[0].get("action_id"), str) or not isinstance(actions[0].get("value", ""), str):
+            return "an action without a string action_id and value"
+        if not isinstance(body.get("user"), dict) or not isinstance(body["user"].get("id"), str):
+            return "block_actions without user.id"
+        if not isinstance(body.get("container", {}), dict):
+            return "a container that is not an object"
+    elif "command" in body:
+        if not isinstance(body.get("user_id"), str) or not body["user_id"]:
+            return "a command without user_id"
+    elif body.get("type") == "event_callback":
+        event = body.get("event")
+        if not isinstance(event, dict) or not isinstance(event.get("type"), str):
+            return "an event without a type"
+        if event["type"] == "app_home_opened" and not isinstance(event.get("user"), str):
+            return "app_home_opened without user"
+    return None
+
+
+class Listeners:
+    def __init__(self, paastis: Paastis, directory: Directory, client: WebClient) -> None:
+        self.paastis = paastis
+        self.directory = directory
+        self.client = client
+
+    @property
+    def chatops(self) -> Chatops:  # read at each request: `connect` replaces the one `build` made
+        return self.paastis.chatops
+
+    def guard(self, listener: Callable[[Ack, dict[str, Any]], None]) -> Callable[[Ack, dict[str, Any]], None]:
+        """Bolt's listener `(ack, body)`. An error raised after ack() would become a 500, or a
+        404 three seconds later, depending on timing (Bolt's thread runner resets the ack):
+        once acknowledged, errors go to the error handler from here. Before, Bolt hands them
+        to the same handler, which answers the apology as the acknowledgement."""
+
+        def guarded(ack: Ack, body: dict[str, Any]) -> None:
+            try:
+                listener(ack, body)
+            except Exception as error:
+                if ack.response is None:
+                    raise
+                self.error(error, body, None)
+
+        guarded.__name__ = listener.__name__
+        return guarded
+
+    # -- slash command -------------------------------------------------------------------
+    def command(self, ack: Ack, command: dict[str, Any]) -> None:
+        actor = self.directory.actor(command["user_id"], str(command.get("user_name") or ""))
+        response_url = ResponseUrl(command.get("response_url"), self.paastis.clock.now(), self.paastis.clock)
+        reply = CommandReply(ack, response_url, user=actor.id, fallback=PostedReply(self.client, actor.id))
+        self.chatops.command(str(command.get("text") or ""), actor, reply)
+
+    # -- buttons -------------------------------------------------------------------------
+    def click(self, ack: Ack, body: dict[str, Any]) -> None:
+        ack()
+        action = body["actions"][0]
+        action_id = base_action(action["action_id"])
+        if action_id == OPEN:
+            return  # a link: Slack opened it
+        value = str(action.get("value") or "")
+        user = body["user"]
+        actor = self.directory.actor(user["id"], str(user.get("name") or user.get("username") or ""))
+        container = body.get("container") or {}
+        if container.get("type") == "view":
+            self._home_click(action_id, value, actor, body)
+            return
+        self.chatops.click(action_id, value, actor, self._reply_to_click(action_id, actor, body, container))
+
+    def _reply_to_click(
+        self, action_id: str, actor: Actor, body: dict[str, Any], container: dict[str, Any]
+    ) -> ResponseUrlReply | PostedReply:
+        channel, message_ts = container.get("channel_id"), container.get("message_ts")
+        dm = PostedReply(self.client, actor.id)  # when Slack refuses the usual place, or its time ran out
+        if container.get("is_ephemeral") or not (channel and message_ts):
+            response_url = ResponseUrl(body.get("response_url"), self.paastis.clock.now(), self.paastis.clock)
+            return ResponseUrlReply(response_url, user=actor.id, fallback=dm)
+        if action_id == PAGE:  # turn the page of that very message
+            return PostedReply(self.client, channel, ts=message_ts)
+        message = body.get("message") if isinstance(body.get("message"), dict) else {}
+        thread_ts = container.get("thread_ts") or message.get("thread_ts") or message_ts
+        return PostedReply(self.client, channel, thread_ts=thread_ts, asked_by=actor.name, fallback=dm)
+
+    def _home_click(self, action_id: str, value: str, actor: Actor, body: dict[str, Any]) -> None:
+        view = body.get("view") if isinstance(body.get("view"), dict) else {}
+        if action_id == PAGE:
+            self.publish_home(actor.id, value)
+            return
+        metadata = str(view.get("private_metadata") or "")
+        reply = PostedReply(self.client, actor.id, on_change=lambda: self.publish_home(actor.id, metadata))
+        self.chatops.click(action_id, value, actor, reply)
+
+    # -- App Home ------------------------------------------------------------------------
+    def home_opened(self, ack: Ack, body: dict[str, Any]) -> None:
+        event = body["event"]  # Bolt acknowledged the event already
+        if event.get("tab", "home") != "home":
+            return
+        view = event.get("view") if isinstance(event.get("view"), dict) else {}
+        self.publish_home(event["user"], str(view.get("private_metadata") or ""))
+
+    def publish_home(self, user: str, page: str) -> None:
+        number, text_filter = parse_page(page)
+        engine, chatops = self.paastis.engine, self.chatops
+        message = home_message(
+            engine.catalog().search(text_filter or None), chatops.report(), chatops.now, chatops.options.timezone,
+            number=number, text_filter=text_filter, budgets={n: p.budget() for n, p in engine.providers.items()},
+        )  # fmt: skip
+        try:
+            self.client.views_publish(user_id=user, view=home_view(message, page_value(number, text_filter)))
+        except SlackApiError as exc:
+            error = exc.response.get("error")
+            fix = " (turn the Home tab on: App Home in the app's settings, or create the app from manifest.yml)"
+            log.warning("slack.home_failed user=%s error=%s%s", user, error, fix if error == "not_enabled" else "")
+        except (SlackClientError, OSError) as exc:  # also refreshed from engine threads: never raise there
+            log.warning("slack.home_failed user=%s error=%s", user, type(exc).__name__)
+
+    # -- after a restart -----------------------------------------------------------------
+    def resume(self, ticket: WakeTicket, wake: InFlightWake) -> None:
+        reply = from_context(wake.context, self.client, self.paastis.clock)
+        if reply is None:
+            log.info("slack.resume_silent provider=%s app=%s", wake.provider, wake.app_id)
+            return
+        follow_wake(ticket, reply, f"{wake.provider}:{wake.app_id}", first=False)
+
+    # -- errors --------------------------------------------------------------------------
+    def error(self, error: Exception, body: Any, response: BoltResponse | None) -> BoltResponse | None:
+        """Every unhandled error: logged with its traceback; the user reads a short apology."""
+        body = body if isinstance(body, dict) else {}
+        kind = "command" if "command" in body else str(body.get("type") or "request")
+        log.error("slack.listener_failed kind=%s error=%s", kind, type(error).__name__, exc_info=error)
+        if response is not None and kind == "command":  # not acknowledged yet: the apology is the answer
+            return BoltResponse(status=200, body={"response_type": "ephemeral", "text": SORRY})
+        if isinstance(body.get("response_url"), str):
+            clock = self.paastis.clock
+            ResponseUrl(body["response_url"], clock.now(), clock).post(
+                {"response_type": "ephemeral", "replace_original": False, "text": SORRY}
+            )
+        return BoltResponse(status=200, body="") if response is not None else None

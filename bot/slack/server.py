@@ -1,0 +1,158 @@
+"""`run_slack`: Paastis in Slack, until `stop_event` is set.
+
+HTTP mode (the default): one waitress server — one process, several threads, so the
+scheduler runs once — on $PORT (3000 when unset) serving
+
+    POST /slack/events   commands, buttons and events through Bolt (signature and 5-minute
+                         timestamp verified; ssl_check and url_verification answered)
+    GET  /healthz        200 once the scheduler runs, 503 before
+
+Socket Mode (SLACK_APP_TOKEN set): Bolt's built-in client opens a WebSocket to Slack (no
+public URL needed); /healthz is still served when $PORT is given (Clever Cloud wants an
+HTTP answer on 8080).
+
+The port is bound and Slack connected before the first discovery, which may be slow with
+many providers (Scalingo wants $PORT bound within 60 s). A token Slack refuses at start-up
+ends with one clear log line and exit code 3.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from slack_bolt import App
+from slack_bolt.adapter.socket_mode import SocketModeHandler
+from slack_bolt.adapter.wsgi import SlackRequestHandler
+from slack_bolt.error import BoltError
+from slack_sdk.errors import SlackApiError, SlackClientError
+from waitress.server import create_server
+from waitress.wasyncore import close_all
+
+from bot.config import Settings
+from bot.serve import health_app
+from bot.slack.app import SlackSetupError, connect
+from bot.wiring import Paastis
+
+log = logging.getLogger(__name__)
+
+DEFAULT_PORT = 3000
+EVENTS_PATH = "/slack/events"
+HTTP_THREADS = 16
+EXIT_SLACK = 3
+TOKEN_FIXES = {
+    "invalid_auth": "SLACK_BOT_TOKEN is wrong: copy the Bot User OAuth Token (xoxb-…) from OAuth & Permissions",
+    "not_authed": "SLACK_BOT_TOKEN is empty",
+    "account_inactive": "the app was uninstalled or its bot deactivated: reinstall it and update SLACK_BOT_TOKEN",
+    "token_revoked": "SLACK_BOT_TOKEN was revoked: reinstall the app and update the token",
+    "not_allowed_token_type": "use the app-level token (xapp-…, scope connections:write) as SLACK_APP_TOKEN",
+}  # fmt: skip
+
+
+def run_slack(
+    paastis: Paastis,
+    settings: Settings,
+    stop_event: threading.Event,
+    *,
+    host: str = "0.0.0.0",
+    ready: Callable[[int | None], None] | None = None,
+) -> int:
+    """Serve Slack until `stop_event` is set; 0 then, EXIT_SLACK when Slack refuses to start.
+    `ready` is called with the bound HTTP port (None without one) once everything runs."""
+    slack = settings.slack
+    try:
+        parts = connect(paastis, slack)
+    except (SlackApiError, BoltError, SlackSetupError, SlackClientError, OSError) as exc:
+        _refused("slack.start_failed", exc, slack.api_url)
+        return EXIT_SLACK
+    log.info("slack.connected team=%s bot=%s api_url=%s mode=%s", parts.auth.get("team"), parts.auth.get("user"),
+             slack.api_url, "socket" if slack.socket_mode else "http")  # fmt: skip
+    bolt = parts.bolt
+
+    socket: SocketModeHandler | None = None
+    server: HttpServer | None = None
+    port = settings.port if settings.port is not None else (None if slack.socket_mode else DEFAULT_PORT)
+    try:
+        wsgi = health_app(paastis) if slack.socket_mode else http_app(bolt, paastis)
+        if port is not None:
+            server = HttpServer(wsgi, host, port)
+            port = server.port
+            paths = "/healthz" if slack.socket_mode else f"{EVENTS_PATH} /healthz"
+            log.info("slack.listening port=%s paths=%s", port, paths)
+        if slack.socket_mode:
+            socket = SocketModeHandler(bolt, app_token=slack.app_token, web_client=parts.client)
+            try:
+                socket.connect()
+            except (SlackApiError, SlackClientError, OSError) as exc:
+                _refused("slack.socket_failed", exc, slack.api_url)
+                return EXIT_SLACK
+            log.info("slack.socket_connected")
+        paastis.start()
+        if ready:
+            ready(port)
+        stop_event.wait()
+        log.info("slack.stopping")
+        return 0
+    finally:
+        if socket:
+            socket.close()
+        if server:
+            server.stop()
+        parts.close()
+
+
+class HttpServer:
+    """waitress in a thread. It is stopped from its own loop: closing its sockets from another
+    thread races the select() in that loop (EBADF in the logs at every shutdown)."""
+
+    def __init__(self, app: Callable[..., Iterable[bytes]], host: str, port: int) -> None:
+        self.server = create_server(app, host=host, port=port, threads=HTTP_THREADS, ident="paastis")
+        self._stopping = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="http", daemon=True)
+        self._thread.start()
+
+    @property
+    def port(self) -> int:
+        return self.server.effective_port
+
+    def stop(self, timeout: float = 10.0) -> None:
+        self._stopping.set()
+        self._thread.join(timeout)
+
+    def _run(self) -> None:
+        server, sockets = self.server, self.server._map  # the listener, its trigger, open connections
+        while not self._stopping.is_set():
+            server.asyncore.loop(timeout=0.2, map=sockets, use_poll=server.adj.asyncore_use_poll, count=1)
+        server.task_dispatcher.shutdown()  # requests in flight finish first
+        close_all(sockets)
+
+
+def http_app(bolt: App, paastis: Paastis) -> Callable[..., Iterable[bytes]]:
+    """The WSGI app of HTTP mode: Bolt on /slack/events, the health check on /healthz."""
+    events = SlackRequestHandler(bolt, path=EVENTS_PATH)
+    health = health_app(paastis)
+
+    def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        if environ.get("PATH_INFO") == "/healthz":
+            return health(environ, start_response)
+        try:
+            return events(environ, start_response)
+        except (ValueError, TypeError, AttributeError, KeyError) as exc:  # a body Bolt cannot even parse
+            log.warning("slack.malformed_request path=%s error=%s", environ.get("PATH_INFO"), type(exc).__name__)
+            start_response("400 Bad Request", [("Content-Type", "text/plain")])
+            return [b"malformed request\n"]
+
+    return app
+
+
+def _refused(event: str, exc: BaseException, api_url: str) -> None:
+    if isinstance(exc, SlackApiError):
+        error = str(exc.response.get("error") or f"HTTP {exc.response.status_code}")
+        fix = TOKEN_FIXES.get(error, "check SLACK_BOT_TOKEN and SLACK_APP_TOKEN")
+        log.error("%s error=%s fix=%s", event, error, fix)
+    elif isinstance(exc, (BoltError, SlackSetupError)):
+        log.error("%s error=%s", event, str(exc).splitlines()[0])
+    else:
+        log.error("%s error=%s fix=check SLACK_API_URL (%s) and the network", event, type(exc).__name__, api_url)

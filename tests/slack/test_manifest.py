@@ -1,0 +1,75 @@
+"""Guards on the seam between manifest.yml (what Slack sends) and the listeners (what Paastis
+handles): a command, button or event on one side only is a bug users would hit."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import yaml
+
+from bot.commands import NAMES
+from bot.messages import ACTIONS, OPEN, PAGE
+from bot.slack.listeners import COMMAND, EVENTS
+from bot.slack.server import EVENTS_PATH
+from tests.slack.conftest import ADMIN, ALICE, Rig
+
+ROOT = Path(__file__).parents[2]
+MANIFEST = yaml.safe_load((ROOT / "manifest.yml").read_text(encoding="utf-8"))
+SCOPES = {"commands", "chat:write", "chat:write.public", "users:read", "usergroups:read"}
+
+
+def test_the_manifest_declares_the_registered_command_with_every_subcommand() -> None:
+    (command,) = MANIFEST["features"]["slash_commands"]
+    assert command["command"] == COMMAND
+    assert command["description"] and len(command["description"]) <= 2000
+    for name in NAMES:
+        assert name in command["usage_hint"], name
+
+
+def test_the_manifest_subscribes_to_exactly_the_events_listened_to() -> None:
+    assert tuple(MANIFEST["settings"]["event_subscriptions"]["bot_events"]) == EVENTS
+
+
+def test_interactivity_and_the_home_tab_are_on_and_every_url_is_the_events_path() -> None:
+    settings, features = MANIFEST["settings"], MANIFEST["features"]
+    assert settings["interactivity"]["is_enabled"] is True
+    assert features["app_home"] == {
+        "home_tab_enabled": True, "messages_tab_enabled": True, "messages_tab_read_only_enabled": True,
+    }  # fmt: skip
+    urls = [settings["interactivity"]["request_url"], settings["event_subscriptions"]["request_url"],
+            features["slash_commands"][0]["url"]]  # fmt: skip
+    assert urls == [f"https://paastis.example.com{EVENTS_PATH}"] * 3
+    assert settings["socket_mode_enabled"] is False
+
+
+def test_scopes_are_the_minimal_set_each_with_its_reason() -> None:
+    assert set(MANIFEST["oauth_config"]["scopes"]["bot"]) == SCOPES
+    lines = (ROOT / "manifest.yml").read_text(encoding="utf-8").splitlines()
+    for scope in SCOPES:
+        (line,) = [x for x in lines if x.strip().startswith(f"- {scope} ")]
+        assert "#" in line, f"say why {scope} is needed"
+
+
+def test_every_button_the_messages_carry_reaches_its_handling(rig: Rig) -> None:
+    answers = {}
+    for action in ACTIONS:
+        response, key = rig.click(action, "fake:hello" if action != PAGE else "1|", user=ADMIN)
+        assert response.status == 200, action
+        if action != OPEN:
+            answers[action] = rig.last_response(key)["text"]
+    assert not [a for a, text in answers.items() if "not known to this version" in text], answers
+    _, key = rig.click("paastis.renamed", "fake:hello")  # the control: a button no version handles
+    assert "not known to this version" in rig.last_response(key)["text"]
+
+
+def test_the_command_and_the_event_reach_their_listeners(rig: Rig) -> None:
+    assert json.loads(rig.command("help")[0].body)["text"] == "Paastis commands"
+    assert rig.event({"type": EVENTS[0], "user": ALICE, "tab": "home"}).status == 200
+    assert rig.slack.wait_for(lambda: rig.slack.views.get(ALICE))
+
+
+def test_procfile_runs_one_web_process() -> None:
+    lines = [x for x in (ROOT / "Procfile").read_text().splitlines() if x.strip()]
+    assert lines == ["web: paastis serve"]
+    assert 'paastis = "bot.__main__:main"' in (ROOT / "pyproject.toml").read_text()
