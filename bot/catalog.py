@@ -172,6 +172,9 @@ def build_catalog(
     waking: frozenset[Ref] = frozenset(),
 ) -> Catalog:
     keeps = keeps or {}
+    # an app being woken shows as waking from the first click, before the provider says so
+    rows = [replace(r, state=AppState.WAKING) if r.key in waking and r.state is not AppState.RUNNING else r
+            for r in rows]  # fmt: skip
     resolved: dict[Ref, AppRules] = {}
     kinds: dict[Ref, str] = {}
     for row in rows:

@@ -137,7 +137,7 @@ def status(
     A page holds at most `page.size` apps and `max_blocks` blocks (provider headings and
     button rows included), so many providers never push a page past Slack's limit."""
     total = len(views)
-    bounds = _pages(views, page.size, max_blocks - 4, now, tz)  # 4: title, summary, page line, buttons
+    bounds = _pages(views, page.size, max_blocks - 4)  # 4: title, summary, page line, buttons
     pages = len(bounds)
     number = min(max(page.number, 1), pages)
     start, end = bounds[number - 1]
@@ -170,16 +170,17 @@ def status(
     return Message(f"{summary} (page {number} of {pages})" if pages > 1 else summary, tuple(blocks))
 
 
-def _pages(views: Sequence[AppView], size: int, budget: int, now: datetime, tz: ZoneInfo) -> list[tuple[int, int]]:
+def _pages(views: Sequence[AppView], size: int, budget: int) -> list[tuple[int, int]]:
     """Where each page starts and ends: at most `size` apps and `budget` blocks a page."""
     bounds: list[tuple[int, int]] = []
     start, used, provider = 0, 0, None
     for index, view in enumerate(views):
-        cost = len(app_blocks(view, now, tz)) + (view.row.provider != provider)
+        blocks = 1 + bool(app_buttons(view)[1])  # as app_blocks, without writing the text
+        cost = blocks + (view.row.provider != provider)
         if index > start and (index - start >= size or used + cost > budget):
             bounds.append((start, index))
             start, used = index, 0
-            cost = len(app_blocks(view, now, tz)) + 1  # a page starts with its provider's heading
+            cost = blocks + 1  # a page starts with its provider's heading
         used += cost
         provider = view.row.provider
     bounds.append((start, len(views)))

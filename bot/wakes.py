@@ -137,10 +137,11 @@ class WakeCoordinator:
         self._lock = threading.Lock()
 
     def start(self, ref: Ref, make: Callable[[], WakeJob], run: Callable[[WakeJob], None]) -> tuple[WakeJob, bool]:
-        """The job in flight for `ref` (joined=True), or a new one made and run."""
+        """The job in flight for `ref` (joined=True), or a new one made and run. A job that
+        has ended but is not yet cleared is never joined: a Retry starts a new wake."""
         with self._lock:
             job = self._jobs.get(ref)
-            if job is not None:
+            if job is not None and job.status.phase is Phase.WAKING:
                 return job, True
             job = make()
             self._jobs[ref] = job

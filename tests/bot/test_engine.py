@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import pytest
 
-from bot.engine import ActionRefused, Actor
+from bot.engine import ActionRefused, Actor, EngineOptions
 from bot.notices import ProviderTrouble, SweepDone, WakeFailed
 from bot.store import InFlightWake
 from bot.wakes import Phase
@@ -314,3 +314,28 @@ def test_credentials_refused_are_told_at_once_and_logged_once(h: Harness, caplog
     warnings = [r for r in caplog.records if r.levelname == "WARNING" and "provider.failing" in r.getMessage()]
     assert len(warnings) == 1
     assert h.engine.catalog().views == []  # nothing known, so nothing is put to sleep
+
+
+def test_a_retry_after_a_failed_wake_starts_a_new_wake(h: Harness) -> None:
+    app = h.add("flaky", running=False)
+    h.discover()
+    h.world.fail("boot", app)
+    assert h.wake("flaky").phase is Phase.FAILED
+
+    assert h.wake("flaky").phase is Phase.UP
+    assert h.calls("wake", app) == 2
+
+
+def test_an_app_being_woken_shows_as_waking_at_once(h: Harness) -> None:
+    h.options = EngineOptions(wake_workers=1)
+    h.restart()
+    h.add("slow", running=False, boot_seconds=60)
+    h.discover()
+    view = h.view("slow")
+    started = threading.Event()
+    h.engine.executor.submit(started.wait)  # the only worker is busy: the wake has not reached the provider
+    ticket = h.engine.wake(view, ADA)
+
+    assert h.view("slow").state is AppState.WAKING
+    started.set()
+    assert ticket.wait(timeout=10).phase is Phase.UP
