@@ -79,7 +79,7 @@ def scale(size: int) -> None:
         h.engine.store.close()
 
 
-def scalingo_budget(apps: int, hours: float, idle_minutes: int, seed: int = 7) -> None:
+def scalingo_budget(apps: int, hours: float, idle_minutes: int, seed: int = 7, *, observe: bool = True) -> None:
     """Simulated time: every minute, discovery, the sweep and observation run as in `serve`.
 
     A quarter of the apps are idle, half get a request every 1 to 20 minutes, a quarter are
@@ -92,7 +92,7 @@ def scalingo_budget(apps: int, hours: float, idle_minutes: int, seed: int = 7) -
     from tests.providers.kit_scalingo import API_TOKEN, build_provider
 
     print(f"\nScalingo budget: {apps} running apps, one token (60 calls/min), idle timeout {idle_minutes} min, "
-          f"{hours:g} simulated hours")  # fmt: skip
+          f"{hours:g} simulated hours" + ("" if observe else ", no freshness polling"))  # fmt: skip
     rng = random.Random(seed)
     clock = FakeClock()
     world = SimulatedPaas(clock)
@@ -120,7 +120,8 @@ def scalingo_budget(apps: int, hours: float, idle_minutes: int, seed: int = 7) -
                     world.hit(name, rng.randint(1, 20))
             h.engine.discover()
             h.engine.sweep()
-            h.engine.observe()
+            if observe:
+                h.engine.observe()
             if clock.now() >= warm_up:
                 for row in h.engine.store.apps():
                     if row.state is AppState.RUNNING and row.checked_at:
@@ -180,11 +181,12 @@ def main() -> None:
     parser.add_argument("--budget-hours", type=float, default=3)
     parser.add_argument("--idle-minutes", type=int, default=30)
     parser.add_argument("--skip-budget", action="store_true")
+    parser.add_argument("--no-observe", action="store_true", help="budget run without the freshness polling job")
     args = parser.parse_args()
     for size in (int(s) for s in args.sizes.split(",") if s):
         scale(size)
     if not args.skip_budget:
-        scalingo_budget(args.budget_apps, args.budget_hours, args.idle_minutes)
+        scalingo_budget(args.budget_apps, args.budget_hours, args.idle_minutes, observe=not args.no_observe)
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"\nmax RSS of this process: {rss:.0f} MiB")
 
