@@ -17,10 +17,12 @@ import logging
 import os
 import sys
 import threading
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from pathlib import Path
 
 from bot import __version__
 from bot.config import ConfigError, Settings, load_settings
+from bot.envfile import parse_env_file
 from bot.logs import configure_logging
 
 log = logging.getLogger("bot")
@@ -49,7 +51,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     if args.command == "demo":
         return _demo()
-    env = os.environ
+    env = _environment()
     try:
         settings = load_settings(env)
     except ConfigError as exc:
@@ -66,6 +68,21 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         return serve(settings, env)
     return _cli(args, settings, env)
+
+
+def _environment() -> dict[str, str]:
+    """The process environment over ./.env when there is one (the original paastis read it)."""
+    path = Path.cwd() / ".env"
+    if not path.is_file():
+        return dict(os.environ)
+    try:
+        values, problems = parse_env_file(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as exc:
+        print(f"paastis: .env cannot be read ({exc}); using the environment only", file=sys.stderr)
+        return dict(os.environ)
+    for problem in problems:
+        print(f"paastis: {problem}: ignored", file=sys.stderr)
+    return {**values, **os.environ}
 
 
 def _demo() -> int:
@@ -95,7 +112,7 @@ def _check_config(settings: Settings) -> int:
     return 0
 
 
-def _cli(args: argparse.Namespace, settings: Settings, env: os._Environ) -> int:
+def _cli(args: argparse.Namespace, settings: Settings, env: Mapping[str, str]) -> int:
     from bot.engine import Actor
     from bot.terminal import Terminal, TerminalReply
     from bot.wiring import build

@@ -33,9 +33,15 @@ DEFAULT_OPERATION_TIMEOUT = 180.0
 _REGION = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 
 
+# the original paastis' sample.env wrote "osc-fr-1" (it ignored PROVIDER_REGION for Scalingo,
+# so the typo never showed): configurations copied from it keep working
+REGION_ALIASES = {"osc-fr-1": "osc-fr1", "osc-secnum-fr-1": "osc-secnum-fr1"}
+
+
 def region_name(value: Any) -> str:
     """Any Scalingo region (regions are data, not code): a host name part such as osc-fr1."""
     result = text(value).lower()
+    result = REGION_ALIASES.get(result, result)
     if not _REGION.match(result):
         raise InvalidOption("expected a Scalingo region name such as osc-fr1 or osc-secnum-fr1")
     return result

@@ -161,3 +161,8 @@ def test_every_variable_is_documented_in_the_readme() -> None:
     readme = (Path(__file__).parents[2] / "README.md").read_text()
     missing = [name for name in VARIABLES if f"`{name}`" not in readme]
     assert missing == []
+
+
+def test_the_region_of_the_original_sample_env_still_works() -> None:
+    settings = build_settings({**SCALINGO, "PROVIDER_REGION": "osc-fr-1"})
+    assert settings.providers[0].options["region"] == "osc-fr1"
