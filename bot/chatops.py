@@ -102,9 +102,10 @@ class Chatops:
                 number, _, text_filter = value.partition("|")
                 reply.update(self._status_page(text_filter or None, int(number) if number.isdigit() else 1))
                 return
-            view = self._by_value(value)
+            catalog = self.engine.catalog()
+            view = self._by_value(value, catalog)
             if action == WAKE:
-                self._wake(view, actor, reply, confirmed=True)
+                self._wake(view, catalog, actor, reply, confirmed=True)
             elif action == SLEEP:
                 self._sleep(view, actor, reply)
             elif action == KEEP:
@@ -127,9 +128,10 @@ class Chatops:
         elif command.name == "report":
             reply.send(self.report())
         else:
-            view = self.engine.find(command.arg or "")
+            catalog = self.engine.catalog()
+            view = catalog.find(command.arg or "")
             if command.name == "wake":
-                self._wake(view, actor, reply, confirmed=False)
+                self._wake(view, catalog, actor, reply, confirmed=False)
             elif command.name == "sleep":
                 self._sleep(view, actor, reply)
             elif command.name == "keep":
@@ -187,28 +189,23 @@ class Chatops:
             log.info("permission.refused actor=%s action=%s", actor.id, action)
             raise ActionRefused(refusal)
 
-    def _wake(self, view: AppView, actor: Actor, reply: Reply, *, confirmed: bool) -> None:
+    def _wake(self, view: AppView, catalog: Catalog, actor: Actor, reply: Reply, *, confirmed: bool) -> None:
         self._check(actor, "wake")
         if view.rules.protected and not confirmed:
             main, _ = replies.app_buttons(view)
             text = f"*{view.label}* is protected by the rules. Wake it anyway?"
             reply.send(Message(text, (replies.Section(text, main),)))
             return
-        if view.state is AppState.RUNNING and not self.engine.wakes.job(view.ref) and not self.engine.catalog().linked(view):
+        if view.state is AppState.RUNNING and not self.engine.wakes.job(view.ref) and not view.linked:
             reply.send(replies.wake_progress(_already_up(view, self.now), view.value))
             self.engine.store.update_app(*view.ref, last_used_at=self.now)
             return
-        ticket = self.engine.wake(view, actor, context=reply.context)
+        ticket = self.engine.wake(view, actor, context=reply.context, catalog=catalog)
         follow_wake(ticket, reply, view.value, first=True)
 
     def _sleep(self, view: AppView, actor: Actor, reply: Reply) -> None:
         self._check(actor, "sleep")
-        if self.engine.wakes.job(view.ref):
-            raise ActionRefused(f"{view.label} is being woken right now; try again once it is up.")
-        if view.state is not AppState.RUNNING:
-            raise ActionRefused(f"{view.label} is {view.state.value}: there is nothing to put to sleep.")
-        if view.rules.protected or not view.managed:
-            self.engine.sleep(view, actor)  # raises the refusal with its reason
+        self.engine.check_sleepable(view)
         reply.send(Message(f"🌙 Putting {view.label} to sleep…", (replies.Section(f"🌙 Putting *{view.label}* to sleep…"),)))
 
         def work() -> None:
@@ -236,9 +233,9 @@ class Chatops:
         self._check(actor, "keep")
         reply.send(replies.unkept(view, self.engine.unkeep(view, actor)))
 
-    def _by_value(self, value: str) -> AppView:
+    def _by_value(self, value: str, catalog: Catalog) -> AppView:
         provider, _, app_id = value.partition(":")
-        view = self.engine.catalog().get((provider, app_id))
+        view = catalog.get((provider, app_id))
         if view is None or view.row.gone:
             raise ActionRefused("That app is no longer listed by its provider (deleted or renamed?). Try `/paastis status`.")
         return view

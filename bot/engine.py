@@ -120,7 +120,6 @@ class Engine:
                 self._provider_failed(name, exc)
                 continue
             self._provider_ok(name)
-            before = {r.app_id: r for r in self.store.apps(include_gone=True) if r.provider == name}
             waking = frozenset(app_id for provider_name, app_id in self.wakes.in_flight() if provider_name == name)
             for app in self.store.sync_apps(name, apps, now, hold_state=waking):
                 log.info("app.discovered provider=%s app=%s state=%s", name, app.name, app.state.value)
@@ -128,10 +127,6 @@ class Engine:
                     "discovered", SCHEDULER, provider=name, app_id=app.app_id, app_name=app.name,
                     reason=f"found {app.state.value}",
                 )  # fmt: skip
-            for app in apps:
-                previous = before.get(app.id)
-                if previous and previous.state is not AppState.RUNNING and app.state is AppState.RUNNING:
-                    self.store.end_nap(name, app.id, now)  # started outside Paastis (a deploy, the console)
         return errors
 
     def _provider_failed(self, name: str, exc: ProviderError) -> None:
@@ -322,14 +317,21 @@ class Engine:
             self.hooks.after_stop(view, reason)
             return Outcome(view.ref, view.label, "slept", reason, formation, fresh.url)
 
-    def sleep(self, view: AppView, actor: Actor) -> list[Outcome]:
-        """Someone asked: sleep this app (not its group: they named one app)."""
+    def check_sleepable(self, view: AppView) -> None:
+        """Raise ActionRefused, saying why, when someone may not put this app to sleep now.
+        No provider call: chat-ops asks before acknowledging."""
         if view.rules.protected:
             raise ActionRefused(f"{view.label} is protected by the rules: Paastis never puts it to sleep.")
         if not view.managed:
             raise ActionRefused(f"{view.label} is not managed by Paastis ({view.rules.ignored}).")
+        if self.wakes.job(view.ref):
+            raise ActionRefused(f"{view.label} is being woken right now; try again once it is up.")
         if view.state is not AppState.RUNNING:
             raise ActionRefused(f"{view.label} is {view.state.value}: there is nothing to put to sleep.")
+
+    def sleep(self, view: AppView, actor: Actor) -> list[Outcome]:
+        """Someone asked: sleep this app (not its group: they named one app)."""
+        self.check_sleepable(view)
         return [self.sleep_app(view, actor, f"asked by {actor.name}")]
 
     # -- keep awake ----------------------------------------------------------------------
@@ -352,9 +354,16 @@ class Engine:
         return dropped
 
     # -- wake (see bot.waking) ------------------------------------------------------------
-    def wake(self, view: AppView, actor: Actor, *, context: Mapping[str, object] | None = None) -> WakeTicket:
+    def wake(
+        self,
+        view: AppView,
+        actor: Actor,
+        *,
+        context: Mapping[str, object] | None = None,
+        catalog: Catalog | None = None,
+    ) -> WakeTicket:
         """Wake an app and the apps it links to; joins wakes already in flight. Returns at once."""
-        return self.waker.wake(view, actor, context=context)
+        return self.waker.wake(view, actor, context=context, catalog=catalog)
 
     def wake_scheduled(self, start: datetime, end: datetime) -> list[WakeTicket]:
         return self.waker.wake_scheduled(start, end)

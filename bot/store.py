@@ -120,13 +120,14 @@ class Store:
     ) -> list[AppRow]:
         """Record what a provider listed: new apps appear, changed states update, missing
         apps are marked gone. The state of apps in `hold_state` (being woken) is left as
-        it is. Returns the apps seen for the first time. Only what changed is written."""
+        it is; an app found running again (a deploy, the console) ends its nap. Returns the apps
+        seen for the first time. Only what changed is written."""
         columns = ("app_id", "name", "state", "url", "problem", "formation", "last_deploy_at", "gone")
         stamp = iso(now)
         with self.transaction() as db:
             cursor = db.execute(f"select {', '.join(columns)} from apps where provider = ?", [provider])
             known = {row[0]: dict(zip(columns, row)) for row in cursor.fetchall()}
-            inserts, updates = [], []
+            inserts, updates, restarted = [], [], []
             for app in apps:
                 row = known.get(app.id)
                 values: dict[str, Any] = {"name": app.name, "state": app.state.value, "url": app.url,
@@ -147,6 +148,7 @@ class Store:
                     del values["state"], values["problem"]
                 elif app.state is AppState.RUNNING and row["state"] != AppState.RUNNING.value:
                     values["awake_since"] = stamp
+                    restarted.append((stamp, provider, app.id))  # started outside Paastis: its nap ends
                 changed = {k: v for k, v in values.items() if row.get(k, v) != v or k == "awake_since"}
                 if row["gone"]:
                     changed["gone"] = 0
@@ -159,6 +161,7 @@ class Store:
                 db.execute(f"update apps set {assignments} where provider = ? and app_id = ?",
                            [*changed.values(), provider, app_id])  # fmt: skip
             db.execute("update apps set last_seen = ? where provider = ?", [stamp, provider])
+            db.conn.executemany("update naps set end = ? where provider = ? and app_id = ? and end is null", restarted)
             listed = {app.id for app in apps}
             gone = [(provider, app_id) for app_id, row in known.items() if app_id not in listed and not row["gone"]]
             db.conn.executemany("update apps set gone = 1 where provider = ? and app_id = ?", gone)

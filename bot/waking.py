@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from bot.actors import ActionRefused, Actor
-from bot.catalog import AppView
+from bot.catalog import AppView, Catalog
 from bot.notices import WakeFailed
 from bot.records import InFlightWake
 from bot.wakes import Phase, WakeCoordinator, WakeJob, WakeTicket
@@ -37,11 +37,19 @@ class Waker:
         self.coordinator = WakeCoordinator()
         self.resumed: Callable[[WakeTicket, InFlightWake], None] = lambda ticket, wake: None
 
-    def wake(self, view: AppView, actor: Actor, *, context: Mapping[str, object] | None = None) -> WakeTicket:
-        """Wake an app and the apps it links to; joins wakes already in flight. Returns at once."""
+    def wake(
+        self,
+        view: AppView,
+        actor: Actor,
+        *,
+        context: Mapping[str, object] | None = None,
+        catalog: Catalog | None = None,
+    ) -> WakeTicket:
+        """Wake an app and the apps it links to; joins wakes already in flight. Returns at once.
+        `catalog`: the one `view` came from, so a caller that has one does not build another."""
         if not view.managed and view.rules.ignored and "PAASTIS_SELF_APP" in view.rules.ignored:
             raise ActionRefused(f"{view.label} is the app Paastis runs as: it is always up.")
-        catalog = self.engine.catalog()
+        catalog = catalog or self.engine.catalog()
         targets = [view, *catalog.linked(view)]
         jobs, joined = [], []
         for target in targets:
@@ -150,10 +158,12 @@ class Waker:
             return []
         due = {name for name, moments in self.engine.schedules.wakes_between(start, end).items() if moments}
         tickets = []
-        for view in self.engine.catalog():
+        catalog = self.engine.catalog()
+        for view in catalog:
             if view.rules.schedule in due and view.managed and view.state is AppState.SLEEPING and not view.row.gone:
                 log.info("app.scheduled_wake provider=%s app=%s schedule=%s", view.row.provider, view.name, view.rules.schedule)
-                tickets.append(self.wake(view, Actor("schedule", f"schedule {view.rules.schedule}", via="scheduler")))
+                actor = Actor("schedule", f"schedule {view.rules.schedule}", via="scheduler")
+                tickets.append(self.wake(view, actor, catalog=catalog))
         return tickets
 
     def resume_wakes(self) -> list[WakeTicket]:
@@ -167,7 +177,7 @@ class Waker:
                 continue
             actor = Actor(wake.actor, wake.actor_name)
             log.info("wake.resumed provider=%s app=%s", wake.provider, view.name)
-            ticket = self.wake(view, actor, context=wake.context)
+            ticket = self.wake(view, actor, context=wake.context, catalog=catalog)
             self.resumed(ticket, wake)
             tickets.append(ticket)
         return tickets

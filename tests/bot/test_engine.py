@@ -339,3 +339,18 @@ def test_an_app_being_woken_shows_as_waking_at_once(h: Harness) -> None:
     assert h.view("slow").state is AppState.WAKING
     started.set()
     assert ticket.wait(timeout=10).phase is Phase.UP
+
+
+def test_an_app_started_outside_paastis_stops_counting_as_asleep(h: Harness) -> None:
+    app = h.add("review-3")
+    h.discover()
+    h.clock.advance(minutes=20)
+    h.sweep()
+    h.clock.advance(minutes=1)
+    h.discover()
+    h.world.scale(app, Formation.of(web=1))  # someone deploys it from the console
+    h.clock.advance(minutes=1)
+    h.discover()
+
+    (nap,) = h.engine.store.naps(h.clock.now() - timedelta(hours=1))
+    assert nap.end == h.clock.now()
