@@ -21,8 +21,8 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from bot import __version__
-from bot.config import ConfigError, Settings, load_settings
-from bot.envfile import parse_env_file
+from bot.config.loading import ConfigError, Settings, load_settings
+from bot.config.envfile import parse_env_file
 from bot.logs import configure_logging
 
 log = logging.getLogger("bot")
@@ -113,7 +113,7 @@ def _check_config(settings: Settings) -> int:
 
 
 def _cli(args: argparse.Namespace, settings: Settings, env: Mapping[str, str]) -> int:
-    from bot.engine import Actor
+    from bot.engine.engine import Actor
     from bot.terminal import Terminal, TerminalReply
     from bot.wiring import build
 

@@ -6,6 +6,10 @@ import threading
 import time
 from datetime import UTC, datetime, timedelta
 
+from providers.base import Clock
+
+__all__ = ["Clock", "ScaledClock", "SystemClock"]
+
 
 class SystemClock:
     def now(self) -> datetime:

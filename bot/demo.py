@@ -22,19 +22,19 @@ from typing import TextIO
 import yaml
 
 from bot.clock import ScaledClock
-from bot.config import Settings
-from bot.durations import format_duration, parse_duration
-from bot.engine import Actor
-from bot.jobs import JobTimes
-from bot.rules import parse_rules
+from bot.config.loading import Settings
+from bot.policy.durations import format_duration, parse_duration
+from bot.engine.engine import Actor
+from bot.engine.jobs import JobTimes
+from bot.policy.rules import parse_rules
 from bot.terminal import Terminal, TerminalPoster, TerminalReply
 from bot.wiring import Paastis, build
 from providers import parse_spec
 from providers.base import Clock, ProviderSpec
-from providers.clever_cloud_fake import serve as serve_fake_clever
-from providers.clever_cloud_fake_payloads import clever_app_id
+from providers.clever_cloud.fake_api import serve as serve_fake_clever
+from providers.clever_cloud.fake_api.payloads import clever_app_id
 from providers.fake import FakeProvider, SimulatedPaas
-from providers.scalingo_fake import serve_fake_scalingo
+from providers.scalingo.fake_api import serve_fake_scalingo
 
 log = logging.getLogger(__name__)
 

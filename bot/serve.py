@@ -11,7 +11,7 @@ import signal
 import threading
 from collections.abc import Mapping
 
-from bot.config import Settings
+from bot.config.loading import Settings
 from bot.wiring import Paastis, build
 
 log = logging.getLogger(__name__)

@@ -9,8 +9,8 @@ import threading
 from collections.abc import Mapping
 from typing import Any, TextIO
 
-from bot import text
-from bot.messages import Button, Message
+from bot.chat import plain_text
+from bot.chat.messages import Button, Message
 
 
 class Terminal:
@@ -22,7 +22,7 @@ class Terminal:
 
     def show(self, message: Message, prefix: str = "") -> None:
         with self._lock:
-            rendered = text.render(message, self._number)
+            rendered = plain_text.render(message, self._number)
             if prefix:
                 rendered = prefix + rendered.replace("\n", "\n" + " " * len(prefix))
             self.out.write(rendered + "\n")

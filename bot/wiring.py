@@ -15,19 +15,20 @@ from typing import Any
 
 from apscheduler.schedulers.background import BackgroundScheduler
 
-from bot import __version__, text
-from bot.catalog import CatalogInputs, ProviderInfo
-from bot.chatops import Chatops, ChatopsOptions
+from bot import __version__
+from bot.chat import plain_text
+from bot.policy.catalog import CatalogInputs, ProviderInfo
+from bot.chat.chatops import Chatops, ChatopsOptions
 from bot.clock import SystemClock
-from bot.config import Settings, environment_secrets
-from bot.engine import SCHEDULER, Engine, EngineOptions
-from bot.hooks import NoHooks, ShellHooks, hook_environment
-from bot.jobs import JobTimes, configure_scheduler
-from bot.messages import Message
-from bot.notify import ChannelNotifier, Poster
-from bot.schedule import Schedules
-from bot.store import Store
-from bot.webhooks import WebhookSender
+from bot.config.loading import Settings, environment_secrets
+from bot.engine.engine import SCHEDULER, Engine, EngineOptions
+from bot.engine.hooks import NoHooks, ShellHooks, hook_environment
+from bot.engine.jobs import JobTimes, configure_scheduler
+from bot.chat.messages import Message
+from bot.chat.notifier import ChannelNotifier, Poster
+from bot.policy.schedules import Schedules
+from bot.store.store import Store
+from bot.engine.webhooks import WebhookSender
 from providers import build_provider
 from providers.base import Clock, Provider, ProviderDeps, ProviderSpec
 
@@ -38,7 +39,7 @@ class LogPoster:
     """Where notices go when Slack is off: the logs, as text."""
 
     def post(self, message: Message, channel: str | None) -> None:
-        rendered = text.render(message, lambda button: 0).replace("[0] ", "")
+        rendered = plain_text.render(message, lambda button: 0).replace("[0] ", "")
         log.info("notice channel=%s\n%s", channel or "default", rendered)
 
 

@@ -22,10 +22,10 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from bot.chatops import Chatops, ChatopsOptions
-from bot.config import Permissions
-from bot.engine import Actor
-from bot.pricing import Prices
+from bot.chat.chatops import Chatops, ChatopsOptions
+from bot.config.loading import Permissions
+from bot.engine.engine import Actor
+from bot.policy.pricing import Prices
 from bot.terminal import Terminal, TerminalReply
 from providers.base import AppState
 from tests.bot.harness import Harness
@@ -88,7 +88,7 @@ def scalingo_budget(apps: int, hours: float, idle_minutes: int, seed: int = 7, *
     moment it was scaled down, late when it had been idle for more than timeout + 5 minutes.
     """
     from providers.fake import SimulatedPaas
-    from providers.scalingo_fake import FakeScalingo
+    from providers.scalingo.fake_api import FakeScalingo
     from tests.providers.kit_scalingo import API_TOKEN, build_provider
 
     print(f"\nScalingo budget: {apps} running apps, one token (60 calls/min), idle timeout {idle_minutes} min, "

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from bot.config import build_settings
+from bot.config.loading import build_settings
 
 README = (Path(__file__).parents[1] / "README.md").read_text()
 YAML_BLOCKS = re.findall(r"```yaml\n(.*?)```", README, re.S)

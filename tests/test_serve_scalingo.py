@@ -17,7 +17,7 @@ import pytest
 from bot.clock import SystemClock
 from providers.base import AppState
 from providers.fake import SimulatedPaas
-from providers.scalingo_fake import serve_fake_scalingo
+from providers.scalingo.fake_api import serve_fake_scalingo
 
 ROOT = Path(__file__).parents[1]
 TOKEN = "tk-us-end-to-end-0123456789"

@@ -18,8 +18,8 @@ from slack_bolt import App
 from slack_sdk import WebClient
 from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 
-from bot.chatops import Chatops
-from bot.config import SlackSettings
+from bot.chat.chatops import Chatops
+from bot.config.loading import SlackSettings
 from bot.slack.identity import Directory
 from bot.slack.listeners import Listeners, PayloadCheck, register
 from bot.slack.poster import SlackPoster

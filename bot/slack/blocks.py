@@ -1,4 +1,4 @@
-"""Messages as Block Kit: pure functions from `bot.messages.Message` to Slack payloads.
+"""Messages as Block Kit: pure functions from `bot.chat.messages.Message` to Slack payloads.
 
 Slack's limits are kept here, and nothing is cut silently:
 - more than 50 blocks in a message (100 in a Home view) raises `BlockKitError` — the reply
@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.messages import (
+from bot.chat.messages import (
     MAX_BLOCKS,
     MAX_BUTTON_LABEL,
     MAX_HOME_BLOCKS,

@@ -10,11 +10,10 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from bot import replies
-from bot.catalog import AppView
-from bot.messages import MAX_HOME_BLOCKS, Divider, Message
+from bot.chat import answers
+from bot.policy.catalog import AppView
+from bot.chat.messages import MAX_HOME_BLOCKS, Divider, Message
 from bot.slack.blocks import render_blocks
-from providers.base import BudgetSnapshot
 
 
 def parse_page(value: str | None) -> tuple[int, str]:
@@ -35,11 +34,11 @@ def home_message(
     *,
     number: int = 1,
     text_filter: str = "",
-    budgets: dict[str, BudgetSnapshot | None] | None = None,
+    budgets: answers.Budgets | None = None,
 ) -> Message:
     """The dashboard, pure: the report's blocks, a divider, a page of apps."""
     head = (*report.blocks, Divider())
     room = MAX_HOME_BLOCKS - len(render_blocks(Message("", head)))
-    page = replies.Page(number, replies.HOME_PAGE_SIZE, text_filter)
-    status = replies.status(views, now, tz, page=page, budgets=budgets, title="Apps", max_blocks=room)
+    page = answers.Page(number, answers.HOME_PAGE_SIZE, text_filter)
+    status = answers.status(views, now, tz, page=page, budgets=budgets, title="Apps", max_blocks=room)
     return Message(f"Paastis · {status.text}", (*head, *status.blocks))

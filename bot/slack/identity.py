@@ -21,9 +21,9 @@ from datetime import datetime, timedelta
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 
-from bot.config import Permissions
-from bot.engine import ActionRefused, Actor
-from providers.base import Clock
+from bot.config.loading import Permissions
+from bot.engine.engine import ActionRefused, Actor
+from bot.clock import Clock
 
 log = logging.getLogger(__name__)
 

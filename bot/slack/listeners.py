@@ -22,21 +22,21 @@ from slack_bolt.request import BoltRequest
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 
-from bot.chatops import Chatops, follow_wake
-from bot.engine import Actor
-from bot.messages import ACTIONS, OPEN, PAGE
+from bot.chat.chatops import Chatops, follow_wake
+from bot.engine.engine import Actor
+from bot.chat.messages import ACTIONS, OPEN, PAGE
 from bot.slack.blocks import base_action, home_view
 from bot.slack.home import home_message, page_value, parse_page
 from bot.slack.identity import Directory
-from bot.slack.reply import (
+from bot.slack.destinations import (
     CommandReply,
     PostedReply,
     ResponseUrl,
     ResponseUrlReply,
     from_context,
 )
-from bot.store import InFlightWake
-from bot.wakes import WakeTicket
+from bot.store.store import InFlightWake
+from bot.engine.wake_jobs import WakeTicket
 from bot.wiring import Paastis
 
 log = logging.getLogger(__name__)

@@ -16,9 +16,9 @@ from datetime import datetime, timedelta
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 
-from bot.messages import Message
+from bot.chat.messages import Message
 from bot.slack.blocks import BlockKitError, message_payload
-from providers.base import Clock
+from bot.clock import Clock
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +35,7 @@ _STOP = object()
 
 
 class SlackPoster:
-    """The `Poster` of channel notices and reports (bot.notify)."""
+    """The `Poster` of channel notices and reports (bot.chat.notifier)."""
 
     def __init__(self, client: WebClient, default_channel: str | None, clock: Clock) -> None:
         self.client = client

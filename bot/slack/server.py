@@ -31,7 +31,7 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 from waitress.server import create_server
 from waitress.wasyncore import close_all
 
-from bot.config import Settings
+from bot.config.loading import Settings
 from bot.serve import health_app
 from bot.slack.app import SlackSetupError, connect
 from bot.wiring import Paastis

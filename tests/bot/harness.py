@@ -8,13 +8,13 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from bot.catalog import AppView, CatalogInputs, ProviderInfo
-from bot.engine import Actor, Engine, EngineOptions, SweepReport
-from bot.notices import Notice
-from bot.rules import Rule, parse_rules
-from bot.schedule import Schedules, parse_schedules
-from bot.store import Store
-from bot.wakes import TicketProgress
+from bot.policy.catalog import AppView, CatalogInputs, ProviderInfo
+from bot.engine.engine import Actor, Engine, EngineOptions, SweepReport
+from bot.engine.notices import Notice
+from bot.policy.rules import Rule, parse_rules
+from bot.policy.schedules import Schedules, parse_schedules
+from bot.store.store import Store
+from bot.engine.wake_jobs import TicketProgress
 from providers.base import AppState, Provider
 from providers.budget import CallBudget
 from providers.fake import FakeProvider, SimulatedPaas

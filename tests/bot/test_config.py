@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.config import VARIABLES, ConfigError, build_settings, load_settings
+from bot.config.loading import VARIABLES, ConfigError, build_settings, load_settings
 
 SCALINGO = {"PROVIDER_NAME": "scalingo", "PROVIDER_SCALINGO_API_TOKEN": "tk-us-secret-token-123"}
 

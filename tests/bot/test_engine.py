@@ -7,10 +7,10 @@ from datetime import timedelta
 
 import pytest
 
-from bot.engine import ActionRefused, Actor, EngineOptions
-from bot.notices import ProviderTrouble, SweepDone, WakeFailed
-from bot.store import InFlightWake
-from bot.wakes import Phase
+from bot.engine.engine import ActionRefused, Actor, EngineOptions
+from bot.engine.notices import ProviderTrouble, SweepDone, WakeFailed
+from bot.store.store import InFlightWake
+from bot.engine.wake_jobs import Phase
 from providers.base import AppState, AuthenticationFailed, Formation, ProviderUnavailable
 from tests.bot.harness import ADA, Harness
 
@@ -305,7 +305,7 @@ def test_sleeping_an_app_records_who_and_why(h: Harness) -> None:
 def test_credentials_refused_are_told_at_once_and_logged_once(h: Harness, caplog) -> None:
     h.add("any")
     h.world.fail("list", error=AuthenticationFailed("the Scalingo API token was refused: check PROVIDER_SCALINGO_API_TOKEN"), times=-1)
-    with caplog.at_level("DEBUG", logger="bot.engine"):
+    with caplog.at_level("DEBUG", logger="bot.engine.engine"):
         for _ in range(5):
             h.discover()
             h.clock.advance(minutes=1)

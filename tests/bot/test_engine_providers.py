@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from bot import replies
-from bot.notices import ProviderTrouble, WakeFailed
-from bot.wakes import Phase
+from bot.chat import answers
+from bot.engine.notices import ProviderTrouble, WakeFailed
+from bot.engine.wake_jobs import Phase
 from providers.base import AppState
 from providers.fake import SimulatedPaas
-from providers.scalingo_fake import FakeScalingo
+from providers.scalingo.fake_api import FakeScalingo
 from tests.bot.harness import Harness
 from tests.providers.kit_clever_cloud import make_kit as clever_kit
 from tests.providers.kit_scalingo import API_TOKEN, build_provider
@@ -24,7 +24,7 @@ def test_a_failed_clever_cloud_redeploy_is_a_clear_message_and_an_event(tmp_path
         progress = h.wake("crm-staging")
 
         assert progress.phase is Phase.FAILED
-        message = replies.wake_progress(progress, h.view("crm-staging").value)
+        message = answers.wake_progress(progress, h.view("crm-staging").value)
         assert message.text.startswith("❌ Waking crm-staging failed: ")
         assert [b.label for b in message.buttons()] == ["Retry"]
         assert h.events_of("wake_failed") and any(isinstance(n, WakeFailed) for n in h.notices)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bot.envfile import parse_env_file
+from bot.config.envfile import parse_env_file
 from tests.bot.test_cli import paastis
 
 SAMPLE = Path(__file__).parent / "samples" / "original-sample.env"

@@ -5,9 +5,9 @@ from __future__ import annotations
 import os
 import time
 
-from bot.config import environment_secrets
-from bot.engine import ActionRefused
-from bot.hooks import ShellHooks, hook_environment, run_shell
+from bot.config.loading import environment_secrets
+from bot.engine.engine import ActionRefused
+from bot.engine.hooks import ShellHooks, hook_environment, run_shell
 from tests.bot.harness import ADA, Harness
 
 

@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 from apscheduler.schedulers.background import BackgroundScheduler
 
-from bot.jobs import configure_scheduler
+from bot.engine.jobs import configure_scheduler
 from tests.bot.harness import Harness
 
 PARIS = ZoneInfo("Europe/Paris")

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bot.policy import Facts, Verdict, decide, idle_for
+from bot.policy.idle import Facts, Verdict, decide, idle_for
 from providers.base import AppState
 
 NOW = datetime(2026, 11, 2, 12, 0, tzinfo=UTC)

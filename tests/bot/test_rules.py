@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from bot.rules import interpolate, parse_rules, resolve
+from bot.policy.rules import interpolate, parse_rules, resolve
 
 SAMPLES = Path(__file__).parent / "samples"
 

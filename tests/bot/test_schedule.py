@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.schedule import cron_trigger, parse_schedules, parse_window
+from bot.policy.schedules import cron_trigger, parse_schedules, parse_window
 
 PARIS = ZoneInfo("Europe/Paris")
 
@@ -67,7 +67,7 @@ def test_a_window_across_the_dst_night_lasts_its_local_hours() -> None:
 
 
 def test_holidays_suspend_office_hours_and_sleep_apps_at_the_start_of_the_day() -> None:
-    from bot.schedule import parse_holiday
+    from bot.policy.schedules import parse_holiday
 
     office = schedule({"awake": "Mon-Fri 08:00-19:00"}, [parse_holiday("2026-12-24..2027-01-01")])
     christmas = office.state(paris(2026, 12, 25, 10, 0), PARIS)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 from datetime import timedelta
 
-from bot.store import Store
+from bot.store.store import Store
 from providers.base import AppState, Formation, PaasApp
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import time
 
-from bot.webhooks import Webhook, WebhookSender, verify
+from bot.engine.webhooks import Webhook, WebhookSender, verify
 from providers.loopback import LoopbackServer
 from tests.bot.harness import ADA, Harness
 

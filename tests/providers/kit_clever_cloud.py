@@ -11,8 +11,8 @@ from __future__ import annotations
 from providers import parse_spec
 from providers.base import ProviderDeps
 from providers.clever_cloud import build
-from providers.clever_cloud_fake import serve
-from providers.clever_cloud_fake_payloads import clever_app_id
+from providers.clever_cloud.fake_api import serve
+from providers.clever_cloud.fake_api.payloads import clever_app_id
 from providers.fake import SimulatedPaas
 from tests.fakes.clock import FakeClock
 from tests.providers.kits import Kit, world_adder

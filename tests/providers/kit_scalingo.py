@@ -9,7 +9,7 @@ import httpx
 from providers.base import ProviderDeps, ProviderSpec
 from providers.fake import SimulatedPaas
 from providers.scalingo import PROVIDER_TYPE, ScalingoProvider
-from providers.scalingo_fake import FakeScalingo
+from providers.scalingo.fake_api import FakeScalingo
 from tests.fakes.clock import FakeClock
 from tests.providers.kits import Kit, world_adder
 

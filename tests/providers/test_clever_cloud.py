@@ -29,11 +29,11 @@ from providers.base import (
 )
 from providers.budget import CallBudget
 from providers.clever_cloud import CleverCloudProvider, build
-from providers.clever_cloud_app import app_status, open_url
-from providers.clever_cloud_client import CleverCloudClient, Credentials, oauth1
-from providers.clever_cloud_fake import FakeCleverCloudServer, serve
-from providers.clever_cloud_fake_payloads import clever_app_id
-from providers.clever_cloud_sse import SseDecoder, SseEvent
+from providers.clever_cloud.state import app_status, open_url
+from providers.clever_cloud.client import CleverCloudClient, Credentials, oauth1
+from providers.clever_cloud.fake_api import FakeCleverCloudServer, serve
+from providers.clever_cloud.fake_api.payloads import clever_app_id
+from providers.clever_cloud.sse import SseDecoder, SseEvent
 from providers.fake import SimulatedPaas
 from tests.fakes.clock import FakeClock
 

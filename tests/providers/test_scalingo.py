@@ -35,8 +35,8 @@ from providers.base import (
 )
 from providers.fake import SimulatedPaas
 from providers.scalingo import DEFAULT_OPERATION_TIMEOUT, PROVIDER_TYPE, ScalingoProvider
-from providers.scalingo_fake import FakeScalingo, serve_fake_scalingo
-from providers.scalingo_fake_wsgi import Received
+from providers.scalingo.fake_api import FakeScalingo, serve_fake_scalingo
+from providers.scalingo.fake_api.wsgi import Received
 from tests.fakes.clock import FakeClock
 from tests.providers.kit_scalingo import API_TOKEN, build_provider
 

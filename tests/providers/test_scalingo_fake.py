@@ -16,7 +16,7 @@ import pytest
 
 from providers.base import ActivityUnavailable, ProviderUnavailable, RateLimited
 from providers.fake import SimulatedPaas
-from providers.scalingo_fake import FakeScalingo, serve_fake_scalingo
+from providers.scalingo.fake_api import FakeScalingo, serve_fake_scalingo
 from tests.fakes.clock import FakeClock
 
 TOKEN = "tk-us-fake-test-token"

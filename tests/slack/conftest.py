@@ -18,8 +18,8 @@ import pytest
 from slack_bolt import BoltResponse
 from slack_bolt.request import BoltRequest
 
-from bot.config import Permissions, Settings, SlackSettings
-from bot.rules import parse_rules
+from bot.config.loading import Permissions, Settings, SlackSettings
+from bot.policy.rules import parse_rules
 from bot.slack.app import SlackParts, connect
 from bot.wiring import Paastis, build
 from providers import parse_spec

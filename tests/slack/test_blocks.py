@@ -10,8 +10,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot import replies
-from bot.messages import (
+from bot.chat import answers
+from bot.chat.messages import (
     OPEN,
     PAGE,
     SLEEP,
@@ -24,7 +24,7 @@ from bot.messages import (
     Message,
     Section,
 )
-from bot.reports import ProviderCounts, Report, report_message
+from bot.chat.report import ProviderCounts, Report, report_message
 from bot.slack.blocks import (
     BlockKitError,
     base_action,
@@ -33,7 +33,7 @@ from bot.slack.blocks import (
     render_blocks,
 )
 from bot.slack.home import home_message
-from bot.wakes import JobStatus, Phase, TicketProgress
+from bot.engine.wake_jobs import JobStatus, Phase, TicketProgress
 from tests.fakes.slack_api import block_errors
 from tests.slack.conftest import Rig
 
@@ -95,7 +95,7 @@ def test_labels_are_shortened_with_an_ellipsis_but_values_are_never_cut() -> Non
 
 
 def test_buttons_keep_style_url_confirm_and_fallback_text() -> None:
-    message = replies.wake_progress(_progress(Phase.UP), "fake:review-42")
+    message = answers.wake_progress(_progress(Phase.UP), "fake:review-42")
     payload = message_payload(message)
     assert payload["text"] == "✅ review-42 is up in 23 s"
     button = payload["blocks"][0]["accessory"]
@@ -128,7 +128,7 @@ def test_status_pages(rig_many: Rig, golden) -> None:
     chatops = rig_many.paastis.chatops
     views = rig_many.paastis.engine.catalog().search(None)
     pages = [
-        replies.status(views, chatops.now, PARIS, page=replies.Page(n, replies.STATUS_PAGE_SIZE)) for n in (1, 2, 3)
+        answers.status(views, chatops.now, PARIS, page=answers.Page(n, answers.STATUS_PAGE_SIZE)) for n in (1, 2, 3)
     ]
     for number, message in enumerate(pages, start=1):
         golden(f"status_page_{number}", message_payload(message))
@@ -139,15 +139,15 @@ def test_status_pages(rig_many: Rig, golden) -> None:
 
 def test_wake_progress(golden) -> None:
     for phase in (Phase.WAKING, Phase.UP, Phase.FAILED):
-        golden(f"wake_{phase.value}", message_payload(replies.wake_progress(_progress(phase), "fake:review-42")))
+        golden(f"wake_{phase.value}", message_payload(answers.wake_progress(_progress(phase), "fake:review-42")))
 
 
 def test_sweep_notice(golden) -> None:
     slept = [
-        replies.SleptApp("review-42", "fake:review-42", "idle for 20 min (timeout 15 min)", "web×1"),
-        replies.SleptApp("api-staging", "fake:api-staging", "idle for 2 h (timeout 1 h)", "web×2, worker×1"),
+        answers.SleptApp("review-42", "fake:review-42", "idle for 20 min (timeout 15 min)", "web×1"),
+        answers.SleptApp("api-staging", "fake:api-staging", "idle for 2 h (timeout 1 h)", "web×2, worker×1"),
     ]
-    (notice,) = replies.sweep_notice(slept, [("shop", "activity unreadable: metrics are unavailable")], dry_run=False)
+    (notice,) = answers.sweep_notice(slept, [("shop", "activity unreadable: metrics are unavailable")], dry_run=False)
     golden("sweep_notice", message_payload(notice))
 
 
@@ -156,7 +156,7 @@ def test_report(golden) -> None:
 
 
 def test_help(golden) -> None:
-    golden("help", message_payload(replies.help_message("Unknown command `sleeep`.")))
+    golden("help", message_payload(answers.help_message("Unknown command `sleeep`.")))
 
 
 def test_home_view(rig_many: Rig, golden) -> None:

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from bot.messages import KEEP, OPEN, PAGE, WAKE
+from bot.chat.messages import KEEP, OPEN, PAGE, WAKE
 from tests.fakes.slack_api import walk_texts
 from tests.slack.conftest import ADMIN, ALICE, CHANNEL, Rig
 

@@ -9,7 +9,7 @@ from urllib.parse import quote, urlencode
 
 import pytest
 
-from bot.messages import WAKE
+from bot.chat.messages import WAKE
 from bot.slack.listeners import SORRY
 from tests.slack.conftest import ALICE, Rig, click_payload
 

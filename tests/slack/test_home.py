@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from bot.messages import PAGE, SLEEP, WAKE
+from bot.chat.messages import PAGE, SLEEP, WAKE
 from tests.fakes.slack_api import walk_texts
 from tests.slack.conftest import ADMIN, ALICE, Rig
 

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import yaml
 
-from bot.commands import NAMES
-from bot.messages import ACTIONS, OPEN, PAGE
+from bot.chat.commands import NAMES
+from bot.chat.messages import ACTIONS, OPEN, PAGE
 from bot.slack.listeners import COMMAND, EVENTS
 from bot.slack.server import EVENTS_PATH
 from tests.slack.conftest import ADMIN, ALICE, Rig

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from bot.messages import SLEEP, WAKE
+from bot.chat.messages import SLEEP, WAKE
 from tests.slack.conftest import ADMIN, ALICE, OPS_GROUP, OPS_MEMBER, Rig
 
 REFUSAL = (

@@ -6,8 +6,8 @@ from __future__ import annotations
 import logging
 import time
 
-from bot.messages import WAKE, plain
-from bot.notices import WakeFailed
+from bot.chat.messages import WAKE, plain
+from bot.engine.notices import WakeFailed
 from tests.slack.conftest import CHANNEL, Rig
 
 

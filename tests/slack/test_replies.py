@@ -8,9 +8,9 @@ import json
 import pytest
 from slack_sdk.errors import SlackApiError
 
-from bot.messages import WAKE, Message, Section, plain
+from bot.chat.messages import WAKE, Message, Section, plain
 from bot.slack.blocks import message_payload
-from bot.slack.reply import PostedReply, ResponseUrl, ResponseUrlReply
+from bot.slack.destinations import PostedReply, ResponseUrl, ResponseUrlReply
 from tests.slack.conftest import ALICE, CHANNEL, Rig
 
 

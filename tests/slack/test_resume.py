@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bot.engine import Actor
-from bot.messages import WAKE
-from bot.store import InFlightWake, Store
+from bot.engine.engine import Actor
+from bot.chat.messages import WAKE
+from bot.store.store import InFlightWake, Store
 from tests.fakes.clock import FakeClock
 from tests.fakes.slack_api import FakeSlack
 from tests.slack.conftest import ALICE, CHANNEL, Rig

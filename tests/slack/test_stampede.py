@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from concurrent.futures import ThreadPoolExecutor
 
-from bot.messages import WAKE
+from bot.chat.messages import WAKE
 from tests.slack.conftest import ALICE, CHANNEL, Rig
 
 CLICKS = 20

@@ -1,0 +1,414 @@
+"""What Paastis answers and posts, built from domain data. Pure: no I/O, `now` passed in.
+
+Every builder returns `Message`s that fit Slack's limits (50 blocks, 3000 characters per
+section); long lists are paginated with buttons, never cut silently.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from bot.policy.catalog import AppView
+from bot.policy.durations import format_ago, format_duration, format_moment
+from bot.chat.messages import (
+    KEEP,
+    MAX_BLOCKS,
+    OPEN,
+    PAGE,
+    SLEEP,
+    UNKEEP,
+    WAKE,
+    Actions,
+    Block,
+    Button,
+    Confirm,
+    Context,
+    Header,
+    Message,
+    Section,
+    escape,
+    fit,
+)
+from bot.policy.idle import Verdict
+from bot.store.rows import Event
+from bot.engine.wake_jobs import Phase, TicketProgress
+from providers.base import AppState, BudgetSnapshot
+
+Budgets = Mapping[str, BudgetSnapshot | None]  # by provider name; None: no budget
+
+ICONS = {
+    AppState.RUNNING: "🟢", AppState.SLEEPING: "💤", AppState.WAKING: "⏳",
+    AppState.STOPPING: "🌙", AppState.CRASHED: "🔴", AppState.UNKNOWN: "❔",
+}  # fmt: skip
+STATUS_PAGE_SIZE = 20  # apps per status message: 2 blocks each, within 50 blocks
+HOME_PAGE_SIZE = 40  # within the Home tab's 100 blocks
+
+
+@dataclass(frozen=True)
+class Page:
+    number: int  # 1-based
+    size: int
+    filter: str = ""
+
+
+# -- one app -----------------------------------------------------------------------------
+
+
+def app_line(view: AppView, now: datetime, tz: ZoneInfo) -> str:
+    """`*hello* · 🟢 running · last activity 3 min ago · sleeps in 12 min`"""
+    parts = [f"*{escape(view.label)}*", f"{ICONS[view.state]} {view.state.value}"]
+    row = view.row
+    if view.state is AppState.SLEEPING and row.recorded_formation:
+        parts.append(f"restores {row.recorded_formation.describe()}")
+    if view.state is AppState.CRASHED and row.problem:
+        parts.append(escape(row.problem))
+    if view.state is AppState.RUNNING:
+        if view.managed and row.last_activity:
+            parts.append(f"last activity {format_ago(row.last_activity, now)}")
+        parts.append(_why(view, now, tz))
+    if row.check_error and view.state is AppState.RUNNING:
+        since = format_moment(row.check_failed_at, now, tz) if row.check_failed_at else "now"
+        parts.append(f"⚠️ activity unreadable since {since} ({escape(row.check_error)}): stays up")
+    return " · ".join(p for p in parts if p)
+
+
+def _why(view: AppView, now: datetime, tz: ZoneInfo) -> str:
+    decision = view.decision
+    if not view.managed:
+        return f"not managed: {view.rules.ignored}"
+    if view.keep and view.keep.until > now:
+        reason = f" ({escape(view.keep.reason)})" if view.keep.reason else ""
+        return f"kept awake until {format_moment(view.keep.until, now, tz)} by {escape(view.keep.by_name)}{reason}"
+    if decision.verdict is Verdict.KEEP and decision.sleeps_at:
+        return f"sleeps in {format_duration(decision.sleeps_at - now)} if unused"
+    if decision.verdict is Verdict.SLEEP:
+        return f"goes to sleep at the next sweep ({decision.reason})"
+    return decision.reason
+
+
+def app_buttons(view: AppView) -> tuple[Button | None, tuple[Button, ...]]:
+    """The main button beside an app, and the others in a row below it."""
+    value = view.value
+    if view.state in (AppState.SLEEPING, AppState.CRASHED, AppState.UNKNOWN, AppState.STOPPING):
+        confirm = None
+        if view.rules.protected:
+            confirm = Confirm("Wake a protected app?", f"{view.label} is protected by the rules. Wake it anyway?", "Wake it")
+        return Button("Wake", WAKE, value, "primary", confirm=confirm), ()
+    if view.state is AppState.WAKING:
+        return None, ()
+    others: list[Button] = []
+    if view.managed:
+        if view.keep:
+            others.append(Button("Unkeep", UNKEEP, value))
+        else:
+            others.append(Button("Keep 2h", KEEP, value))
+    if view.row.url:
+        others.append(Button("Open", OPEN, value, url=view.row.url))
+    main = None
+    if view.managed and not view.rules.protected:
+        main = Button("Sleep", SLEEP, value, confirm=Confirm("Put to sleep?", f"Put {view.label} to sleep now?", "Sleep"))
+    return main, tuple(others)
+
+
+def app_blocks(view: AppView, now: datetime, tz: ZoneInfo) -> list[Block]:
+    main, others = app_buttons(view)
+    blocks: list[Block] = [Section(app_line(view, now, tz), main)]
+    if others:
+        blocks.append(Actions(others))
+    return blocks
+
+
+# -- status ------------------------------------------------------------------------------
+
+
+def status(
+    views: Sequence[AppView],
+    now: datetime,
+    tz: ZoneInfo,
+    *,
+    page: Page = Page(1, STATUS_PAGE_SIZE),
+    budgets: Budgets | None = None,
+    title: str = "Paastis status",
+    max_blocks: int = MAX_BLOCKS,
+) -> Message:
+    """Apps grouped by provider with state, last activity, time until sleep and buttons.
+
+    A page holds at most `page.size` apps and `max_blocks` blocks (provider headings and
+    button rows included), so many providers never push a page past Slack's limit."""
+    total = len(views)
+    bounds = _pages(views, page.size, max_blocks - 4)  # 4: title, summary, page line, buttons
+    pages = len(bounds)
+    number = min(max(page.number, 1), pages)
+    start, end = bounds[number - 1]
+    shown = views[start:end]
+    running = sum(v.state is AppState.RUNNING for v in views)
+    asleep = sum(v.state is AppState.SLEEPING for v in views)
+    summary = f"{total} app{'s' * (total != 1)} · {running} running · {asleep} asleep"
+    if page.filter:
+        summary = f"`{escape(page.filter)}`: {summary}"
+    blocks: list[Block] = [Header(title), Context(summary + _budget_text(budgets))]
+    if not views:
+        hint = "No app matches." if page.filter else "No app discovered yet: the first discovery runs at start-up."
+        blocks.append(Section(hint))
+    provider = None
+    for view in shown:
+        if view.row.provider != provider:
+            provider = view.row.provider
+            blocks.append(Context(f"*{escape(provider)}* ({view.kind})"))
+        blocks.extend(app_blocks(view, now, tz))
+    if pages > 1:
+        first, last = start + 1, end
+        nav = []
+        if number > 1:
+            nav.append(Button("◂ Previous", PAGE, f"{number - 1}|{page.filter}"))
+        if number < pages:
+            nav.append(Button("Next ▸", PAGE, f"{number + 1}|{page.filter}"))
+        blocks.append(Context(f"Page {number} of {pages} · apps {first}–{last} of {total}"))
+        blocks.append(Actions(tuple(nav)))
+    assert len(blocks) <= max_blocks, "a status page must fit in one message"
+    return Message(f"{summary} (page {number} of {pages})" if pages > 1 else summary, tuple(blocks))
+
+
+def _pages(views: Sequence[AppView], size: int, budget: int) -> list[tuple[int, int]]:
+    """Where each page starts and ends: at most `size` apps and `budget` blocks a page."""
+    bounds: list[tuple[int, int]] = []
+    start, used, provider = 0, 0, None
+    for index, view in enumerate(views):
+        blocks = 1 + bool(app_buttons(view)[1])  # as app_blocks, without writing the text
+        cost = blocks + (view.row.provider != provider)
+        if index > start and (index - start >= size or used + cost > budget):
+            bounds.append((start, index))
+            start, used = index, 0
+            cost = blocks + 1  # a page starts with its provider's heading
+        used += cost
+        provider = view.row.provider
+    bounds.append((start, len(views)))
+    return bounds
+
+
+def _budget_text(budgets: Budgets | None) -> str:
+    parts = []
+    for name, budget in sorted((budgets or {}).items()):
+        if budget is None:
+            continue
+        text = f"{name} API {budget.used_last_minute}/{budget.limit_per_minute} calls this minute"
+        if budget.throttled_until:
+            text += " (rate-limited, backing off)"
+        parts.append(text)
+    return "".join(f" · {p}" for p in parts)
+
+
+def app_detail(view: AppView, group: Sequence[AppView], now: datetime, tz: ZoneInfo) -> Message:
+    """`/paastis status app`: why it is awake or when it will sleep, its rules and group."""
+    row = view.row
+    lines = [app_line(view, now, tz)]
+    facts = [
+        f"Provider: `{escape(row.provider)}` ({view.kind}) · id `{escape(row.app_id)}`",
+        f"Idle timeout: {format_duration(view.rules.idle_timeout)}",
+        f"Decision: {view.decision.verdict.value} — {escape(view.decision.reason)}",
+    ]
+    if view.decision.sleeps_at and view.state is AppState.RUNNING:
+        facts.append(f"Sleeps at: {format_moment(view.decision.sleeps_at, now, tz)} unless it is used")
+    if row.checked_at:
+        facts.append(f"Activity checked: {format_ago(row.checked_at, now)}")
+    if row.recorded_formation:
+        facts.append(f"Formation restored at wake: {row.recorded_formation.describe()}")
+    if view.rules.matched:
+        facts.append(f"Rules: {', '.join(f'#{i}' for i in view.rules.matched)} of paastis.yml")
+    if view.rules.protected:
+        facts.append("Protected: never put to sleep; waking it asks for confirmation")
+    if view.rules.schedule:
+        state = view.schedule
+        where = ""
+        if state and state.keep_window:
+            where = f" — inside keep-awake window {state.keep_window}"
+        elif state and state.forced_since:
+            where = f" — inside forced-sleep window {state.forced_window}"
+        facts.append(f"Schedule: `{escape(view.rules.schedule)}`{where}")
+    others = [g for g in group if g.ref != view.ref]
+    if others:
+        facts.append("Group (share activity, sleep together): " + ", ".join(f"{escape(g.label)} {ICONS[g.state]}" for g in others))
+    main, buttons = app_buttons(view)
+    blocks: list[Block] = [Section("\n".join(lines), main), Context("\n".join(facts))]
+    if buttons:
+        blocks.append(Actions(buttons))
+    return Message(f"{view.label}: {view.state.value}", tuple(blocks))
+
+
+# -- wake, sleep, keep -------------------------------------------------------------------
+
+
+def wake_progress(progress: TicketProgress, value: str) -> Message:
+    main = progress.main
+    label = escape(main.label)
+    seconds = format_duration(progress.elapsed)
+    linked = ""
+    if progress.linked:
+        linked = " with " + ", ".join(f"{escape(s.label)} {_phase_icon(s.phase)}" for s in progress.linked)
+    phase = progress.phase
+    if phase is Phase.UP:
+        if main.already_up and not progress.linked:
+            text = f"✅ *{label}* is already up"
+        else:
+            text = f"✅ *{label}* is up in {seconds}{linked}"
+        button = Button("Open", OPEN, value, url=main.url) if main.url else None
+        return Message(text.replace("*", ""), (Section(text, button),))
+    if phase is Phase.FAILED:
+        failed = next(s for s in (main, *progress.linked) if s.phase is Phase.FAILED)
+        who = "" if failed is main else f" ({escape(failed.label)})"
+        text = f"❌ Waking *{label}*{who} failed: {escape(failed.reason or 'unknown reason')}"
+        return Message(text.replace("*", ""), (Section(text, Button("Retry", WAKE, value, "primary")),))
+    text = f"⏳ Waking *{label}* ({seconds}){linked}"
+    notes = []
+    if progress.joined:
+        notes.append("Someone already asked: following that wake.")
+    if progress.slow:
+        notes.append("Redeploys on this provider can take a few minutes.")
+    blocks: list[Block] = [Section(text)]
+    if notes:
+        blocks.append(Context(" ".join(notes)))
+    return Message(text.replace("*", ""), tuple(blocks))
+
+
+def _phase_icon(phase: Phase) -> str:
+    return {Phase.WAKING: "⏳", Phase.UP: "✅", Phase.FAILED: "❌"}[phase]
+
+
+def slept(label: str, formation: str | None, dry_run: bool = False) -> Message:
+    if dry_run:
+        text = f"🧪 Dry run: *{escape(label)}* would have been put to sleep (PAASTIS_DRY_RUN is on)"
+    else:
+        restore = f" · {formation} will be restored at wake" if formation else ""
+        text = f"💤 *{escape(label)}* is going to sleep{restore}"
+    return Message(text.replace("*", ""), (Section(text),))
+
+
+def kept(view: AppView, until: datetime, now: datetime, tz: ZoneInfo) -> Message:
+    text = (
+        f"📌 *{escape(view.label)}* stays awake until {format_moment(until, now, tz)} "
+        f"({format_duration(until - now)}); then its idle timeout applies again."
+    )
+    return Message(text.replace("*", ""), (Section(text, Button("Unkeep", UNKEEP, view.value)),))
+
+
+def unkept(view: AppView, dropped: bool) -> Message:
+    if dropped:
+        text = f"📍 *{escape(view.label)}* is no longer kept awake: its idle timeout applies again."
+    else:
+        text = f"*{escape(view.label)}* was not kept awake: nothing to undo."
+    return Message(text.replace("*", ""), (Section(text),))
+
+
+# -- channel notices ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SleptApp:
+    label: str
+    value: str
+    reason: str
+    formation: str | None
+
+
+def sweep_notice(
+    slept_apps: Sequence[SleptApp], failures: Sequence[tuple[str, str]], *, dry_run: bool, per_message: int = 45
+) -> list[Message]:
+    """One notice per sweep (split only past Slack's limits), a Wake button per app."""
+    messages = []
+    chunks = [slept_apps[i : i + per_message] for i in range(0, len(slept_apps), per_message)] or [[]]
+    for index, chunk in enumerate(chunks):
+        count = len(slept_apps)
+        if dry_run:
+            title = f"🧪 Dry run: would put {count} app{'s' * (count != 1)} to sleep"
+        else:
+            title = f"💤 Put {count} app{'s' * (count != 1)} to sleep"
+        if len(chunks) > 1:
+            title += f" ({index + 1}/{len(chunks)})"
+        blocks: list[Block] = [Section(f"*{title}*")] if chunk or failures else []
+        for app in chunk:
+            restore = f" · {app.formation}" if app.formation else ""
+            button = None if dry_run else Button("Wake", WAKE, app.value, "primary")
+            blocks.append(Section(f"*{escape(app.label)}* — {escape(app.reason)}{restore}", button))
+        if index == len(chunks) - 1 and failures:
+            text = "\n".join(f"⚠️ *{escape(label)}* stays up: {escape(why)}" for label, why in failures)
+            blocks.extend(Section(piece) for piece in fit(text))
+        if blocks:
+            messages.append(Message(title if chunk else "Some apps could not be put to sleep", tuple(blocks)))
+    return messages
+
+
+def wake_failed_notice(label: str, value: str, reason: str, actor_name: str) -> Message:
+    text = f"❌ Waking *{escape(label)}* (asked by {escape(actor_name)}) failed: {escape(reason)}"
+    return Message(text.replace("*", ""), (Section(text, Button("Retry", WAKE, value, "primary")),))
+
+
+def provider_trouble(provider: str, error: str, since: datetime, now: datetime) -> Message:
+    text = (
+        f"⚠️ Provider *{escape(provider)}* has been failing for {format_duration(now - since)}: {escape(error)}\n"
+        "Its apps are not put to sleep while their activity cannot be read."
+    )
+    return Message(text.replace("*", ""), tuple(Section(p) for p in fit(text)))
+
+
+def provider_recovered(provider: str) -> Message:
+    text = f"✅ Provider *{escape(provider)}* answers again."
+    return Message(text.replace("*", ""), (Section(text),))
+
+
+# -- log, help, errors -------------------------------------------------------------------
+
+EVENT_ICONS = {
+    "slept": "💤", "woke": "✅", "wake_failed": "❌", "sleep_failed": "⚠️", "would_sleep": "🧪",
+    "kept": "📌", "unkept": "📍", "discovered": "🆕", "provider_error": "⚠️", "hook_failed": "⚠️",
+}  # fmt: skip
+
+
+def event_log(events: Sequence[Event], now: datetime, tz: ZoneInfo, *, about: str | None = None) -> Message:
+    title = f"Recent events of {about}" if about else "Recent events"
+    if not events:
+        return Message(f"{title}: none yet", (Header(title), Section("Nothing recorded yet.")))
+    lines = []
+    for event in events:
+        when = format_moment(event.at, now, tz)
+        icon = EVENT_ICONS.get(event.action, "•")
+        app = f"*{escape(event.app_name)}* " if event.app_name else (f"*{escape(event.provider)}* " if event.provider else "")
+        who = "Paastis" if event.actor == "paastis" else escape(event.actor_name or event.actor)
+        took = f" in {format_duration(_ms(event.duration_ms))}" if event.duration_ms else ""
+        reason = f" — {escape(event.reason)}" if event.reason else ""
+        lines.append(f"`{when}` {icon} {app}{event.action.replace('_', ' ')} by {who}{took}{reason}")
+    blocks: list[Block] = [Header(title)]
+    blocks.extend(Section(piece) for piece in fit("\n".join(lines)))
+    return Message(f"{title}: {len(events)}", tuple(blocks))
+
+
+def _ms(ms: int) -> timedelta:
+    return timedelta(milliseconds=ms)
+
+
+HELP = (
+    "*/paastis status* [filter] — apps, their state, last activity and when they sleep\n"
+    "*/paastis status* <app> — why an app is awake, or when it will sleep\n"
+    "*/paastis wake* <app> — wake an app (and the apps it links to)\n"
+    "*/paastis sleep* <app> — put an app to sleep now (admins)\n"
+    "*/paastis keep* <app> [2h | until 18:00] — keep an app awake for a while (admins)\n"
+    "*/paastis unkeep* <app> — let its idle timeout apply again (admins)\n"
+    "*/paastis log* [app] — what Paastis did, who asked, why\n"
+    "*/paastis report* — what slept, what woke, what it saved\n"
+    "*/paastis help* — this help"
+)
+
+
+def help_message(problem: str | None = None) -> Message:
+    blocks: list[Block] = []
+    if problem:
+        blocks.append(Section(f"⚠️ {problem}"))
+    blocks += [Header("Paastis commands"), Section(HELP)]
+    return Message(problem or "Paastis commands", tuple(blocks))
+
+
+def error(text: str) -> Message:
+    return Message(f"⚠️ {text}", (Section(f"⚠️ {text}"),))
+

@@ -1,0 +1,286 @@
+"""Commands and button clicks, whatever the transport: Slack, the demo's terminal, the CLI.
+
+`Chatops.command(text, actor, reply)` and `Chatops.click(action, value, actor, reply)`
+answer through a `Reply`: `send()` once, at once (never after a provider call: Slack wants
+an answer within 3 seconds), then `update()` to change that answer in place as work
+progresses (a wake, a sleep). Provider work runs on the engine's executor.
+
+Permissions are checked on every command and every click: a button can be clicked by
+anyone who sees it.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Protocol
+from zoneinfo import ZoneInfo
+
+from bot.chat import answers
+from bot.policy.catalog import AmbiguousApp, AppView, Catalog, UnknownApp
+from bot.chat.commands import Command, UsageError, parse
+from bot.config.loading import Permissions
+from bot.engine.engine import Actor, ActionRefused, Engine
+from bot.chat.messages import KEEP, OPEN, PAGE, SLEEP, UNKEEP, WAKE, Message
+from bot.policy.pricing import Prices
+from bot.chat.report import build_report, report_message
+from bot.engine.wake_jobs import JobStatus, Phase, TicketProgress, WakeTicket
+from providers.base import AppState, ProviderError
+
+log = logging.getLogger(__name__)
+
+
+class Reply(Protocol):
+    """Where an answer goes. `context` lets a wake's message be found again after a restart."""
+
+    max_updates: int | None  # Slack's response_url: 5 uses in 30 minutes
+    min_interval: float  # seconds between two progress updates
+
+    def send(self, message: Message) -> None: ...
+
+    def update(self, message: Message) -> None: ...
+
+    @property
+    def context(self) -> Mapping[str, Any]: ...
+
+
+@dataclass(frozen=True)
+class ChatopsOptions:
+    timezone: ZoneInfo
+    permissions: Permissions
+    prices: Prices
+    dry_run: bool = False
+    report_period: timedelta = timedelta(days=1)
+
+
+def may(actor: Actor, action: str, permissions: Permissions, groups: frozenset[str] = frozenset()) -> str | None:
+    """None when `actor` may do `action` (wake, sleep, keep), else why not."""
+    rule = getattr(permissions, action)
+    ids = {actor.id, *groups}
+    is_admin = actor.is_admin or bool(ids & set(permissions.admins))
+    if rule == "everyone" or is_admin:
+        return None
+    if isinstance(rule, tuple) and ids & set(rule):
+        return None
+    who = "workspace admins and the people listed in PAASTIS_ADMINS"
+    if isinstance(rule, tuple):
+        who += " or in the permissions of paastis.yml"
+    return f"Only {who} may {action} apps. Ask one of them, or ask for the permission."
+
+
+class Chatops:
+    def __init__(self, engine: Engine, options: ChatopsOptions, groups_of: Callable[[str], frozenset[str]] | None = None) -> None:
+        self.engine = engine
+        self.options = options
+        self._groups_of = groups_of or (lambda user: frozenset())
+
+    @property
+    def now(self) -> datetime:
+        return self.engine.clock.now()
+
+    # -- entry points --------------------------------------------------------------------
+    def command(self, text: str, actor: Actor, reply: Reply) -> None:
+        try:
+            command = parse(text, self.now, self.options.timezone)
+        except UsageError as exc:
+            reply.send(answers.help_message(str(exc)))
+            return
+        try:
+            self._run(command, actor, reply)
+        except (UnknownApp, AmbiguousApp, ActionRefused, ProviderError) as exc:
+            reply.send(answers.error(str(exc)))
+
+    def click(self, action: str, value: str, actor: Actor, reply: Reply) -> None:
+        if action == OPEN:
+            return  # a link: Slack opened it; nothing to do
+        try:
+            if action == PAGE:
+                number, _, text_filter = value.partition("|")
+                reply.update(self._status_page(text_filter or None, int(number) if number.isdigit() else 1))
+                return
+            catalog = self.engine.catalog()
+            view = self._by_value(value, catalog)
+            if action == WAKE:
+                self._wake(view, catalog, actor, reply, confirmed=True)
+            elif action == SLEEP:
+                self._sleep(view, actor, reply)
+            elif action == KEEP:
+                self._keep(view, Command("keep", view.name, self.now + timedelta(hours=2)), actor, reply)
+            elif action == UNKEEP:
+                self._unkeep(view, actor, reply)
+            else:
+                reply.send(answers.error(f"This button ({action}) is not known to this version of Paastis."))
+        except (UnknownApp, AmbiguousApp, ActionRefused, ProviderError) as exc:
+            reply.send(answers.error(str(exc)))
+
+    # -- commands ------------------------------------------------------------------------
+    def _run(self, command: Command, actor: Actor, reply: Reply) -> None:
+        if command.name == "help":
+            reply.send(answers.help_message())
+        elif command.name == "status":
+            reply.send(self._status(command.arg))
+        elif command.name == "log":
+            reply.send(self._log(command.arg))
+        elif command.name == "report":
+            reply.send(self.report())
+        else:
+            catalog = self.engine.catalog()
+            view = catalog.find(command.arg or "")
+            if command.name == "wake":
+                self._wake(view, catalog, actor, reply, confirmed=False)
+            elif command.name == "sleep":
+                self._sleep(view, actor, reply)
+            elif command.name == "keep":
+                self._keep(view, command, actor, reply)
+            elif command.name == "unkeep":
+                self._unkeep(view, actor, reply)
+
+    def _status(self, arg: str | None) -> Message:
+        catalog = self.engine.catalog()
+        if arg:
+            try:
+                view = catalog.find(arg)
+            except AmbiguousApp:
+                pass
+            except UnknownApp as exc:
+                if not catalog.search(arg):
+                    raise UnknownApp(arg, exc.suggestions) from None
+            else:
+                return answers.app_detail(view, catalog.members(view), self.now, self.options.timezone)
+        return self._status_page(arg, 1, catalog)
+
+    def _status_page(self, text_filter: str | None, number: int, catalog: Catalog | None = None) -> Message:
+        views = (catalog or self.engine.catalog()).search(text_filter)
+        budgets = {name: p.budget() for name, p in self.engine.providers.items()}
+        page = answers.Page(number, answers.STATUS_PAGE_SIZE, text_filter or "")
+        return answers.status(views, self.now, self.options.timezone, page=page, budgets=budgets)
+
+    def _log(self, arg: str | None) -> Message:
+        if arg:
+            view = self.engine.find(arg)
+            events = self.engine.store.events(provider=view.row.provider, app_id=view.row.app_id, limit=20)
+            return answers.event_log(events, self.now, self.options.timezone, about=view.label)
+        events = self.engine.store.events(limit=20)
+        return answers.event_log(events, self.now, self.options.timezone)
+
+    def report(self) -> Message:
+        now = self.now
+        start = now - self.options.report_period
+        store = self.engine.store
+        data = build_report(
+            list(self.engine.catalog()), store.naps(start), store.events(since=start, limit=10_000),
+            store.provider_health(), self.options.prices, start, now,
+        )  # fmt: skip
+        return report_message(data, self.options.timezone)
+
+    # -- actions -------------------------------------------------------------------------
+    def _check(self, actor: Actor, action: str) -> None:
+        """Refuse unless `actor` may do `action`. User groups are looked up only when the
+        actor's own id and admin flag are not enough; `groups_of` may raise ActionRefused
+        when it cannot tell (Slack unreachable): admin-only actions then fail closed."""
+        refusal = may(actor, action, self.options.permissions)
+        if refusal:
+            refusal = may(actor, action, self.options.permissions, self._groups_of(actor.id))
+        if refusal:
+            log.info("permission.refused actor=%s action=%s", actor.id, action)
+            raise ActionRefused(refusal)
+
+    def _wake(self, view: AppView, catalog: Catalog, actor: Actor, reply: Reply, *, confirmed: bool) -> None:
+        self._check(actor, "wake")
+        if view.rules.protected and not confirmed:
+            main, _ = answers.app_buttons(view)
+            text = f"*{view.label}* is protected by the rules. Wake it anyway?"
+            reply.send(Message(text, (answers.Section(text, main),)))
+            return
+        if view.state is AppState.RUNNING and not self.engine.wakes.job(view.ref) and not view.linked:
+            reply.send(answers.wake_progress(_already_up(view, self.now), view.value))
+            self.engine.store.update_app(*view.ref, last_used_at=self.now)
+            return
+        ticket = self.engine.wake(view, actor, context=reply.context, catalog=catalog)
+        follow_wake(ticket, reply, view.value, first=True)
+
+    def _sleep(self, view: AppView, actor: Actor, reply: Reply) -> None:
+        self._check(actor, "sleep")
+        self.engine.check_sleepable(view)
+        reply.send(Message(f"🌙 Putting {view.label} to sleep…", (answers.Section(f"🌙 Putting *{view.label}* to sleep…"),)))
+
+        def work() -> None:
+            try:
+                outcomes = self.engine.sleep(view, actor)
+            except (ActionRefused, ProviderError) as exc:
+                reply.update(answers.error(f"{view.label} could not be put to sleep: {exc}"))
+                return
+            outcome = outcomes[0]
+            if outcome.action == "skipped":
+                reply.update(answers.error(f"{view.label} was not running ({outcome.reason})."))
+            else:
+                formation = outcome.formation.describe() if outcome.formation else None
+                reply.update(answers.slept(view.label, formation, dry_run=outcome.action == "would_sleep"))
+
+        self.engine.executor.submit(_logged(work, "sleep", view))
+
+    def _keep(self, view: AppView, command: Command, actor: Actor, reply: Reply) -> None:
+        self._check(actor, "keep")
+        until = command.until or self.now + timedelta(hours=2)
+        self.engine.keep(view, until, actor, command.reason)
+        reply.send(answers.kept(view, until, self.now, self.options.timezone))
+
+    def _unkeep(self, view: AppView, actor: Actor, reply: Reply) -> None:
+        self._check(actor, "keep")
+        reply.send(answers.unkept(view, self.engine.unkeep(view, actor)))
+
+    def _by_value(self, value: str, catalog: Catalog) -> AppView:
+        provider, _, app_id = value.partition(":")
+        view = catalog.get((provider, app_id))
+        if view is None or view.row.gone:
+            raise ActionRefused("That app is no longer listed by its provider (deleted or renamed?). Try `/paastis status`.")
+        return view
+
+
+def _already_up(view: AppView, now: datetime) -> TicketProgress:
+    status = JobStatus(view.ref, view.label, Phase.UP, now, timedelta(0), view.row.url, already_up=True)
+    return TicketProgress(status, (), joined=False, slow=False)
+
+
+def follow_wake(ticket: WakeTicket, reply: Reply, value: str, *, first: bool) -> None:
+    """Send the wake's first message, then update it in place: throttled to the reply's
+    budget (response_url: 5 uses), always keeping one update for the end."""
+    state = {"sent": not first, "updates": 0, "last": 0.0, "final": False}
+    lock = threading.Lock()
+
+    def on_progress(progress: TicketProgress) -> None:
+        message = answers.wake_progress(progress, value)
+        final = progress.phase is not Phase.WAKING
+        with lock:
+            if state["final"]:
+                return
+            if not state["sent"]:
+                state["sent"], state["last"] = True, time.monotonic()
+                state["final"] = final
+                reply.send(message)
+                return
+            budget = reply.max_updates
+            room = budget is None or state["updates"] < budget - (0 if final else 1)
+            due = final or time.monotonic() - state["last"] >= reply.min_interval
+            if not (room and due):
+                return
+            state["updates"] += 1
+            state["last"] = time.monotonic()
+            state["final"] = final
+            reply.update(message)  # under the lock: a late progress update never lands after the end
+
+    ticket.follow(on_progress)
+
+
+def _logged(work: Callable[[], None], what: str, view: AppView) -> Callable[[], None]:
+    def run() -> None:
+        try:
+            work()
+        except Exception:  # background work has no caller to raise to: log with the traceback
+            log.exception("chatops.%s_crashed provider=%s app=%s", what, view.row.provider, view.name)
+
+    return run

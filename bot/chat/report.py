@@ -1,0 +1,129 @@
+"""The report: apps awake and asleep per provider, hours slept, money and energy saved,
+apps unused for a week, problems. Pure: computed from the catalog, naps and events.
+
+Savings = for each nap overlapping the period, hours asleep × the price per hour of the
+formation recorded when the app was put to sleep (and watts × hours for energy).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from bot.policy.catalog import AppView
+from bot.policy.durations import format_duration
+from bot.chat.messages import Block, Context, Header, Message, Section, escape, fit
+from bot.policy.pricing import Prices
+from bot.store.rows import Event, Nap
+from providers.base import AppState
+
+UNUSED_AFTER = timedelta(days=7)
+
+
+@dataclass(frozen=True)
+class ProviderCounts:
+    awake: int = 0
+    asleep: int = 0
+    other: int = 0
+
+
+@dataclass(frozen=True)
+class Report:
+    start: datetime
+    end: datetime
+    counts: Mapping[str, ProviderCounts]
+    hours_slept: float
+    money_saved: float
+    kwh_saved: float
+    slept_apps: int
+    woke: int
+    wake_failures: Sequence[Event]
+    unused: Sequence[str]
+    problems: Sequence[str] = field(default_factory=tuple)
+    currency: str = "EUR"
+    prices_dated: str = ""
+    watts: float = 0.0
+
+
+def build_report(
+    views: Sequence[AppView],
+    naps: Sequence[Nap],
+    events: Sequence[Event],
+    health: Mapping[str, Mapping[str, object]],
+    prices: Prices,
+    start: datetime,
+    end: datetime,
+) -> Report:
+    counts: dict[str, dict[str, int]] = {}
+    for view in views:
+        bucket = counts.setdefault(view.row.provider, {"awake": 0, "asleep": 0, "other": 0})
+        key = {AppState.RUNNING: "awake", AppState.SLEEPING: "asleep"}.get(view.state, "other")
+        bucket[key] += 1
+    kinds = {v.ref: v.kind for v in views}
+    hours = money = kwh = 0.0
+    napping = set()
+    for nap in naps:
+        overlap = min(nap.end or end, end) - max(nap.start, start)
+        if overlap <= timedelta(0):
+            continue
+        h = overlap.total_seconds() / 3600
+        hours += h
+        money += h * prices.per_hour(kinds.get((nap.provider, nap.app_id), nap.provider), nap.formation)
+        kwh += h * prices.watts(nap.formation) / 1000
+        napping.add((nap.provider, nap.app_id))
+    unused = sorted(
+        v.label for v in views
+        if v.managed and v.row.first_seen <= end - UNUSED_AFTER
+        and (v.row.last_activity is None or v.row.last_activity <= end - UNUSED_AFTER)
+    )  # fmt: skip
+    problems = []
+    for provider, row in sorted(health.items()):
+        if not row.get("ok") and row.get("error"):
+            problems.append(f"provider {provider} failing since {row.get('failing_since')}: {row['error']}")
+    for view in views:
+        if view.row.check_error and view.state is AppState.RUNNING:
+            problems.append(f"{view.label}: activity unreadable ({view.row.check_error})")
+        if view.state is AppState.CRASHED:
+            problems.append(f"{view.label}: crashed ({view.row.problem or 'no reason given'})")
+    return Report(
+        start=start, end=end,
+        counts={k: ProviderCounts(**v) for k, v in sorted(counts.items())},
+        hours_slept=hours, money_saved=money, kwh_saved=kwh, slept_apps=len(napping),
+        woke=sum(1 for e in events if e.action == "woke"),
+        wake_failures=[e for e in events if e.action == "wake_failed"],
+        unused=unused, problems=tuple(problems), currency=prices.currency,
+        prices_dated=prices.dated, watts=prices.watts_per_container,
+    )  # fmt: skip
+
+
+def report_message(report: Report, tz: ZoneInfo) -> Message:
+    day = report.end.astimezone(tz)
+    span = format_duration(report.end - report.start)
+    title = f"Paastis report — {day.strftime('%a %d %b %Y')}"
+    blocks: list[Block] = [Header(title)]
+    lines = []
+    for provider, c in report.counts.items():
+        other = f" · {c.other} changing state or crashed" if c.other else ""
+        lines.append(f"*{escape(provider)}*: {c.awake} awake · {c.asleep} asleep{other}")
+    if not lines:
+        lines.append("No app discovered yet.")
+    blocks.append(Section("\n".join(lines)))
+    saved = (
+        f"Over the last {span}: *{report.hours_slept:.0f} h* of app time slept ({report.slept_apps} apps), "
+        f"saving about *{report.money_saved:.2f} {report.currency}* and *{report.kwh_saved:.1f} kWh*. "
+        f"{report.woke} wake{'s' * (report.woke != 1)}"
+        + (f", {len(report.wake_failures)} failed." if report.wake_failures else ".")
+    )
+    blocks.append(Section(saved))
+    blocks.append(Context(f"Prices: {report.prices_dated} table; energy at {report.watts:g} W per container. Override in paastis.yml `prices:`."))
+    if report.unused:
+        text = "*Unused for 7 days* (candidates for deletion): " + ", ".join(f"`{escape(x)}`" for x in report.unused)
+        blocks.extend(Section(p) for p in fit(text))
+    if report.problems or report.wake_failures:
+        items = [f"• {escape(p)}" for p in report.problems]
+        items += [f"• wake of {escape(e.app_name or '?')} failed: {escape(e.reason or '')}" for e in report.wake_failures[:10]]
+        blocks.extend(Section(p) for p in fit("*Problems*\n" + "\n".join(items)))
+    fallback = f"{title}: {report.hours_slept:.0f} h slept, ≈ {report.money_saved:.2f} {report.currency} saved"
+    return Message(fallback, tuple(blocks))

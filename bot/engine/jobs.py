@@ -1,0 +1,80 @@
+"""The scheduler's jobs, rebuilt from configuration at every start (nothing to migrate).
+
+    discover      every minute         list every provider's apps
+    sweep         START_AND_STOP_CHECKING_INTERVAL_CRON   check due apps, put idle ones to sleep
+    observe       every minute         refresh activity with spare API budget only
+    schedules     every minute         wakes that schedules ask for (wake_at, wake_at_start)
+    report        PAASTIS_REPORT_CRON  post the report
+    housekeeping  every hour           prune old activity samples
+
+Jobs never overlap themselves (max_instances=1) and a late run is merged (coalesce).
+A job that raises is logged with its traceback; the next run happens as planned.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from apscheduler.events import EVENT_JOB_ERROR, JobExecutionEvent
+from apscheduler.schedulers.base import BaseScheduler
+from apscheduler.triggers.interval import IntervalTrigger
+
+from bot.engine.engine import Engine
+from bot.policy.schedules import cron_trigger
+from providers.base import Clock
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class JobTimes:
+    """How often the periodic jobs run (the demo runs them faster)."""
+
+    discover: timedelta = timedelta(minutes=1)
+    observe: timedelta = timedelta(minutes=1)
+    schedules: timedelta = timedelta(minutes=1)
+
+
+class ScheduleTick:
+    """Remembers when it last ran, so each scheduled wake happens once."""
+
+    def __init__(self, engine: Engine, clock: Clock) -> None:
+        self.engine = engine
+        self.clock = clock
+        self.last: datetime = clock.now()
+
+    def __call__(self) -> None:
+        now = self.clock.now()
+        self.engine.wake_scheduled(self.last, now)
+        self.last = now
+
+
+def configure_scheduler(
+    scheduler: BaseScheduler,
+    engine: Engine,
+    *,
+    sweep_cron: str,
+    report_cron: str,
+    timezone: ZoneInfo,
+    post_report: Callable[[], None],
+    times: JobTimes = JobTimes(),
+) -> None:
+    common = {"coalesce": True, "max_instances": 1, "replace_existing": True, "misfire_grace_time": 60}
+    scheduler.add_job(engine.discover, IntervalTrigger(seconds=times.discover.total_seconds()), id="discover",
+                      name="discover apps", **common)  # fmt: skip
+    scheduler.add_job(engine.sweep, cron_trigger(sweep_cron, timezone), id="sweep", name="sweep idle apps", **common)
+    scheduler.add_job(engine.observe, IntervalTrigger(seconds=times.observe.total_seconds()), id="observe",
+                      name="observe activity", **common)  # fmt: skip
+    scheduler.add_job(ScheduleTick(engine, engine.clock), IntervalTrigger(seconds=times.schedules.total_seconds()),
+                      id="schedules", name="scheduled wakes", **common)  # fmt: skip
+    scheduler.add_job(post_report, cron_trigger(report_cron, timezone), id="report", name="post the report", **common)
+    scheduler.add_job(engine.housekeeping, IntervalTrigger(hours=1), id="housekeeping", name="housekeeping", **common)
+    scheduler.add_listener(_log_failure, EVENT_JOB_ERROR)
+
+
+def _log_failure(event: JobExecutionEvent) -> None:
+    log.error("job.failed job=%s error=%r", event.job_id, event.exception, exc_info=event.exception)

@@ -1,0 +1,101 @@
+"""The idle policy: should this app sleep now? Pure: plain facts and `now` in, a decision out.
+
+Order of the questions, first answer wins:
+
+    not running / being changed   → skip     (nothing to decide)
+    not managed (ignored, self)   → skip
+    protected, pinned, in a keep-awake window, being woken → keep
+    inside a forced-sleep window it was awake at the start of → sleep (whatever its activity)
+    activity never observed        → check    (unknown is never idle)
+    idle for less than its timeout → keep     (and says when it will sleep)
+    idle long enough, but the last observation is not fresh → check (confirm first)
+    idle long enough, freshly confirmed → sleep
+
+"Idle for" is a `timedelta` from the newest activity of the app's group (requests, deploys,
+wakes, people's actions in Slack) to now — never minutes modulo an hour, as the original
+computed it.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from bot.policy.durations import format_duration
+from providers.base import AppState
+
+FRESH = timedelta(seconds=20)  # a check this recent confirms idleness: made in the same sweep
+
+
+class Verdict(enum.StrEnum):
+    SKIP = "skip"
+    KEEP = "keep"
+    CHECK = "check"
+    SLEEP = "sleep"
+
+
+@dataclass(frozen=True)
+class Facts:
+    state: AppState
+    idle_timeout: timedelta
+    last_activity: datetime | None  # newest activity of the app's group; None: never observed
+    checked_at: datetime | None  # when activity was last read successfully (whole group)
+    ignored: str | None = None
+    protected: bool = False
+    kept_until: datetime | None = None
+    kept_by: str | None = None
+    keep_window: str | None = None  # name of the keep-awake window the app is in
+    forced_sleep_since: datetime | None = None  # start of the forced-sleep window now in force
+    forced_sleep_window: str | None = None
+    awake_since: datetime | None = None  # when it was last started (woken or first seen up)
+    waking: bool = False
+
+
+@dataclass(frozen=True)
+class Decision:
+    verdict: Verdict
+    reason: str
+    sleeps_at: datetime | None = None
+    idle_for: timedelta | None = None
+
+
+def idle_for(last_activity: datetime, now: datetime) -> timedelta:
+    return max(now - last_activity, timedelta(0))
+
+
+def decide(facts: Facts, now: datetime, *, fresh: timedelta = FRESH) -> Decision:
+    if facts.state is not AppState.RUNNING:
+        return Decision(Verdict.SKIP, f"{facts.state.value}")
+    if facts.ignored:
+        return Decision(Verdict.SKIP, f"not managed: {facts.ignored}")
+    if facts.waking:
+        return Decision(Verdict.KEEP, "being woken")
+    if facts.protected:
+        return Decision(Verdict.KEEP, "protected: never put to sleep")
+    if facts.kept_until and facts.kept_until > now:
+        who = f" by {facts.kept_by}" if facts.kept_by else ""
+        return Decision(Verdict.KEEP, f"kept awake{who}", sleeps_at=None)
+    if facts.keep_window:
+        return Decision(Verdict.KEEP, f"inside keep-awake window {facts.keep_window}")
+    if facts.forced_sleep_since and (facts.awake_since is None or facts.awake_since < facts.forced_sleep_since):
+        return Decision(Verdict.SLEEP, f"forced-sleep window {facts.forced_sleep_window or ''}".strip())
+    if facts.last_activity is None:
+        return Decision(Verdict.CHECK, "activity not checked yet")
+    idle = idle_for(facts.last_activity, now)
+    sleeps_at = facts.last_activity + facts.idle_timeout
+    if idle < facts.idle_timeout:
+        return Decision(
+            Verdict.KEEP,
+            f"idle for {format_duration(idle)} of {format_duration(facts.idle_timeout)}",
+            sleeps_at=sleeps_at,
+            idle_for=idle,
+        )
+    if facts.checked_at is None or now - facts.checked_at > fresh:
+        return Decision(Verdict.CHECK, "idle long enough: confirming with a fresh check", sleeps_at, idle)
+    return Decision(
+        Verdict.SLEEP,
+        f"idle for {format_duration(idle)} (timeout {format_duration(facts.idle_timeout)})",
+        sleeps_at=sleeps_at,
+        idle_for=idle,
+    )

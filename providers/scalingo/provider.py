@@ -1,0 +1,259 @@
+"""`ScalingoProvider`: one account (API token) in one region, over Scalingo's HTTP API.
+
+Calls per action (regional calls, each taken from the provider's call budget; the token
+exchange at the auth service, about once an hour, comes on top)::
+
+    list_apps()                 1   GET /apps                     (no formation: 1 call a region)
+    get_app(app)                2   GET /apps/{app}, GET /apps/{app}/containers
+      … a scale is pending      1   GET /apps/{app}/operations/{id}
+      … it just ended           3   the operation, then the app and its formation
+    activity(app, since)        1   GET /apps/{app}/stats/router?since=<hours>
+    sleep(app)                  1   POST /apps/{app}/scale (→ 0), with the formation get_app read
+      … app from list_apps      2   GET /apps/{app}/containers first
+    wake(app, formation)        1   POST /apps/{app}/scale        (the recorded formation)
+    wake(app, None)             2   GET /apps/{app}/containers, POST /apps/{app}/scale (web ≥ 1)
+
+A scale answers 202 with the operation in `Location`. The provider remembers the last
+operation of each app (in memory, per provider) so `get_app` reports WAKING or STOPPING
+with one call while it runs, and CRASHED with the operation's error when it fails. After a
+restart that memory is gone and the state falls back on `app.status` and the formation.
+
+Errors: see `providers.scalingo.client` (HTTP) and `providers.scalingo.auth` (token).
+`activity` raises `ActivityUnavailable` for anything but an answer: a 404 "no metrics found"
+means no request in the window; any other failure is never read as idleness.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+
+from providers.base import (
+    Activity,
+    ActivityUnavailable,
+    AppNotFound,
+    AppState,
+    BudgetSnapshot,
+    Clock,
+    Formation,
+    PaasApp,
+    ProviderUnavailable,
+)
+from providers.scalingo.client import ScalingoClient, app_path, error_field, error_text
+from providers.scalingo.payloads import parse_app, parse_formation, router_activity
+
+log = logging.getLogger(__name__)
+
+# The bot polls get_app every 5 s while waking: 1 call a poll while the scale runs, so a
+# 3-minute wake costs about 36 calls, 12 a minute, within the 60/min budget's reserve.
+POLL_INTERVAL = 5.0
+MAX_SINCE_HOURS = 71  # the router metric keeps about 72 h (scalingo.js: "max 71")
+HOUR = timedelta(hours=1)
+
+
+@dataclass(frozen=True)
+class _Scale:
+    """The last scale of an app: its operation, and the app as it will be once done."""
+
+    operation_id: str
+    state: AppState  # WAKING or STOPPING while it runs
+    app: PaasApp
+
+
+class ScalingoProvider:
+    """The `Provider` protocol over one Scalingo region and one API token."""
+
+    kind = "scalingo"
+    poll_interval = POLL_INTERVAL
+
+    def __init__(
+        self, client: ScalingoClient, *, name: str, region: str, clock: Clock, wake_timeout: float
+    ) -> None:
+        self.name = name
+        self.region = region
+        self.api_url = client.api_url
+        self.wake_timeout = wake_timeout
+        self._client = client
+        self._clock = clock
+        self._scales: dict[str, _Scale] = {}
+        self._lock = threading.Lock()
+
+    def __repr__(self) -> str:
+        return f"ScalingoProvider(name={self.name!r}, region={self.region!r})"
+
+    def close(self) -> None:
+        self._client.close()
+
+    # -- reading -----------------------------------------------------------------------
+    def list_apps(self) -> list[PaasApp]:
+        response = self._client.call("GET", "/apps")
+        apps = self._client.payload(response, "apps", list)
+        with self._reading("the app list"):
+            return [parse_app(a, provider=self.name, pending=self._pending_state(a.get("name"))) for a in apps]
+
+    def get_app(self, app_id: str) -> PaasApp:
+        scale = self._pending(app_id)
+        if scale is None:
+            return self._fetch(app_id)
+        operation = self._operation(app_id, scale.operation_id)
+        status = operation.get("status") if operation else None
+        if status in ("pending", "running"):
+            return replace(scale.app, state=scale.state, problem=None)
+        self._forget(app_id, scale)
+        app = self._fetch(app_id)
+        if status == "error" and operation is not None:
+            problem = str(operation.get("error") or "the scale operation failed")
+            log.info("scalingo.operation_failed provider=%s app=%s problem=%s", self.name, app_id, problem)
+            return replace(app, state=AppState.CRASHED, problem=problem)
+        return app
+
+    def activity(self, app: PaasApp, since: datetime) -> Activity:
+        until = self._clock.now()
+        hours = min(max(math.ceil((until - since) / HOUR), 1), MAX_SINCE_HOURS)
+        path = app_path(app.id, "/stats/router")
+        try:
+            response = self._client.call("GET", path, app=app.id, params={"since": hours}, allow=(404,))
+            if response.status_code == 404:
+                return self._no_metrics(app, response, since=until - hours * HOUR, until=until)
+            points = self._client.payload(response, "", list, app=app.id)
+            return router_activity(points, since=until - hours * HOUR, until=until, last_deploy_at=app.last_deployed_at)
+        except (ProviderUnavailable, ValueError, KeyError, TypeError) as exc:
+            raise ActivityUnavailable(
+                f"cannot read the request metrics of {app.name} on {self.name}: {_reason(exc)}",
+                provider=self.name,
+                app=app.id,
+            ) from exc
+
+    def budget(self) -> BudgetSnapshot | None:
+        return self._client.budget.snapshot()
+
+    # -- acting ------------------------------------------------------------------------
+    def sleep(self, app: PaasApp) -> Formation:
+        # The bot calls get_app just before (to check the app still runs and record its
+        # formation): that formation is as fresh as a second read would be, one call cheaper.
+        formation = app.formation if app.formation is not None else self._formation(app.id)
+        running = [p for p in formation.processes if p.amount > 0]
+        if running:
+            body = {"containers": [{"name": p.name, "amount": 0} for p in running]}
+            self._scale(app, body, AppState.STOPPING)
+        return formation
+
+    def wake(self, app: PaasApp, formation: Formation | None) -> None:
+        # Only the types that ran are scaled: a type at 0 stays as it is (someone may have
+        # started it by hand meanwhile, or removed it from the Procfile).
+        processes = [p for p in formation.processes if p.amount > 0] if formation else []
+        if processes:
+            body = {"containers": [_scale_entry(p.name, p.amount, p.size) for p in processes]}
+        else:
+            # Nothing recorded (first seen asleep): web × 1, Scalingo's default. Read first,
+            # so a wake sent to an app that runs after all never scales its web down.
+            web = max(self._formation(app.id).amount("web"), 1)
+            body = {"containers": [_scale_entry("web", web, None)]}
+        self._scale(app, body, AppState.WAKING)
+
+    # -- internals ---------------------------------------------------------------------
+    def _fetch(self, app_id: str) -> PaasApp:
+        response = self._client.call("GET", app_path(app_id), app=app_id)
+        data = self._client.payload(response, "app", app=app_id)
+        formation = self._formation(app_id)
+        with self._reading(f"app {app_id}"):
+            return parse_app(data, provider=self.name, formation=formation)
+
+    def _formation(self, app_id: str) -> Formation:
+        response = self._client.call("GET", app_path(app_id, "/containers"), app=app_id)
+        containers = self._client.payload(response, "containers", list, app=app_id)
+        with self._reading(f"the formation of {app_id}"):
+            return parse_formation(containers)
+
+    def _operation(self, app_id: str, operation_id: str) -> dict[str, Any] | None:
+        path = app_path(app_id, f"/operations/{quote(operation_id, safe='')}")
+        response = self._client.call("GET", path, app=app_id, allow=(404,))
+        if response.status_code == 404:
+            return None
+        return self._client.payload(response, "operation", app=app_id)
+
+    def _scale(self, app: PaasApp, body: dict[str, Any], state: AppState) -> None:
+        response = self._client.call("POST", app_path(app.id, "/scale"), app=app.id, body=body)
+        try:
+            formation: Formation | None = parse_formation(response.json()["containers"])
+        except (ValueError, KeyError, TypeError):
+            formation = None  # the scale was accepted; its echo is only a convenience
+        operation_id = _operation_id(response)
+        log.info(
+            "scalingo.scaled provider=%s app=%s to=%s operation=%s",
+            self.name,
+            app.id,
+            formation.describe() if formation else body,
+            operation_id,
+        )
+        with self._lock:
+            self._scales.pop(app.id, None)
+            if operation_id:  # 200 without Location: scaled at once (app never deployed)
+                details = tuple((k, "scaling" if k == "status" else v) for k, v in app.details)
+                seen = replace(app, formation=formation or app.formation, state=state, problem=None, details=details)
+                self._scales[app.id] = _Scale(operation_id, state, seen)
+
+    def _pending(self, app_id: str) -> _Scale | None:
+        with self._lock:
+            return self._scales.get(app_id)
+
+    def _pending_state(self, app_id: Any) -> AppState | None:
+        scale = self._pending(app_id) if isinstance(app_id, str) else None
+        return scale.state if scale else None
+
+    def _forget(self, app_id: str, scale: _Scale) -> None:
+        with self._lock:
+            if self._scales.get(app_id) is scale:
+                del self._scales[app_id]
+
+    def _no_metrics(self, app: PaasApp, response: httpx.Response, *, since: datetime, until: datetime) -> Activity:
+        """A 404 on the router metric: no request in the window, unless the app is gone."""
+        if error_field(response, "resource") == "app":
+            raise AppNotFound(f"Scalingo ({self.name}) has no app {app.id!r}", provider=self.name, app=app.id)
+        if "no metrics" not in error_text(response).lower():
+            raise ProviderUnavailable(f"unexpected 404 from the router metric: {error_text(response)}")
+        return Activity(since=since, until=until, requests=0, last_deploy_at=app.last_deployed_at)
+
+    @contextmanager
+    def _reading(self, what: str) -> Iterator[None]:
+        try:
+            yield
+        except (ValueError, KeyError, TypeError, AttributeError) as exc:
+            raise ProviderUnavailable(
+                f"the Scalingo API ({self.name}) sent {what} in a shape we cannot read ({_reason(exc)}); "
+                "try again later",
+                provider=self.name,
+            ) from exc
+
+
+def _scale_entry(name: str, amount: int, size: str | None) -> dict[str, Any]:
+    entry: dict[str, Any] = {"name": name, "amount": amount}
+    if size:
+        entry["size"] = size
+    return entry
+
+
+def _operation_id(response: httpx.Response) -> str | None:
+    """The operation to follow: the last path segment of `Location` (as Scalingo's CLI does).
+
+    Only the id is kept, and read back from our own API URL: a Location pointing elsewhere
+    never receives the bearer.
+    """
+    location = response.headers.get("Location")
+    if response.status_code != 202 or not location:
+        return None
+    segment = httpx.URL(location).path.rstrip("/").rsplit("/", 1)[-1]
+    return segment or None
+
+
+def _reason(exc: Exception) -> str:
+    return str(exc) if isinstance(exc, ProviderUnavailable) else f"{type(exc).__name__}: {exc}"
