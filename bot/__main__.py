@@ -20,8 +20,9 @@ import threading
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
+from bot.errors import ConfigError
 from bot import __version__
-from bot.config.loading import ConfigError, Settings, load_settings
+from bot.config.loading import Settings, load_settings
 from bot.config.envfile import parse_env_file
 from bot.logs import configure_logging
 
@@ -113,8 +114,8 @@ def _check_config(settings: Settings) -> int:
 
 
 def _cli(args: argparse.Namespace, settings: Settings, env: Mapping[str, str]) -> int:
-    from bot.engine.engine import Actor
-    from bot.terminal import Terminal, TerminalReply
+    from bot.engine.actors import Actor
+    from bot.terminal import Terminal, TerminalDestination
     from bot.wiring import build
 
     app = build(settings, environ=env)
@@ -125,7 +126,7 @@ def _cli(args: argparse.Namespace, settings: Settings, env: Mapping[str, str]) -
         user = env.get("USER") or "cli"
         actor = Actor(f"cli:{user}", user, is_admin=True, via="cli")
         terminal = Terminal(sys.stdout)
-        reply = TerminalReply(terminal, min_interval=5.0, context={"via": "cli"})
+        reply = TerminalDestination(terminal, min_interval=5.0, context={"via": "cli"})
         words = {
             "status": ["status", args.__dict__.get("filter", "")],
             "log": ["log", args.__dict__.get("app", "")],

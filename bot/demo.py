@@ -24,10 +24,10 @@ import yaml
 from bot.clock import ScaledClock
 from bot.config.loading import Settings
 from bot.policy.durations import format_duration, parse_duration
-from bot.engine.engine import Actor
+from bot.engine.actors import Actor
 from bot.engine.jobs import JobTimes
 from bot.policy.rules import parse_rules
-from bot.terminal import Terminal, TerminalPoster, TerminalReply
+from bot.terminal import Terminal, TerminalPoster, TerminalDestination
 from bot.wiring import Paastis, build
 from providers import parse_spec
 from providers.base import Clock, ProviderSpec
@@ -171,7 +171,7 @@ class Demo:
             if not line.lower().startswith("/paastis"):
                 self.terminal.say(f"Only /paastis exists here; try /paastis help. (got {line.split()[0]})")
             else:
-                self.app.chatops.command(line, DEMO_ACTOR, TerminalReply(self.terminal))
+                self.app.chatops.command(line, DEMO_ACTOR, TerminalDestination(self.terminal))
         elif word.isdigit() or (word == "click" and rest.strip().isdigit()):
             self._click(int(word if word.isdigit() else rest.strip()))
         elif word == "wait":
@@ -190,7 +190,7 @@ class Demo:
         if button.url:
             self.terminal.say(f"(opens {button.url} in a browser)")
             return
-        self.app.chatops.click(button.action, button.value, DEMO_ACTOR, TerminalReply(self.terminal))
+        self.app.chatops.click(button.action, button.value, DEMO_ACTOR, TerminalDestination(self.terminal))
 
     def _wait(self, text: str) -> None:
         try:

@@ -44,8 +44,8 @@ class Terminal:
         return number
 
 
-class TerminalReply:
-    """A `Reply` that prints: the answer, then each update in place of it (as a new print)."""
+class TerminalDestination:
+    """A `Destination` that prints: the answer, then each update in place of it (as a new print)."""
 
     max_updates: int | None = None
 

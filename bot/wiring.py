@@ -21,7 +21,8 @@ from bot.policy.catalog import CatalogInputs, ProviderInfo
 from bot.chat.chatops import Chatops, ChatopsOptions
 from bot.clock import SystemClock
 from bot.config.loading import Settings, environment_secrets
-from bot.engine.engine import SCHEDULER, Engine, EngineOptions
+from bot.engine.actors import SCHEDULER
+from bot.engine.engine import Engine, EngineOptions
 from bot.engine.hooks import NoHooks, ShellHooks, hook_environment
 from bot.engine.jobs import JobTimes, configure_scheduler
 from bot.chat.messages import Message

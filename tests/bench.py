@@ -24,9 +24,9 @@ from typing import Any
 
 from bot.chat.chatops import Chatops, ChatopsOptions
 from bot.config.loading import Permissions
-from bot.engine.engine import Actor
+from bot.engine.actors import Actor
 from bot.policy.pricing import Prices
-from bot.terminal import Terminal, TerminalReply
+from bot.terminal import Terminal, TerminalDestination
 from providers.base import AppState
 from tests.bot.harness import Harness
 from tests.fakes.clock import FakeClock
@@ -70,7 +70,7 @@ def scale(size: int) -> None:
         measure("discovery, nothing new", h.discover)
         measure("steady sweep (nothing due)", h.sweep)
         chatops = Chatops(h.engine, ChatopsOptions(clock.now().tzinfo, Permissions(), Prices()))
-        reply = TerminalReply(Terminal(NullWriter()))  # type: ignore[arg-type]
+        reply = TerminalDestination(Terminal(NullWriter()))  # type: ignore[arg-type]
         actor = Actor("U1", "bench")
         measure("/paastis status (first page)", lambda: chatops.command("status", actor, reply))
         measure("/paastis status app-00042 (one app)", lambda: chatops.command("status app-00042", actor, reply))

@@ -1,7 +1,7 @@
 """Commands and button clicks, whatever the transport: Slack, the demo's terminal, the CLI.
 
 `Chatops.command(text, actor, reply)` and `Chatops.click(action, value, actor, reply)`
-answer through a `Reply`: `send()` once, at once (never after a provider call: Slack wants
+answer through a `Destination`: `send()` once, at once (never after a provider call: Slack wants
 an answer within 3 seconds), then `update()` to change that answer in place as work
 progresses (a wake, a sleep). Provider work runs on the engine's executor.
 
@@ -20,11 +20,14 @@ from datetime import datetime, timedelta
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
+from bot.errors import AmbiguousApp, UnknownApp, UsageError
 from bot.chat import answers
-from bot.policy.catalog import AmbiguousApp, AppView, Catalog, UnknownApp
-from bot.chat.commands import Command, UsageError, parse
+from bot.policy.catalog import AppView, Catalog
+from bot.chat.commands import Command, parse
 from bot.config.loading import Permissions
-from bot.engine.engine import Actor, ActionRefused, Engine
+from bot.engine.actors import Actor
+from bot.errors import ActionRefused
+from bot.engine.engine import Engine
 from bot.chat.messages import KEEP, OPEN, PAGE, SLEEP, UNKEEP, WAKE, Message
 from bot.policy.pricing import Prices
 from bot.chat.report import build_report, report_message
@@ -34,7 +37,7 @@ from providers.base import AppState, ProviderError
 log = logging.getLogger(__name__)
 
 
-class Reply(Protocol):
+class Destination(Protocol):
     """Where an answer goes. `context` lets a wake's message be found again after a restart."""
 
     max_updates: int | None  # Slack's response_url: 5 uses in 30 minutes
@@ -83,7 +86,7 @@ class Chatops:
         return self.engine.clock.now()
 
     # -- entry points --------------------------------------------------------------------
-    def command(self, text: str, actor: Actor, reply: Reply) -> None:
+    def command(self, text: str, actor: Actor, reply: Destination) -> None:
         try:
             command = parse(text, self.now, self.options.timezone)
         except UsageError as exc:
@@ -94,7 +97,7 @@ class Chatops:
         except (UnknownApp, AmbiguousApp, ActionRefused, ProviderError) as exc:
             reply.send(answers.error(str(exc)))
 
-    def click(self, action: str, value: str, actor: Actor, reply: Reply) -> None:
+    def click(self, action: str, value: str, actor: Actor, reply: Destination) -> None:
         if action == OPEN:
             return  # a link: Slack opened it; nothing to do
         try:
@@ -118,7 +121,7 @@ class Chatops:
             reply.send(answers.error(str(exc)))
 
     # -- commands ------------------------------------------------------------------------
-    def _run(self, command: Command, actor: Actor, reply: Reply) -> None:
+    def _run(self, command: Command, actor: Actor, reply: Destination) -> None:
         if command.name == "help":
             reply.send(answers.help_message())
         elif command.name == "status":
@@ -189,7 +192,7 @@ class Chatops:
             log.info("permission.refused actor=%s action=%s", actor.id, action)
             raise ActionRefused(refusal)
 
-    def _wake(self, view: AppView, catalog: Catalog, actor: Actor, reply: Reply, *, confirmed: bool) -> None:
+    def _wake(self, view: AppView, catalog: Catalog, actor: Actor, reply: Destination, *, confirmed: bool) -> None:
         self._check(actor, "wake")
         if view.rules.protected and not confirmed:
             main, _ = answers.app_buttons(view)
@@ -203,7 +206,7 @@ class Chatops:
         ticket = self.engine.wake(view, actor, context=reply.context, catalog=catalog)
         follow_wake(ticket, reply, view.value, first=True)
 
-    def _sleep(self, view: AppView, actor: Actor, reply: Reply) -> None:
+    def _sleep(self, view: AppView, actor: Actor, reply: Destination) -> None:
         self._check(actor, "sleep")
         self.engine.check_sleepable(view)
         reply.send(Message(f"🌙 Putting {view.label} to sleep…", (answers.Section(f"🌙 Putting *{view.label}* to sleep…"),)))
@@ -223,13 +226,13 @@ class Chatops:
 
         self.engine.executor.submit(_logged(work, "sleep", view))
 
-    def _keep(self, view: AppView, command: Command, actor: Actor, reply: Reply) -> None:
+    def _keep(self, view: AppView, command: Command, actor: Actor, reply: Destination) -> None:
         self._check(actor, "keep")
         until = command.until or self.now + timedelta(hours=2)
         self.engine.keep(view, until, actor, command.reason)
         reply.send(answers.kept(view, until, self.now, self.options.timezone))
 
-    def _unkeep(self, view: AppView, actor: Actor, reply: Reply) -> None:
+    def _unkeep(self, view: AppView, actor: Actor, reply: Destination) -> None:
         self._check(actor, "keep")
         reply.send(answers.unkept(view, self.engine.unkeep(view, actor)))
 
@@ -246,7 +249,7 @@ def _already_up(view: AppView, now: datetime) -> TicketProgress:
     return TicketProgress(status, (), joined=False, slow=False)
 
 
-def follow_wake(ticket: WakeTicket, reply: Reply, value: str, *, first: bool) -> None:
+def follow_wake(ticket: WakeTicket, reply: Destination, value: str, *, first: bool) -> None:
     """Send the wake's first message, then update it in place: throttled to the reply's
     budget (response_url: 5 uses), always keeping one update for the end."""
     state = {"sent": not first, "updates": 0, "last": 0.0, "final": False}

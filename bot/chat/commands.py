@@ -10,16 +10,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from bot.errors import UsageError
 from bot.policy.durations import parse_duration, parse_until
 
 NAMES = ("status", "wake", "sleep", "keep", "unkeep", "log", "report", "help")
 ALIASES = {"list": "status", "ls": "status", "start": "wake", "up": "wake", "stop": "sleep", "down": "sleep",
            "pin": "keep", "unpin": "unkeep", "history": "log", "events": "log"}  # fmt: skip
 DEFAULT_KEEP = timedelta(hours=2)
-
-
-class UsageError(ValueError):
-    pass
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 
 import yaml
 
+from bot.errors import ConfigError
 from bot.policy.durations import parse_duration
 from bot.policy.pricing import parse_prices
 from bot.policy.rules import parse_rules
@@ -39,13 +40,6 @@ SLACK_ID = re.compile(r"^[UWS][A-Z0-9]{2,}$")
 
 
 __all__ = ["VARIABLES", "ConfigError", "Permissions", "Settings", "SlackSettings", "build_settings", "load_settings"]
-
-
-class ConfigError(Exception):
-    def __init__(self, problems: list[Problem]) -> None:
-        self.problems = problems
-        lines = "\n".join(f"  - {p}" for p in problems)
-        super().__init__(f"the configuration has {len(problems)} problem(s):\n{lines}")
 
 
 # -- building ----------------------------------------------------------------------------

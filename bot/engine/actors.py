@@ -1,4 +1,4 @@
-"""Who asks Paastis to act, and how an action is refused."""
+"""Who asks Paastis to act: a person (from Slack, the CLI, the demo) or Paastis itself."""
 
 from __future__ import annotations
 
@@ -18,5 +18,3 @@ class Actor:
 SCHEDULER = Actor("paastis", "Paastis", is_admin=True, via="scheduler")
 
 
-class ActionRefused(Exception):
-    """A user action that cannot be done; the message says why and what to do."""

@@ -19,8 +19,10 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from bot.policy.catalog import AppView, Catalog, CatalogInputs, Ref, build_catalog
-from bot.engine.actors import SCHEDULER, ActionRefused, Actor
+from bot.errors import ActionRefused
+from bot.policy.catalog import AppView, Catalog, CatalogInputs, build_catalog
+from bot.store.rows import Ref
+from bot.engine.actors import SCHEDULER, Actor
 from bot.engine.hooks import HookFailed, Hooks, NoHooks
 from bot.engine.notices import Notice, ProviderRecovered, ProviderTrouble, SweepDone
 from bot.policy.idle import FRESH, Verdict

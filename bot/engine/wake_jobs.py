@@ -19,7 +19,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-Ref = tuple[str, str]
+from bot.store.rows import Ref
+
 
 
 class Phase(enum.StrEnum):

@@ -17,7 +17,8 @@ from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from bot.engine.actors import ActionRefused, Actor
+from bot.errors import ActionRefused
+from bot.engine.actors import Actor
 from bot.policy.catalog import AppView, Catalog
 from bot.engine.notices import WakeFailed
 from bot.store.rows import InFlightWake

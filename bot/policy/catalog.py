@@ -14,13 +14,13 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from functools import lru_cache
 
+from bot.errors import AmbiguousApp, UnknownApp
 from bot.policy.idle import Decision, Facts, Verdict, decide
 from bot.policy.rules import AppRules, Rule, resolve
 from bot.policy.schedules import ScheduleState
-from bot.store.rows import AppRow, Keep
+from bot.store.rows import AppRow, Keep, Ref
 from providers.base import AppState
 
-Ref = tuple[str, str]  # (provider name, app id)
 
 
 @dataclass(frozen=True)
@@ -62,21 +62,6 @@ class AppView:
     def value(self) -> str:
         """The app in a button's value: `provider:app_id`."""
         return f"{self.row.provider}:{self.row.app_id}"
-
-
-class UnknownApp(LookupError):
-    def __init__(self, text: str, suggestions: Sequence[str]) -> None:
-        hint = f" Did you mean {', '.join(f'`{s}`' for s in suggestions)}?" if suggestions else ""
-        super().__init__(f"No app named `{text}`.{hint}")
-        self.text = text
-        self.suggestions = tuple(suggestions)
-
-
-class AmbiguousApp(LookupError):
-    def __init__(self, text: str, labels: Sequence[str]) -> None:
-        super().__init__(f"`{text}` names several apps: {', '.join(f'`{x}`' for x in labels)}. Say which one.")
-        self.text = text
-        self.labels = tuple(labels)
 
 
 class Catalog:

@@ -18,6 +18,7 @@ from slack_bolt import App
 from slack_sdk import WebClient
 from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 
+from bot.errors import SlackSetupError
 from bot.chat.chatops import Chatops
 from bot.config.loading import SlackSettings
 from bot.slack.identity import Directory
@@ -27,10 +28,6 @@ from bot.wiring import Paastis
 
 LISTENER_THREADS = 32  # Bolt's default is 5: a sixth request waiting on a listener would get a 404
 IDENTITY_TIMEOUT = 1  # seconds: users.info runs before a command is acknowledged
-
-
-class SlackSetupError(Exception):
-    """Slack cannot be used as configured; the message says how to fix it."""
 
 
 def web_client(slack: SlackSettings, *, timeout: int = 10) -> WebClient:

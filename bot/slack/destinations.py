@@ -1,12 +1,12 @@
-"""Where an answer goes in Slack: the `Reply`s that `Chatops` sends to and updates in place.
+"""Where an answer goes in Slack: the `Destination`s that `Chatops` sends to and updates in place.
 
-    /paastis …                 CommandReply      first answer = the acknowledgement (ephemeral),
+    /paastis …                 CommandDestination      first answer = the acknowledgement (ephemeral),
                                                  updates replace it through response_url
-    click, ephemeral message   ResponseUrlReply  the answer replaces that message (response_url)
-    click, channel message     PostedReply       a thread reply under it (chat.postMessage with
+    click, ephemeral message   ResponseUrlDestination  the answer replaces that message (response_url)
+    click, channel message     PostedDestination       a thread reply under it (chat.postMessage with
                                                  thread_ts), then chat.update: the channel sees
                                                  who woke what
-    click, App Home            PostedReply       a DM from the app, then chat.update; the Home
+    click, App Home            PostedDestination       a DM from the app, then chat.update; the Home
                                                  view is refreshed after each change
 
 A response_url takes 5 uses within 30 minutes, so those replies allow 5 updates (4 when the
@@ -71,13 +71,13 @@ class ResponseUrl:
         return True
 
 
-class ResponseUrlReply:
+class ResponseUrlDestination:
     """A click on an ephemeral message: every answer replaces that message in place."""
 
     min_interval = RESPONSE_URL_INTERVAL
 
     def __init__(self, response_url: ResponseUrl, *, user: str | None = None, max_updates: int = RESPONSE_URL_USES - 1,
-                 fallback: PostedReply | None = None) -> None:  # fmt: skip
+                 fallback: PostedDestination | None = None) -> None:  # fmt: skip
         self.response_url = response_url
         self.user = user
         self.max_updates: int | None = max_updates
@@ -102,11 +102,11 @@ class ResponseUrlReply:
             self.fallback.update(message)
 
 
-class CommandReply(ResponseUrlReply):
+class CommandDestination(ResponseUrlDestination):
     """/paastis: the first answer is the acknowledgement itself (ephemeral, within 3 s)."""
 
     def __init__(self, ack: Callable[..., Any], response_url: ResponseUrl, *, user: str | None = None,
-                 fallback: PostedReply | None = None) -> None:  # fmt: skip
+                 fallback: PostedDestination | None = None) -> None:  # fmt: skip
         super().__init__(response_url, user=user, max_updates=RESPONSE_URL_USES, fallback=fallback)
         self.ack = ack
         self.acked = False
@@ -121,7 +121,7 @@ class CommandReply(ResponseUrlReply):
         self.ack(response_type="ephemeral", **message_payload(message))
 
 
-class PostedReply:
+class PostedDestination:
     """Answers the app posts (a thread reply, a DM), edited in place with chat.update."""
 
     min_interval = POSTED_INTERVAL
@@ -136,7 +136,7 @@ class PostedReply:
         ts: str | None = None,
         asked_by: str | None = None,
         on_change: Callable[[], None] | None = None,
-        fallback: PostedReply | None = None,
+        fallback: PostedDestination | None = None,
     ) -> None:
         self.client = client
         self.channel = channel
@@ -185,19 +185,19 @@ class PostedReply:
             self.on_change()
 
 
-def from_context(context: Mapping[str, Any], client: WebClient, clock: Clock) -> ResponseUrlReply | PostedReply | None:
+def from_context(context: Mapping[str, Any], client: WebClient, clock: Clock) -> ResponseUrlDestination | PostedDestination | None:
     """Rebuild the reply of a wake that was in flight when Paastis stopped."""
     kind = context.get("reply")
     if kind == "post" and context.get("channel"):
-        return PostedReply(client, str(context["channel"]), thread_ts=context.get("thread_ts"), ts=context.get("ts"),
+        return PostedDestination(client, str(context["channel"]), thread_ts=context.get("thread_ts"), ts=context.get("ts"),
                            asked_by=context.get("asked_by"))  # fmt: skip
     if kind == "response_url" and context.get("issued_at"):
         issued = datetime.fromisoformat(str(context["issued_at"]))
         user = context.get("user")
-        fallback = PostedReply(client, str(user)) if user else None
+        fallback = PostedDestination(client, str(user)) if user else None
         # how many uses the stopped process spent is unknown: keep the one that matters, the end
         url = ResponseUrl(context.get("url"), issued, clock)
-        return ResponseUrlReply(url, user=user, max_updates=1, fallback=fallback)
+        return ResponseUrlDestination(url, user=user, max_updates=1, fallback=fallback)
     return None
 
 

@@ -22,7 +22,8 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 
 from bot.config.loading import Permissions
-from bot.engine.engine import ActionRefused, Actor
+from bot.engine.actors import Actor
+from bot.errors import ActionRefused
 from bot.clock import Clock
 
 log = logging.getLogger(__name__)

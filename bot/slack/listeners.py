@@ -1,6 +1,6 @@
 """The Bolt listeners: thin — acknowledge, find who asks, call `Chatops`, answer.
 
-    /paastis …          `Chatops.command` answers through a CommandReply (the ack first)
+    /paastis …          `Chatops.command` answers through a CommandDestination (the ack first)
     any button          ack() at once, then `Chatops.click`; PAGE in the Home tab republishes it
     app_home_opened     publish the dashboard (the report's summary and the apps)
     errors              one handler: logged with the traceback; the user gets a short apology
@@ -23,16 +23,16 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 
 from bot.chat.chatops import Chatops, follow_wake
-from bot.engine.engine import Actor
+from bot.engine.actors import Actor
 from bot.chat.messages import ACTIONS, OPEN, PAGE
 from bot.slack.blocks import base_action, home_view
 from bot.slack.home import home_message, page_value, parse_page
 from bot.slack.identity import Directory
 from bot.slack.destinations import (
-    CommandReply,
-    PostedReply,
+    CommandDestination,
+    PostedDestination,
     ResponseUrl,
-    ResponseUrlReply,
+    ResponseUrlDestination,
     from_context,
 )
 from bot.store.store import InFlightWake
@@ -136,7 +136,7 @@ class Listeners:
     def command(self, ack: Ack, command: dict[str, Any]) -> None:
         actor = self.directory.actor(command["user_id"], str(command.get("user_name") or ""))
         response_url = ResponseUrl(command.get("response_url"), self.paastis.clock.now(), self.paastis.clock)
-        reply = CommandReply(ack, response_url, user=actor.id, fallback=PostedReply(self.client, actor.id))
+        reply = CommandDestination(ack, response_url, user=actor.id, fallback=PostedDestination(self.client, actor.id))
         self.chatops.command(str(command.get("text") or ""), actor, reply)
 
     # -- buttons -------------------------------------------------------------------------
@@ -157,17 +157,17 @@ class Listeners:
 
     def _reply_to_click(
         self, action_id: str, actor: Actor, body: dict[str, Any], container: dict[str, Any]
-    ) -> ResponseUrlReply | PostedReply:
+    ) -> ResponseUrlDestination | PostedDestination:
         channel, message_ts = container.get("channel_id"), container.get("message_ts")
-        dm = PostedReply(self.client, actor.id)  # when Slack refuses the usual place, or its time ran out
+        dm = PostedDestination(self.client, actor.id)  # when Slack refuses the usual place, or its time ran out
         if container.get("is_ephemeral") or not (channel and message_ts):
             response_url = ResponseUrl(body.get("response_url"), self.paastis.clock.now(), self.paastis.clock)
-            return ResponseUrlReply(response_url, user=actor.id, fallback=dm)
+            return ResponseUrlDestination(response_url, user=actor.id, fallback=dm)
         if action_id == PAGE:  # turn the page of that very message
-            return PostedReply(self.client, channel, ts=message_ts)
+            return PostedDestination(self.client, channel, ts=message_ts)
         message = body.get("message") if isinstance(body.get("message"), dict) else {}
         thread_ts = container.get("thread_ts") or message.get("thread_ts") or message_ts
-        return PostedReply(self.client, channel, thread_ts=thread_ts, asked_by=actor.name, fallback=dm)
+        return PostedDestination(self.client, channel, thread_ts=thread_ts, asked_by=actor.name, fallback=dm)
 
     def _home_click(self, action_id: str, value: str, actor: Actor, body: dict[str, Any]) -> None:
         view = body.get("view") if isinstance(body.get("view"), dict) else {}
@@ -175,7 +175,7 @@ class Listeners:
             self.publish_home(actor.id, value)
             return
         metadata = str(view.get("private_metadata") or "")
-        reply = PostedReply(self.client, actor.id, on_change=lambda: self.publish_home(actor.id, metadata))
+        reply = PostedDestination(self.client, actor.id, on_change=lambda: self.publish_home(actor.id, metadata))
         self.chatops.click(action_id, value, actor, reply)
 
     # -- App Home ------------------------------------------------------------------------

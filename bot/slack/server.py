@@ -31,9 +31,10 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 from waitress.server import create_server
 from waitress.wasyncore import close_all
 
+from bot.errors import SlackSetupError
 from bot.config.loading import Settings
 from bot.serve import health_app
-from bot.slack.app import SlackSetupError, connect
+from bot.slack.app import connect
 from bot.wiring import Paastis
 
 log = logging.getLogger(__name__)

@@ -10,6 +10,8 @@ from typing import Any
 
 from providers.base import AppState, Formation, PaasApp
 
+Ref = tuple[str, str]  # an app everywhere in the bot: (provider name, app id)
+
 
 def iso(moment: datetime | None) -> str | None:
     return moment.isoformat() if moment else None

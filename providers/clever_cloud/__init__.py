@@ -42,7 +42,6 @@ OPTIONS = {
 }
 
 
-
 def build(spec: ProviderSpec, deps: ProviderDeps) -> CleverCloudProvider:
     options = {key: option.default for key, option in OPTIONS.items()} | dict(spec.options)
     limit = options["rate_limit"]

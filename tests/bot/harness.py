@@ -9,7 +9,8 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.policy.catalog import AppView, CatalogInputs, ProviderInfo
-from bot.engine.engine import Actor, Engine, EngineOptions, SweepReport
+from bot.engine.actors import Actor
+from bot.engine.engine import Engine, EngineOptions, SweepReport
 from bot.engine.notices import Notice
 from bot.policy.rules import Rule, parse_rules
 from bot.policy.schedules import Schedules, parse_schedules

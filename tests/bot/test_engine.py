@@ -7,7 +7,9 @@ from datetime import timedelta
 
 import pytest
 
-from bot.engine.engine import ActionRefused, Actor, EngineOptions
+from bot.engine.actors import Actor
+from bot.errors import ActionRefused
+from bot.engine.engine import EngineOptions
 from bot.engine.notices import ProviderTrouble, SweepDone, WakeFailed
 from bot.store.store import InFlightWake
 from bot.engine.wake_jobs import Phase

@@ -6,7 +6,7 @@ import os
 import time
 
 from bot.config.loading import environment_secrets
-from bot.engine.engine import ActionRefused
+from bot.errors import ActionRefused
 from bot.engine.hooks import ShellHooks, hook_environment, run_shell
 from tests.bot.harness import ADA, Harness
 

@@ -37,8 +37,6 @@ APPS = [
 ]
 
 
-
-
 @pytest.fixture(autouse=True)
 def _no_slack_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     """Bolt reads some SLACK_* variables by itself: the tests must not depend on the shell."""

@@ -10,12 +10,12 @@ from slack_sdk.errors import SlackApiError
 
 from bot.chat.messages import WAKE, Message, Section, plain
 from bot.slack.blocks import message_payload
-from bot.slack.destinations import PostedReply, ResponseUrl, ResponseUrlReply
+from bot.slack.destinations import PostedDestination, ResponseUrl, ResponseUrlDestination
 from tests.slack.conftest import ALICE, CHANNEL, Rig
 
 
 def test_a_long_wake_never_spends_more_than_five_uses_and_ends_with_the_outcome(rig: Rig, monkeypatch) -> None:
-    monkeypatch.setattr(ResponseUrlReply, "min_interval", 0.0)  # every progress step wants an update
+    monkeypatch.setattr(ResponseUrlDestination, "min_interval", 0.0)  # every progress step wants an update
     with rig.held_wakes():  # the answer goes out before the provider starts the app
         response, key = rig.command("wake shop-demo")
     assert json.loads(response.body)["text"] == "⏳ Waking shop-demo (0 s)"
@@ -27,7 +27,7 @@ def test_a_long_wake_never_spends_more_than_five_uses_and_ends_with_the_outcome(
 
 
 def test_a_click_keeps_one_use_for_its_first_answer(rig: Rig, monkeypatch) -> None:
-    monkeypatch.setattr(ResponseUrlReply, "min_interval", 0.0)
+    monkeypatch.setattr(ResponseUrlDestination, "min_interval", 0.0)
     with rig.held_wakes():
         _, key = rig.click(WAKE, "fake:shop-demo")
         assert rig.last_response(key)["text"] == "⏳ Waking shop-demo (0 s)"
@@ -70,8 +70,8 @@ def test_the_fake_refuses_what_slack_refuses(rig: Rig) -> None:
 
 def test_a_thread_reply_slack_refuses_goes_to_the_clicker_in_a_dm(rig: Rig) -> None:
     rig.slack.private_channels.add("G0LEFT")
-    dm = PostedReply(rig.parts.client, ALICE)
-    reply = PostedReply(rig.parts.client, "G0LEFT", thread_ts="1.1", asked_by="Alice", fallback=dm)
+    dm = PostedDestination(rig.parts.client, ALICE)
+    reply = PostedDestination(rig.parts.client, "G0LEFT", thread_ts="1.1", asked_by="Alice", fallback=dm)
     reply.send(plain("⏳ Waking shop-demo (0 s)"))
     reply.update(plain("✅ shop-demo is up"))
     (told,) = rig.slack.messages

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bot.engine.engine import Actor
+from bot.engine.actors import Actor
 from bot.chat.messages import WAKE
 from bot.store.store import InFlightWake, Store
 from tests.fakes.clock import FakeClock
