@@ -3,7 +3,7 @@ and the events table that is the audit log.
 
 One connection per thread (Bolt listeners, scheduler jobs and wake workers each have
 theirs), WAL journal, writes serialised by one lock and wrapped in transactions, schema
-versioned with sqlite-utils migrations. Timestamps are ISO-8601 UTC text.
+versioned with sqlite-utils migrations (bot/store/migrations.py). Timestamps are ISO-8601 UTC text.
 """
 
 from __future__ import annotations
@@ -18,59 +18,12 @@ from pathlib import Path
 from typing import Any
 
 import sqlite_utils
-from sqlite_utils.migrations import Migrations
 
+from bot.store.migrations import migrations
 from bot.store.rows import AppRow, Event, InFlightWake, Keep, Nap, iso, parse_iso
 from providers.base import AppState, Formation, PaasApp
 
 __all__ = ["AppRow", "Event", "InFlightWake", "Keep", "Nap", "Store"]
-
-migrations = Migrations("paastis")
-
-
-@migrations()
-def m001_initial(db: sqlite_utils.Database) -> None:
-    db["apps"].create(
-        {
-            "provider": str, "app_id": str, "name": str, "state": str, "url": str, "formation": str,
-            "problem": str, "first_seen": str, "last_seen": str, "gone": int,
-            "last_request_at": str, "last_deploy_at": str, "last_wake_at": str, "last_used_at": str,
-            "checked_at": str, "check_error": str, "check_failed_at": str, "awake_since": str,
-            "recorded_formation": str, "recorded_at": str,
-        },
-        pk=("provider", "app_id"),
-    )  # fmt: skip
-    db["activity"].create(
-        {"id": int, "provider": str, "app_id": str, "at": str, "since": str, "until": str,
-         "requests": int, "last_request_at": str},
-        pk="id",
-    )  # fmt: skip
-    db["activity"].create_index(["provider", "app_id", "at"])
-    db["events"].create(
-        {"id": int, "at": str, "provider": str, "app_id": str, "app_name": str, "action": str,
-         "outcome": str, "actor": str, "actor_name": str, "reason": str, "duration_ms": int, "details": str},
-        pk="id",
-    )  # fmt: skip
-    db["events"].create_index(["at"])
-    db["events"].create_index(["provider", "app_id", "at"])
-    db["keeps"].create(
-        {"provider": str, "app_id": str, "until": str, "by": str, "by_name": str, "reason": str, "created_at": str},
-        pk=("provider", "app_id"),
-    )
-    db["naps"].create(
-        {"id": int, "provider": str, "app_id": str, "start": str, "end": str, "formation": str},
-        pk="id",
-    )
-    db["naps"].create_index(["provider", "app_id", "start"])
-    db["wakes"].create(
-        {"provider": str, "app_id": str, "started_at": str, "actor": str, "actor_name": str, "context": str},
-        pk=("provider", "app_id"),
-    )
-    db["provider_health"].create(
-        {"provider": str, "ok": int, "error": str, "failing_since": str, "last_ok_at": str, "notified_at": str},
-        pk="provider",
-    )
-
 
 class Store:
     def __init__(self, path: Path | str) -> None:

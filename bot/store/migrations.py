@@ -1,0 +1,53 @@
+"""The schema, versioned: each migration runs once, in a transaction, recorded by
+sqlite-utils in `_sqlite_migrations`. Add a function; never edit one that has shipped."""
+
+from __future__ import annotations
+
+import sqlite_utils
+from sqlite_utils.migrations import Migrations
+
+migrations = Migrations("paastis")
+
+
+@migrations()
+def m001_initial(db: sqlite_utils.Database) -> None:
+    db["apps"].create(
+        {
+            "provider": str, "app_id": str, "name": str, "state": str, "url": str, "formation": str,
+            "problem": str, "first_seen": str, "last_seen": str, "gone": int,
+            "last_request_at": str, "last_deploy_at": str, "last_wake_at": str, "last_used_at": str,
+            "checked_at": str, "check_error": str, "check_failed_at": str, "awake_since": str,
+            "recorded_formation": str, "recorded_at": str,
+        },
+        pk=("provider", "app_id"),
+    )  # fmt: skip
+    db["activity"].create(
+        {"id": int, "provider": str, "app_id": str, "at": str, "since": str, "until": str,
+         "requests": int, "last_request_at": str},
+        pk="id",
+    )  # fmt: skip
+    db["activity"].create_index(["provider", "app_id", "at"])
+    db["events"].create(
+        {"id": int, "at": str, "provider": str, "app_id": str, "app_name": str, "action": str,
+         "outcome": str, "actor": str, "actor_name": str, "reason": str, "duration_ms": int, "details": str},
+        pk="id",
+    )  # fmt: skip
+    db["events"].create_index(["at"])
+    db["events"].create_index(["provider", "app_id", "at"])
+    db["keeps"].create(
+        {"provider": str, "app_id": str, "until": str, "by": str, "by_name": str, "reason": str, "created_at": str},
+        pk=("provider", "app_id"),
+    )
+    db["naps"].create(
+        {"id": int, "provider": str, "app_id": str, "start": str, "end": str, "formation": str},
+        pk="id",
+    )
+    db["naps"].create_index(["provider", "app_id", "start"])
+    db["wakes"].create(
+        {"provider": str, "app_id": str, "started_at": str, "actor": str, "actor_name": str, "context": str},
+        pk=("provider", "app_id"),
+    )
+    db["provider_health"].create(
+        {"provider": str, "ok": int, "error": str, "failing_since": str, "last_ok_at": str, "notified_at": str},
+        pk="provider",
+    )
