@@ -82,6 +82,7 @@ def build(spec: ProviderSpec, deps: ProviderDeps) -> ScalingoProvider:
         http,
         tokens=tokens,
         budget=CallBudget(deps.clock, limit=limit, reserve=limit // 5),
+        clock=deps.clock,
         api_url=options.get("api_url") or f"https://api.{region}.scalingo.com",
         provider=spec.name,
     )
