@@ -50,7 +50,8 @@ def parse_prices(
     if raw is None:
         return Prices(built_in), problems
     if not isinstance(raw, Mapping):
-        return Prices(built_in), [("prices", type(raw).__name__, "must be a mapping (currency, watts_per_container, per_hour)")]
+        why = "must be a mapping (currency, watts_per_container, per_hour)"
+        return Prices(built_in), [("prices", type(raw).__name__, why)]
     for key in set(raw) - PRICE_KEYS:
         problems.append((f"prices.{key}", "", f"unknown key; known keys: {', '.join(sorted(PRICE_KEYS))}"))
     table = {k: dict(v) for k, v in built_in.items()}

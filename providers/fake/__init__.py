@@ -35,7 +35,7 @@ from providers.options import InvalidOption, Option, positive_int, seconds
 # -- the provider ------------------------------------------------------------------------
 
 
-__all__ = ["Call", "FakeProvider", "SimApp", "SimOperation", "SimulatedPaas", "PROVIDER_TYPE"]
+__all__ = ["PROVIDER_TYPE", "Call", "FakeProvider", "SimApp", "SimOperation", "SimulatedPaas"]
 
 
 class FakeProvider:

@@ -12,14 +12,7 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from providers.base import (
-    AppNotFound,
-    AuthenticationFailed,
-    OperationRejected,
-    ProviderError,
-    ProviderUnavailable,
-    RateLimited,
-)
+from providers.base import AuthenticationFailed, ProviderError, ProviderUnavailable, RateLimited
 from providers.budget import CallBudget
 from providers.http import HttpPolicy, NoAnswer, Request, error_for_status, send_with_retries
 from tests.fakes.clock import FakeClock
@@ -165,17 +158,17 @@ def test_a_401_renews_the_credentials_once_without_counting_a_try() -> None:
 
 @pytest.mark.parametrize(
     ("status", "error"),
-    [(401, AuthenticationFailed), (403, AuthenticationFailed), (404, AppNotFound), (429, RateLimited),
-     (500, ProviderUnavailable), (503, ProviderUnavailable), (400, OperationRejected), (409, OperationRejected),
-     (422, OperationRejected)],
+    [(401, "AuthenticationFailed"), (403, "AuthenticationFailed"), (404, "AppNotFound"), (429, "RateLimited"),
+     (500, "ProviderUnavailable"), (503, "ProviderUnavailable"), (400, "OperationRejected"),
+     (409, "OperationRejected"), (422, "OperationRejected")],
 )  # fmt: skip
-def test_every_error_status_is_one_provider_error(status: int, error: type[ProviderError]) -> None:
+def test_every_error_status_is_one_provider_error(status: int, error: str) -> None:
     mapped = error_for_status(POLICY, Request("GET", "/apps/api", "example-1", "api"), status, "said so")
 
-    assert type(mapped) is error
+    assert type(mapped).__name__ == error
     assert mapped.provider == "example-1"
     assert mapped.app == "api"
     assert "Example" in str(mapped)
     assert "said so" in str(mapped)
-    if error is AuthenticationFailed:
+    if isinstance(mapped, AuthenticationFailed):
         assert "Check EXAMPLE_TOKEN." in str(mapped)
