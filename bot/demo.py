@@ -1,8 +1,9 @@
 """`paastis demo`: the whole bot offline, in a terminal.
 
 Simulated PaaS with a handful of apps each (some asleep, some receiving traffic) behind
-three providers — the in-memory fake, and the real Scalingo and Clever Cloud clients
-talking HTTP to fakes of their APIs on loopback — a database in a temporary folder, time
+one provider of every registered type, each on its fake — the in-memory fake, and the real
+Scalingo and Clever Cloud clients talking HTTP to fakes of their APIs on loopback — a
+database in a temporary folder, time
 running 30 times faster, and a terminal "channel": type slash commands, click buttons by
 number, watch the scheduler put idle apps to sleep. With stdin
 not a terminal, commands are read line by line and the demo exits 0 at the end of input,
@@ -11,6 +12,7 @@ once the wakes in flight are done: `printf '/paastis status\\n' | paastis demo`.
 
 from __future__ import annotations
 
+import importlib
 import logging
 import tempfile
 from collections.abc import Callable, Iterable
@@ -23,24 +25,20 @@ import yaml
 
 from bot.clock import ScaledClock
 from bot.config.loading import Settings
-from bot.policy.durations import format_duration, parse_duration
 from bot.engine.actors import Actor
 from bot.engine.jobs import JobTimes
+from bot.policy.durations import format_duration, parse_duration
 from bot.policy.rules import parse_rules
-from bot.terminal import Terminal, TerminalPoster, TerminalDestination
+from bot.terminal import Terminal, TerminalDestination, TerminalPoster
 from bot.wiring import Paastis, build
-from providers import parse_spec
-from providers.base import Clock, ProviderSpec
-from providers.clever_cloud.fake_api import serve as serve_fake_clever
-from providers.clever_cloud.fake_api.payloads import clever_app_id
-from providers.fake import FakeProvider, SimulatedPaas
-from providers.scalingo.fake_api import serve_fake_scalingo
+from providers import PROVIDERS, parse_spec, provider_type
+from providers.base import Clock, ProviderDeps, ProviderSpec
+from providers.fake import SimulatedPaas
 
 log = logging.getLogger(__name__)
 
 SPEED = 30.0
 DEMO_ACTOR = Actor("U0DEMO", "you", is_admin=True, via="demo")
-DEMO_SCALINGO_TOKEN = "tk-us-demo-0000000000000000"
 BANNER = """\
 Paastis demo — offline, on a simulated PaaS. Time runs {speed:g}× faster ({idle} idle timeout ≈ {real} here).
 Type what you would type in Slack:  /paastis status   /paastis wake shop-demo   /paastis help
@@ -67,10 +65,16 @@ rules:
 
 @dataclass
 class DemoWorlds:
-    """The simulated PaaS behind each demo provider, and how to stop their fake APIs."""
+    """The simulated PaaS behind each demo provider, what its provider is built with, and
+    how to stop the fakes."""
 
+    clock: Clock
     by_provider: dict[str, SimulatedPaas] = field(default_factory=dict)
+    transports: dict[str, object] = field(default_factory=dict)
     closers: list[Callable[[], None]] = field(default_factory=list)
+
+    def deps_for(self, spec: ProviderSpec) -> ProviderDeps:
+        return ProviderDeps(clock=self.clock, transport=self.transports.get(spec.name), user_agent="paastis-demo")
 
     def close(self) -> None:
         for close in self.closers:
@@ -78,36 +82,22 @@ class DemoWorlds:
 
 
 def demo_providers(clock: Clock) -> tuple[list[ProviderSpec], DemoWorlds]:
-    """Three providers: the in-memory fake, and Scalingo and Clever Cloud — their real
-    clients over HTTP, talking to fakes of their APIs on loopback ports."""
-    worlds = DemoWorlds()
-    specs = [_spec("fake", {"boot_seconds": "30s"}, None)]
-    scalingo = SimulatedPaas(clock)
-    scalingo.add_app("shop-front", formation={"web": 2}, steady_every=300, boot_seconds=40)
-    scalingo.add_app("shop-back", formation={"web": 1, "worker": 1}, boot_seconds=40)
-    scalingo.add_app("prod-api", formation={"web": 3}, steady_every=30)
-    scalingo.add_app("blog-review-12", formation={"web": 1}, boot_seconds=40)
-    scalingo.add_app("legacy-cms", formation={"web": 1}, running=False, boot_seconds=40)
-    api_urls, auth_url, close = serve_fake_scalingo({"osc-fr1": scalingo}, [DEMO_SCALINGO_TOKEN], clock)
-    worlds.closers.append(close)
-    worlds.by_provider["scalingo-osc-fr1"] = scalingo
-    specs.append(_spec("scalingo", {"api_token": DEMO_SCALINGO_TOKEN, "region": "osc-fr1",
-                                     "api_url": api_urls["osc-fr1"], "auth_url": auth_url}, None))  # fmt: skip
-    clever = SimulatedPaas(clock)
-    for name, running, every in (("docs-site", True, None), ("crm-staging", False, None), ("api-pr-5", True, 240)):
-        clever.add_app(name, app_id=clever_app_id(name), zone="par", formation={"web": 1}, running=running,
-                       steady_every=every, boot_seconds=150)  # fmt: skip
-    server = serve_fake_clever(clever, zone="par")
-    worlds.closers.append(server.close)
-    worlds.by_provider["clever-par"] = clever
-    specs.append(_spec("clever-cloud", server.options(zone="par"), None))
+    """One provider of every registered type, over its fake (`ProviderType.fake`) started on
+    a simulated PaaS of its own, holding the fake's `DEMO_APPS`."""
+    worlds = DemoWorlds(clock)
+    specs = []
+    for kind in PROVIDERS:
+        fake = importlib.import_module(provider_type(kind).fake)
+        deployment = fake.start_fake(SimulatedPaas(clock), clock)
+        worlds.closers.append(deployment.close)
+        deployment.populate(fake.DEMO_APPS)
+        spec, problems = parse_spec(kind, deployment.options, where="demo")
+        assert spec is not None, problems
+        assert not problems, problems
+        specs.append(spec)
+        worlds.by_provider[spec.name] = deployment.world
+        worlds.transports[spec.name] = deployment.transport
     return specs, worlds
-
-
-def _spec(kind: str, options: dict, name: str | None) -> ProviderSpec:
-    spec, problems = parse_spec(kind, options, where="demo", name=name)
-    assert spec is not None and not problems, problems
-    return spec
 
 
 def demo_settings(db_path: Path, specs: list[ProviderSpec]) -> Settings:
@@ -125,9 +115,6 @@ def demo_settings(db_path: Path, specs: list[ProviderSpec]) -> Settings:
 def seed_history(app: Paastis, worlds: DemoWorlds) -> None:
     """Give the simulated apps a past, so some fall asleep a little after the start."""
     now = app.clock.now()
-    for provider in app.providers.values():
-        if isinstance(provider, FakeProvider):
-            worlds.by_provider[provider.name] = provider.world
     history = {"review-42": 11, "api-staging": 13, "shop-front": 1, "prod-api": 1, "blog-review-12": 14,
                "docs-site": 20, "api-pr-5": 2, "hello": 1, "admin-review-7": 3}  # fmt: skip
     for world in worlds.by_provider.values():
@@ -144,7 +131,8 @@ class Demo:
         self.clock = ScaledClock(speed)
         specs, self.worlds = demo_providers(self.clock)
         settings = demo_settings(self.workdir / "paastis.db", specs)
-        self.app = build(settings, clock=self.clock, poster=TerminalPoster(self.terminal))
+        poster = TerminalPoster(self.terminal)
+        self.app = build(settings, clock=self.clock, deps_for=self.worlds.deps_for, poster=poster)
         seed_history(self.app, self.worlds)
         self.speed = speed
         self.settings = settings

@@ -1,9 +1,11 @@
 """PaaS providers: the protocol, the provider types and how one is built from configuration.
 
 `PROVIDERS` maps a provider type (the `PROVIDER_NAME` of the original paastis, or `type:`
-in a `providers:` entry of paastis.yml) to the module that implements it. Each module
-exposes `PROVIDER_TYPE`: its options and a `build` function. Nothing is discovered by
-plugin magic: adding a provider type is one line here.
+in a `providers:` entry of paastis.yml) to the package that implements it. Each package
+exposes `PROVIDER_TYPE` (`providers.base.ProviderType`): its options and `build`, the
+environment variables that configure it, its default prices and where its fake is. The bot,
+the demo and the contract suite read all of it from here. Nothing is discovered by plugin
+magic: adding a provider type is its folder and one line here.
 """
 
 from __future__ import annotations
@@ -28,6 +30,17 @@ def provider_type(kind: str) -> ProviderType:
         raise KeyError(f"unknown provider type {kind!r}; known types: {', '.join(PROVIDERS)}")
     module = importlib.import_module(PROVIDERS[kind])
     return module.PROVIDER_TYPE
+
+
+def provider_types() -> list[ProviderType]:
+    """Every registered provider type, in registry order."""
+    return [provider_type(kind) for kind in PROVIDERS]
+
+
+def known_types() -> str:
+    """The registered types in words, for messages: "scalingo, clever-cloud or fake"."""
+    *most, last = PROVIDERS
+    return f"{', '.join(most)} or {last}" if most else last
 
 
 def parse_spec(

@@ -243,7 +243,8 @@ class ProviderDeps:
     """What the composition root hands to a provider it builds.
 
     `transport` replaces the network for tests and the demo: an `httpx.BaseTransport` for
-    httpx-based providers, a `requests` adapter for requests-based ones. `ca_bundle` is the
+    httpx-based providers, a `requests` adapter for requests-based ones, the simulated PaaS
+    itself for the `fake` type (`providers.fake.deployment`). `ca_bundle` is the
     CA file to trust instead of the default store (from SSL_CERT_FILE / REQUESTS_CA_BUNDLE).
     """
 
@@ -254,12 +255,42 @@ class ProviderDeps:
 
 
 @dataclass(frozen=True)
+class EnvVariable:
+    """An environment variable that sets one option of the provider configured by environment
+    (the single provider `PROVIDER_NAME` names), documented in the README's table.
+
+    `default` is written as the README shows it; `origin` is "paastis" for a variable of the
+    original paastis (same meaning). `selects`: when PROVIDER_NAME is unset, this variable
+    being set means this provider type (the original defaulted to scalingo; Paastis infers
+    the type from the credentials given). Secret when its option is.
+    """
+
+    option: str
+    description: str
+    default: str = ""
+    origin: str = "new"
+    selects: bool = False
+
+
+@dataclass(frozen=True, kw_only=True)
 class ProviderType:
+    """Everything Paastis knows of a provider type, declared in the type's own package.
+
+    `options` and `build` make providers; `environment` maps the variables that configure one
+    by environment (name → `EnvVariable`); `prices` estimates what a container-hour costs, by
+    container size ("*": any other size), for the savings in reports; `fake` is the module
+    path of the type's fake — a `start_fake(world, clock) -> FakeDeployment` function and the
+    `DEMO_APPS` of the offline demo — imported only by the demo and the tests.
+    """
+
     kind: str
     summary: str
     options: Mapping[str, Option]
     build: Callable[[ProviderSpec, ProviderDeps], Provider]
+    fake: str
     default_name: Callable[[Mapping[str, Any]], str] = field(default=lambda values: "")
+    environment: Mapping[str, EnvVariable] = field(default_factory=dict)
+    prices: Mapping[str, float] = field(default_factory=dict)
 
     @property
     def secrets(self) -> frozenset[str]:

@@ -9,10 +9,11 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from bot.config.provider_specs import default_prices
+from bot.engine.webhooks import Webhook
 from bot.policy.pricing import Prices
 from bot.policy.rules import Rule
 from bot.policy.schedules import Schedule
-from bot.engine.webhooks import Webhook
 from providers.base import ProviderSpec
 
 
@@ -58,7 +59,7 @@ class Settings:
     hooks_timeout: float = 60.0
     rules: tuple[Rule, ...] = ()
     schedules: Mapping[str, Schedule] = field(default_factory=dict)
-    prices: Prices = field(default_factory=Prices)
+    prices: Prices = field(default_factory=default_prices)
     webhooks: tuple[Webhook, ...] = ()
     permissions: Permissions = field(default_factory=Permissions)
     log_level: str = "INFO"

@@ -1,9 +1,17 @@
 """Every environment variable Paastis reads, documented once (the README table is checked
-against `VARIABLES`), and how the original paastis variables map onto provider options."""
+against `VARIABLES`).
+
+The bot's own variables are listed here; each provider type declares the PROVIDER_*
+variables that configure it (`ProviderType.environment`) and they are read from the
+registry. A variable several types read (PROVIDER_REGION: a Scalingo region, a Clever Cloud
+zone) is documented once, with each type's meaning.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+
+from providers import known_types, provider_types
 
 
 @dataclass(frozen=True)
@@ -14,19 +22,28 @@ class Variable:
     origin: str = "new"  # "paastis" for the original's variables
 
 
+def _provider_variables() -> dict[str, Variable]:
+    read_by: dict[str, list[Variable]] = {}
+    for ptype in provider_types():
+        for name, variable in ptype.environment.items():
+            secret = ptype.options[variable.option].secret
+            documented = Variable(variable.description, variable.default, secret, variable.origin)
+            read_by.setdefault(name, []).append(documented)
+    return {
+        name: Variable(
+            " or ".join(v.description for v in variables),
+            " / ".join(v.default for v in variables if v.default),
+            any(v.secret for v in variables),
+            "paastis" if any(v.origin == "paastis" for v in variables) else "new",
+        )
+        for name, variables in read_by.items()
+    }
+
+
 VARIABLES: dict[str, Variable] = {
-    "PROVIDER_NAME": Variable("Provider type of the single provider configured by environment: scalingo, clever-cloud or fake", "", origin="paastis"),
-    "PROVIDER_REGION": Variable("Scalingo region (osc-fr1, osc-secnum-fr1) or Clever Cloud zone (par, rbx…; empty: all zones)", "osc-fr1 / all", origin="paastis"),
-    "PROVIDER_SCALINGO_API_TOKEN": Variable("Scalingo API token (tk-us-…)", "", True, "paastis"),
-    "PROVIDER_SCALINGO_OPERATION_TIMEOUT": Variable("Seconds a Scalingo wake may take before it is reported failed", "180", origin="paastis"),
-    "PROVIDER_SCALINGO_API_URL": Variable("Scalingo regional API base URL, without /v1", "https://api.<region>.scalingo.com"),
-    "PROVIDER_SCALINGO_AUTH_URL": Variable("Scalingo auth service base URL, without /v1", "https://auth.scalingo.com"),
-    "PROVIDER_CLEVER_API_HOST": Variable("Clever Cloud API base URL", "https://api.clever-cloud.com", origin="paastis"),
-    "PROVIDER_CLEVER_OAUTH_CONSUMER_KEY": Variable("Clever Cloud OAuth consumer key", "", True, "paastis"),
-    "PROVIDER_CLEVER_OAUTH_CONSUMER_SECRET": Variable("Clever Cloud OAuth consumer secret", "", True, "paastis"),
-    "PROVIDER_CLEVER_TOKEN": Variable("Clever Cloud OAuth user token", "", True, "paastis"),
-    "PROVIDER_CLEVER_SECRET": Variable("Clever Cloud OAuth user token secret", "", True, "paastis"),
-    "PROVIDER_CLEVER_OPERATION_TIMEOUT": Variable("Seconds a Clever Cloud wake (a redeploy) may take", "900", origin="paastis"),
+    "PROVIDER_NAME": Variable(
+        f"Provider type of the single provider configured by environment: {known_types()}", "", origin="paastis"),
+    **_provider_variables(),
     "START_AND_STOP_MAX_IDLE_TIME": Variable("Idle time before an app is put to sleep: minutes, or a duration such as 90s or 2h", "15", origin="paastis"),
     "START_AND_STOP_CHECKING_INTERVAL_CRON": Variable("When the sweep runs: cron with 5 fields, or 6 with seconds first", "* * * * *", origin="paastis"),
     "REGISTRY_IGNORED_APPS": Variable("Apps never managed, comma-separated names or globs (review-*)", "", origin="paastis"),
@@ -61,19 +78,3 @@ LEGACY_IGNORED = {
     "PROVIDER_HEROKU_API_TOKEN": "Heroku is not supported yet",
     "PROVIDER_HEROKU_OPERATION_TIMEOUT": "Heroku is not supported yet",
 }
-
-# how the original environment maps onto provider options
-ENV_OPTIONS: dict[str, dict[str, str]] = {
-    "scalingo": {
-        "api_token": "PROVIDER_SCALINGO_API_TOKEN", "region": "PROVIDER_REGION",
-        "api_url": "PROVIDER_SCALINGO_API_URL", "auth_url": "PROVIDER_SCALINGO_AUTH_URL",
-        "operation_timeout": "PROVIDER_SCALINGO_OPERATION_TIMEOUT",
-    },
-    "clever-cloud": {
-        "api_host": "PROVIDER_CLEVER_API_HOST", "consumer_key": "PROVIDER_CLEVER_OAUTH_CONSUMER_KEY",
-        "consumer_secret": "PROVIDER_CLEVER_OAUTH_CONSUMER_SECRET", "token": "PROVIDER_CLEVER_TOKEN",
-        "secret": "PROVIDER_CLEVER_SECRET", "operation_timeout": "PROVIDER_CLEVER_OPERATION_TIMEOUT",
-        "zone": "PROVIDER_REGION",
-    },
-    "fake": {},
-}  # fmt: skip

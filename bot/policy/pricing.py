@@ -1,7 +1,8 @@
 """What a sleeping container saves: price per container-hour and watts per container.
 
-The default table is an estimate dated 2026-11, written from the providers' public price
-pages as we remembered them (monthly price / 720 h, excluding VAT); it was not checked
+The built-in table is each provider type's `prices` (declared in its package; the
+configuration hands it over): estimates dated 2026-11, written from the providers' public
+price pages as we remembered them (monthly price / 720 h, excluding VAT), not checked
 against a live page. Teams override it in paastis.yml (`prices:`), and reports say which
 table they used.
 """
@@ -15,19 +16,12 @@ from typing import Any
 from providers.base import Formation
 
 DEFAULT_TABLE_DATE = "2026-11 (estimate)"
-DEFAULT_PRICES: dict[str, dict[str, float]] = {
-    # Scalingo container sizes: S 256 MB … 2XL 4 GB
-    "scalingo": {"S": 0.01, "M": 0.02, "L": 0.04, "XL": 0.08, "2XL": 0.16, "*": 0.02},
-    # Clever Cloud runtime flavors
-    "clever-cloud": {"pico": 0.006, "nano": 0.009, "XS": 0.02, "S": 0.04, "M": 0.08, "L": 0.16, "XL": 0.32, "*": 0.02},
-    "fake": {"*": 0.02},
-}
 DEFAULT_WATTS = 15.0  # per running container: a small share of a server, an assumption stated in reports
 
 
 @dataclass(frozen=True)
 class Prices:
-    table: Mapping[str, Mapping[str, float]] = field(default_factory=lambda: DEFAULT_PRICES)
+    table: Mapping[str, Mapping[str, float]] = field(default_factory=dict)  # {type: {size or "*": price}}
     currency: str = "EUR"
     watts_per_container: float = DEFAULT_WATTS
     dated: str = DEFAULT_TABLE_DATE
@@ -47,16 +41,20 @@ class Prices:
 PRICE_KEYS = {"currency", "watts_per_container", "table_date", "per_hour"}
 
 
-def parse_prices(raw: Any) -> tuple[Prices, list[tuple[str, str, str]]]:
-    """`prices:` of paastis.yml: currency, watts_per_container, per_hour {type: {size: price}}."""
+def parse_prices(
+    raw: Any, built_in: Mapping[str, Mapping[str, float]]
+) -> tuple[Prices, list[tuple[str, str, str]]]:
+    """`prices:` of paastis.yml (currency, watts_per_container, per_hour {type: {size: price}})
+    over the `built_in` table."""
     problems: list[tuple[str, str, str]] = []
     if raw is None:
-        return Prices(), problems
+        return Prices(built_in), problems
     if not isinstance(raw, Mapping):
-        return Prices(), [("prices", type(raw).__name__, "must be a mapping (currency, watts_per_container, per_hour)")]
+        why = "must be a mapping (currency, watts_per_container, per_hour)"
+        return Prices(built_in), [("prices", type(raw).__name__, why)]
     for key in set(raw) - PRICE_KEYS:
         problems.append((f"prices.{key}", "", f"unknown key; known keys: {', '.join(sorted(PRICE_KEYS))}"))
-    table = {k: dict(v) for k, v in DEFAULT_PRICES.items()}
+    table = {k: dict(v) for k, v in built_in.items()}
     per_hour = raw.get("per_hour") or {}
     if not isinstance(per_hour, Mapping):
         problems.append(("prices.per_hour", repr(per_hour), "must map provider types to {size: price per hour}"))

@@ -1,16 +1,15 @@
 """Clever Cloud as a provider type: its options, and how one provider is built from them.
 
 One provider manages one OAuth 1 identity in one zone (`clever-par`, `clever-rbx`…), or in
-every zone (`clever-cloud`) when `zone` is empty. The provider itself is in
-clever_cloud_provider; the HTTP client in clever_cloud_client; the fake API, for tests and
-the demo, in clever_cloud_fake.
+every zone (`clever-cloud`) when `zone` is empty. The provider itself is in `provider`, the
+HTTP client in `client`; the fake API, for tests and the demo, in `fake_api`.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from providers.base import ProviderDeps, ProviderSpec, ProviderType
+from providers.base import EnvVariable, ProviderDeps, ProviderSpec, ProviderType
 from providers.budget import CallBudget
 from providers.clever_cloud.client import SIGNATURE_METHODS, CleverCloudClient, Credentials
 from providers.clever_cloud.provider import OPERATION_TIMEOUT, CleverCloudProvider
@@ -42,6 +41,25 @@ OPTIONS = {
 }
 
 
+ENVIRONMENT = {
+    "PROVIDER_CLEVER_API_HOST": EnvVariable("api_host", "Clever Cloud API base URL", OPTIONS["api_host"].default,
+                                            origin="paastis"),
+    "PROVIDER_CLEVER_OAUTH_CONSUMER_KEY": EnvVariable("consumer_key", "Clever Cloud OAuth consumer key",
+                                                      origin="paastis"),
+    "PROVIDER_CLEVER_OAUTH_CONSUMER_SECRET": EnvVariable("consumer_secret", "Clever Cloud OAuth consumer secret",
+                                                         origin="paastis"),
+    "PROVIDER_CLEVER_TOKEN": EnvVariable("token", "Clever Cloud OAuth user token", origin="paastis", selects=True),
+    "PROVIDER_CLEVER_SECRET": EnvVariable("secret", "Clever Cloud OAuth user token secret", origin="paastis"),
+    "PROVIDER_CLEVER_OPERATION_TIMEOUT": EnvVariable(
+        "operation_timeout", "Seconds a Clever Cloud wake (a redeploy) may take", f"{OPERATION_TIMEOUT:g}",
+        origin="paastis"),
+    "PROVIDER_REGION": EnvVariable("zone", "Clever Cloud zone (par, rbx…; empty: all zones)", "all", origin="paastis"),
+}  # fmt: skip
+
+# Estimated EUR per container-hour by runtime flavor (see bot.policy.pricing).
+PRICES = {"pico": 0.006, "nano": 0.009, "XS": 0.02, "S": 0.04, "M": 0.08, "L": 0.16, "XL": 0.32, "*": 0.02}
+
+
 def build(spec: ProviderSpec, deps: ProviderDeps) -> CleverCloudProvider:
     options = {key: option.default for key, option in OPTIONS.items()} | dict(spec.options)
     limit = options["rate_limit"]
@@ -65,5 +83,8 @@ PROVIDER_TYPE = ProviderType(
     summary="Clever Cloud applications of one zone (personal space and organisations), over OAuth 1",
     options=OPTIONS,
     build=build,
+    fake=f"{__name__}.fake_api.deployment",
+    environment=ENVIRONMENT,
+    prices=PRICES,
     default_name=lambda values: f"clever-{values['zone']}" if values.get("zone") else "clever-cloud",
 )

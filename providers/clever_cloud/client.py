@@ -1,4 +1,4 @@
-"""HTTP client of the Clever Cloud API: OAuth 1 signing, call budget, retries, errors, SSE.
+"""HTTP client of the Clever Cloud API: OAuth 1 signing, call budget, concurrency, SSE.
 
 One `CleverCloudClient` talks to one API host with one identity (four OAuth 1 credentials)::
 
@@ -8,15 +8,12 @@ One `CleverCloudClient` talks to one API host with one identity (four OAuth 1 cr
               (GET/DELETE only): wait 1 s, 2 s, 4 s (or Retry-After, up to 30 s),
               at most 4 attempts, then raise
 
-Errors (`requests`/`urllib3` exceptions never leave this module)::
+Retries and errors follow `providers.http` (`CLEVER_CLOUD_HTTP`); `requests`/`urllib3`
+exceptions never leave this module. Besides that policy's errors::
 
-    HTTP 401, 403                          → AuthenticationFailed
-    HTTP 404                               → AppNotFound (None for an expected error id, e.g. 4021)
-    HTTP 429, once retries are spent       → RateLimited
-    HTTP 5xx, timeouts, TLS and connection
-    errors, bodies that are not JSON       → ProviderUnavailable
-    └── an event stream cut or silent      → StreamBroken (clever_cloud_sse; the caller resumes)
-    any other HTTP 4xx                     → OperationRejected
+    HTTP 404 with an expected error id (4021…)  None, not AppNotFound
+    TLS, CA bundle, bodies that are not JSON    ProviderUnavailable
+    an event stream cut or silent               StreamBroken (clever_cloud.sse; the caller resumes)
 
 Secrets: the credentials are kept out of `repr`, messages and logs. requests-oauthlib logs
 the signed `Authorization` header at DEBUG (with PLAINTEXT that header *is* both secrets),
@@ -33,32 +30,31 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import requests
-from oauthlib.oauth1 import Client as OAuthClient
 from oauthlib.oauth1 import SIGNATURE_HMAC_SHA1, SIGNATURE_HMAC_SHA512, SIGNATURE_PLAINTEXT
+from oauthlib.oauth1 import Client as OAuthClient
 from requests.adapters import BaseAdapter, HTTPAdapter
 from requests_oauthlib import OAuth1
 
-from providers.base import (
-    AppNotFound,
-    AuthenticationFailed,
-    Clock,
-    OperationRejected,
-    ProviderError,
-    ProviderUnavailable,
-    RateLimited,
-)
+from providers.base import Clock, ProviderUnavailable
 from providers.budget import CallBudget
 from providers.clever_cloud.sse import SseEvent, read_events
+from providers.http import HttpPolicy, NoAnswer, Request, send_with_retries
 
 log = logging.getLogger(__name__)
 for _noisy in ("oauthlib", "requests_oauthlib"):
     logging.getLogger(_noisy).setLevel(logging.INFO)
 
 SIGNATURE_METHODS = (SIGNATURE_HMAC_SHA512, SIGNATURE_HMAC_SHA1, SIGNATURE_PLAINTEXT)
-IDEMPOTENT = frozenset({"GET", "DELETE"})
-MAX_ATTEMPTS = 4
-BACKOFF_SECONDS = 1.0  # doubles at each attempt: 1 s, 2 s, 4 s (terraform-provider-clevercloud: 1 s ×2)
-MAX_RETRY_AFTER = 30.0  # a longer Retry-After is not waited for: RateLimited goes to the caller
+CLEVER_CLOUD_HTTP = HttpPolicy(
+    api="Clever Cloud",
+    credentials_hint="Check the OAuth consumer key and secret and the user token and secret "
+    "(PROVIDER_CLEVER_OAUTH_CONSUMER_KEY, PROVIDER_CLEVER_OAUTH_CONSUMER_SECRET, PROVIDER_CLEVER_TOKEN, "
+    "PROVIDER_CLEVER_SECRET); Clever Cloud OAuth tokens expire after 3 months by default.",
+    attempts=4,
+    first_wait=1.0,  # 1 s, 2 s, 4 s (terraform-provider-clevercloud: 1 s ×2)
+    longest_wait=30.0,  # a longer Retry-After is not waited for: RateLimited goes to the caller
+    retry_unavailable=True,
+)
 
 
 @dataclass(frozen=True)
@@ -183,73 +179,41 @@ class CleverCloudClient:
             yield response
         finally:
             if response is not None:
-                response.close()
-                self._slots.release()
+                self._release(response)
 
     def _send(self, method: str, path: str, params: dict[str, Any] | None, *, app: str | None,
               headers: dict[str, str] | None, stream: bool, expected_error_ids: frozenset[int]) -> Any:
         timeout = (self._timeout, self._silence_timeout if stream else self._timeout)
-        for attempt in range(1, MAX_ATTEMPTS + 1):
-            self.budget.spend(f"{method} {path}")
+
+        def send() -> requests.Response:
             self._slots.acquire()
             try:
                 response = self._session.request(method, self.api_host + path, params=params, headers=headers,
                                                  timeout=timeout, verify=self._verify, stream=stream)
             except (requests.RequestException, OSError) as exc:  # OSError: an unreadable CA bundle
                 self._slots.release()
-                retryable = _transient(exc) and (method in IDEMPOTENT or isinstance(exc, requests.ConnectTimeout))
-                if retryable and attempt < MAX_ATTEMPTS:
-                    self._back_off(method, path, attempt, None, reason=type(exc).__name__)
-                    continue
-                raise self._transport_error(method, path, exc, app) from None
-            status = response.status_code
-            log.debug("clever.call method=%s path=%s status=%s attempt=%d", method, path, status, attempt)
-            if status < 400:
-                return response  # the caller releases the slot
-            error = self._http_error(method, path, response, app, attempt)
-            expected = status == 404 and _error_id(response) in expected_error_ids
-            retry_after = _retry_after(response)
-            response.close()
-            self._slots.release()
-            if status == 429:
-                self.budget.throttle(retry_after or BACKOFF_SECONDS * 2 ** (attempt - 1))
-            retryable = status == 429 or (status in (502, 503, 504) and method in IDEMPOTENT)
-            if retryable and attempt < MAX_ATTEMPTS and (retry_after or 0) <= MAX_RETRY_AFTER:
-                self._back_off(method, path, attempt, retry_after, reason=f"HTTP {status}")
-                continue
-            if expected:
-                return None
-            raise error
-        raise AssertionError("unreachable")  # pragma: no cover
+                raise NoAnswer(self._transport_error(method, path, exc, app), reason=type(exc).__name__,
+                               transient=_transient(exc), unsent=isinstance(exc, requests.ConnectTimeout)) from None
+            log.debug("clever.call method=%s path=%s status=%s", method, path, response.status_code)
+            return response
 
-    def _back_off(self, method: str, path: str, attempt: int, retry_after: float | None, *, reason: str) -> None:
-        delay = retry_after if retry_after is not None else BACKOFF_SECONDS * 2 ** (attempt - 1)
-        log.info("clever.retry method=%s path=%s reason=%s attempt=%d wait=%.1fs", method, path, reason, attempt, delay)
-        self._clock.sleep(delay)
+        def accept(response: requests.Response) -> bool:
+            expected = response.status_code == 404 and _error_id(response) in expected_error_ids
+            return response.status_code < 400 or expected
 
-    def _http_error(self, method: str, path: str, response: requests.Response, app: str | None,
-                    attempts: int) -> ProviderError:
-        status = response.status_code
-        said = _message(response)
-        kw = {"provider": self._provider, "app": app}
-        if status in (401, 403):
-            return AuthenticationFailed(
-                f"Clever Cloud refused Paastis's credentials (HTTP {status}: {said}). Check the OAuth consumer "
-                "key and secret and the user token and secret (PROVIDER_CLEVER_OAUTH_CONSUMER_KEY, "
-                "PROVIDER_CLEVER_OAUTH_CONSUMER_SECRET, PROVIDER_CLEVER_TOKEN, PROVIDER_CLEVER_SECRET); "
-                "Clever Cloud OAuth tokens expire after 3 months by default.", **kw)
-        if status == 404:
-            return AppNotFound(f"Clever Cloud has no {_what(path, app)} (HTTP 404: {said})", **kw)
-        if status == 429:
-            return RateLimited(f"Clever Cloud is rate limiting Paastis (HTTP 429: {said}) after {attempts} attempts",
-                               retry_after=_retry_after(response) or 60.0, **kw)
-        if status >= 500:
-            return ProviderUnavailable(
-                f"Clever Cloud is unavailable (HTTP {status} on {method} {path}: {said}) after {attempts} attempts",
-                **kw)
-        return OperationRejected(f"Clever Cloud refused {method} {path} (HTTP {status}: {said})", **kw)
+        response = send_with_retries(send, policy=CLEVER_CLOUD_HTTP, request=Request(method, path, self._provider, app),
+                                     budget=self.budget, sleep=self._clock.sleep, detail=_message, accept=accept,
+                                     discard=self._release)
+        if response.status_code >= 400:  # an expected error
+            self._release(response)
+            return None
+        return response  # the caller releases the slot
 
-    def _transport_error(self, method: str, path: str, exc: Exception, app: str | None) -> ProviderError:
+    def _release(self, response: requests.Response) -> None:
+        response.close()
+        self._slots.release()
+
+    def _transport_error(self, method: str, path: str, exc: Exception, app: str | None) -> ProviderUnavailable:
         if isinstance(exc, requests.exceptions.SSLError):
             why = "the TLS certificate of the API could not be verified (check the CA bundle)"
         elif isinstance(exc, requests.Timeout):
@@ -258,21 +222,15 @@ class CleverCloudClient:
             why = "the connection failed"
         else:
             why = f"the CA bundle could not be used ({exc})"
-        return ProviderUnavailable(f"Clever Cloud could not be reached for {method} {path}: {why} ({type(exc).__name__})",
-                                   provider=self._provider, app=app)
+        return ProviderUnavailable(
+            f"Clever Cloud could not be reached for {method} {path}: {why} ({type(exc).__name__})",
+            provider=self._provider, app=app)
 
 
 def _transient(exc: Exception) -> bool:
     """Worth another try: a refused or cut connection, a timeout; not TLS nor a CA bundle."""
     return isinstance(exc, (requests.ConnectionError, requests.Timeout)) and not isinstance(
         exc, requests.exceptions.SSLError)
-
-
-def _retry_after(response: requests.Response) -> float | None:
-    try:
-        return max(0.0, float(response.headers["Retry-After"]))
-    except (KeyError, ValueError):
-        return None
 
 
 def _body(response: requests.Response) -> Any:
@@ -302,7 +260,3 @@ def _message(response: requests.Response) -> str:
         if text:
             return str(text)[:200]
     return (_text(response) or response.reason or "no details").strip()[:200]
-
-
-def _what(path: str, app: str | None) -> str:
-    return f"app {app}" if app else f"resource {path}"

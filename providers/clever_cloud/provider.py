@@ -9,7 +9,7 @@ Apps come from the personal space and from every organisation the user belongs t
                 + GET vhosts/favourite and GET env (worker commands) when not cached (10 min)
     sleep       GET instances (+ GET env when not cached), DELETE instances (undeploy)
     wake        POST instances (redeploy); its deploymentId is followed by get_app
-    activity    access logs (1 call, 2 on a busy window) + GET deployments: see clever_cloud_activity
+    activity    access logs (1 call, 2 on a busy window) + GET deployments: see `activity`
 
 Waking: Clever Cloud keeps an undeployed app's scaling settings and a redeploy restores
 them, so `wake` ignores the formation it is given. A redeploy builds or re-pulls the app,

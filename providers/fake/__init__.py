@@ -6,7 +6,6 @@ Slack before connecting a PaaS, and the tests run the whole bot on it.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -22,7 +21,7 @@ from providers.base import (
     ProviderType,
 )
 from providers.budget import CallBudget
-from providers.options import InvalidOption, Option, positive_int, seconds
+from providers.fake.deployment import DEMO_APPS, FakeDeployment
 from providers.fake.simulation import (
     DEFAULT_FORMATION,
     Call,
@@ -31,11 +30,12 @@ from providers.fake.simulation import (
     SimulatedPaas,
     scaled_to_zero,
 )
+from providers.options import InvalidOption, Option, positive_int, seconds
 
 # -- the provider ------------------------------------------------------------------------
 
 
-__all__ = ["Call", "FakeProvider", "SimApp", "SimOperation", "SimulatedPaas", "PROVIDER_TYPE"]
+__all__ = ["PROVIDER_TYPE", "Call", "FakeProvider", "SimApp", "SimOperation", "SimulatedPaas"]
 
 
 class FakeProvider:
@@ -118,15 +118,6 @@ class FakeProvider:
 
 # -- configuration -----------------------------------------------------------------------
 
-DEMO_APPS: tuple[dict[str, Any], ...] = (
-    {"name": "hello", "formation": {"web": 1}, "traffic_every": 120},
-    {"name": "review-42", "formation": {"web": 1}},
-    {"name": "api-staging", "formation": {"web": 2, "worker": 1}},
-    {"name": "shop-demo", "formation": {"web": 1}, "running": False},
-    {"name": "docs-preview", "formation": {"web": 1, "clock": 1}, "running": False},
-    {"name": "admin-review-7", "formation": {"web": 1}, "traffic_every": 600},
-)
-
 
 def apps_option(value: Any) -> tuple[dict[str, Any], ...]:
     """`apps:` of a fake provider: names, or mappings with name, formation, running, traffic_every."""
@@ -158,21 +149,16 @@ OPTIONS = {
 }
 
 
-def populate(world: SimulatedPaas, apps: Iterable[Mapping[str, Any]], boot_seconds: float) -> None:
-    for entry in apps:
-        world.add_app(
-            entry["name"],
-            formation=entry.get("formation", {"web": 1}),
-            running=bool(entry.get("running", True)),
-            boot_seconds=boot_seconds,
-            steady_every=entry.get("traffic_every"),
-        )
-
-
 def build(spec: ProviderSpec, deps: ProviderDeps) -> FakeProvider:
+    """A fake provider over a new world of `apps`; or over the world given as `deps.transport`
+    (the demo's and the tests', see `start_fake`), whose apps are then the caller's."""
     options = spec.options
-    world = SimulatedPaas(deps.clock, latency=options.get("latency") or 0.0)
-    populate(world, options.get("apps") or DEMO_APPS, options.get("boot_seconds") or 20.0)
+    if isinstance(deps.transport, SimulatedPaas):
+        world = deps.transport
+    else:
+        world = SimulatedPaas(deps.clock, latency=options.get("latency") or 0.0)
+        apps = options.get("apps") or DEMO_APPS
+        FakeDeployment(world).populate(apps, boot_seconds=options.get("boot_seconds") or 20.0)
     limit = options.get("rate_limit")
     budget = CallBudget(deps.clock, limit=limit, reserve=max(1, limit // 5)) if limit and limit > 1 else None
     return FakeProvider(world, name=spec.name, wake_timeout=options.get("wake_timeout") or 120.0, budget=budget)
@@ -183,5 +169,7 @@ PROVIDER_TYPE = ProviderType(
     summary="a simulated PaaS in memory: the offline demo, and trying Paastis in Slack",
     options=OPTIONS,
     build=build,
+    fake="providers.fake.deployment",
     default_name=lambda values: "fake",
+    prices={"*": 0.02},
 )

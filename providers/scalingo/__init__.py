@@ -13,7 +13,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from providers.base import ProviderDeps, ProviderSpec, ProviderType
+from providers.base import EnvVariable, ProviderDeps, ProviderSpec, ProviderType
 from providers.budget import CallBudget
 from providers.options import InvalidOption, Option, positive_int, seconds, text, url
 from providers.scalingo.auth import ScalingoTokens
@@ -63,6 +63,24 @@ OPTIONS = {
 }
 
 
+ENVIRONMENT = {
+    "PROVIDER_SCALINGO_API_TOKEN": EnvVariable("api_token", "Scalingo API token (tk-us-…)", origin="paastis",
+                                               selects=True),
+    "PROVIDER_REGION": EnvVariable("region", "Scalingo region (osc-fr1, osc-secnum-fr1)", DEFAULT_REGION,
+                                   origin="paastis"),
+    "PROVIDER_SCALINGO_OPERATION_TIMEOUT": EnvVariable(
+        "operation_timeout", "Seconds a Scalingo wake may take before it is reported failed",
+        f"{DEFAULT_OPERATION_TIMEOUT:g}", origin="paastis"),
+    "PROVIDER_SCALINGO_API_URL": EnvVariable("api_url", "Scalingo regional API base URL, without /v1",
+                                             "https://api.<region>.scalingo.com"),
+    "PROVIDER_SCALINGO_AUTH_URL": EnvVariable("auth_url", "Scalingo auth service base URL, without /v1",
+                                              DEFAULT_AUTH_URL),
+}  # fmt: skip
+
+# Estimated EUR per container-hour by size, S 256 MB … 2XL 4 GB (see bot.policy.pricing).
+PRICES = {"S": 0.01, "M": 0.02, "L": 0.04, "XL": 0.08, "2XL": 0.16, "*": 0.02}
+
+
 def default_name(values: Mapping[str, Any]) -> str:
     return f"scalingo-{values.get('region') or DEFAULT_REGION}"
 
@@ -82,6 +100,7 @@ def build(spec: ProviderSpec, deps: ProviderDeps) -> ScalingoProvider:
         http,
         tokens=tokens,
         budget=CallBudget(deps.clock, limit=limit, reserve=limit // 5),
+        clock=deps.clock,
         api_url=options.get("api_url") or f"https://api.{region}.scalingo.com",
         provider=spec.name,
     )
@@ -94,5 +113,8 @@ PROVIDER_TYPE = ProviderType(
     summary="Scalingo: one API token in one region (osc-fr1, osc-secnum-fr1, …)",
     options=OPTIONS,
     build=build,
+    fake=f"{__name__}.fake_api.deployment",
     default_name=default_name,
+    environment=ENVIRONMENT,
+    prices=PRICES,
 )

@@ -1,20 +1,13 @@
-"""HTTP to one Scalingo regional API: bearer auth, the call budget, 429 back-off, errors mapped.
+"""HTTP to one Scalingo regional API: bearer auth and the call budget, under `providers.http`'s policy.
 
-Every regional call goes through `ScalingoClient.call`; each try takes one call from the
-budget (retries are calls too)::
+Every regional call goes through `ScalingoClient.call`, which follows `SCALINGO_HTTP`: each
+try takes one call from the budget; a 401 makes the bearer be exchanged again, once; a 429
+is tried again after 5, 10, 20 then 40 s (or Retry-After), 5 tries at most; nothing else
+is retried (a 5xx, a lost connection: the bot's own rounds come back soon enough, and the
+budget is 60 calls a minute). Errors (no httpx exception leaves this module) are
+`providers.http`'s, and::
 
-    ┌─▶ budget.spend() ─▶ bearer ─▶ request ─┬─ 2xx, or a status the caller allows: returned
-    │                                        ├─ 401, first time: forget that JWT, try again
-    └────────────────────────────────────────┼─ 429: budget.throttle(back-off), try again (4 times at most)
-                                             └─ anything else: one of the errors below
-
-Errors (no httpx exception leaves this module)::
-
-    401 after a fresh exchange, 403     AuthenticationFailed
-    404 (resource "app" or none)        AppNotFound
-    404 container_type, 400/402/409/422 OperationRejected
-    429 after MAX_THROTTLED_RETRIES     RateLimited
-    5xx, timeouts, connection errors    ProviderUnavailable
+    404 container_type                  OperationRejected (no such process type)
     a body that is not what was asked   ProviderUnavailable (`payload`)
 
 Each call is logged at DEBUG (`scalingo.call`: method, path, status, elapsed), never headers.
@@ -30,16 +23,9 @@ from urllib.parse import quote
 
 import httpx
 
-from providers.base import (
-    AppNotFound,
-    AuthenticationFailed,
-    OperationRejected,
-    ProviderDeps,
-    ProviderError,
-    ProviderUnavailable,
-    RateLimited,
-)
+from providers.base import Clock, OperationRejected, ProviderDeps, ProviderUnavailable
 from providers.budget import CallBudget
+from providers.http import HttpPolicy, NoAnswer, Request, send_with_retries
 from providers.scalingo.auth import ScalingoTokens
 
 log = logging.getLogger(__name__)
@@ -49,9 +35,13 @@ TIMEOUT = httpx.Timeout(10.0, connect=5.0)
 # 429 without Retry-After (Scalingo documents none): wait 5, 10, 20 then 40 s. The limit is
 # per minute, so the last retry comes 75 s after the first refusal: past a full minute of
 # someone else spending the same token, without holding a wake for minutes.
-BACKOFF_FIRST = 5.0
-BACKOFF_MOST = 60.0
-MAX_THROTTLED_RETRIES = 4
+SCALINGO_HTTP = HttpPolicy(
+    api="Scalingo",
+    credentials_hint="Check api_token (PROVIDER_SCALINGO_API_TOKEN) and that its owner may manage this app.",
+    attempts=5,
+    first_wait=5.0,
+    longest_wait=60.0,
+)
 
 
 def make_http(deps: ProviderDeps) -> httpx.Client:
@@ -83,11 +73,13 @@ class ScalingoClient:
         *,
         tokens: ScalingoTokens,
         budget: CallBudget,
+        clock: Clock,
         api_url: str,
         provider: str,
     ) -> None:
         self._http = http
         self._tokens = tokens
+        self._clock = clock
         self.budget = budget
         self.api_url = api_url
         self.provider = provider
@@ -109,57 +101,45 @@ class ScalingoClient:
         allow: tuple[int, ...] = (),
     ) -> httpx.Response:
         """Send one regional API request; the response is 2xx or a status in `allow`."""
-        reauthenticated = False
-        throttled = 0
-        while True:
-            self.budget.spend(f"{method} {path}")
-            bearer = self._tokens.bearer()
-            response = self._send(method, path, bearer, body, params, app)
-            status = response.status_code
-            if status == 401 and not reauthenticated:
-                log.info("scalingo.bearer_refused provider=%s path=%s", self.provider, path)
-                self._tokens.refused(bearer)
-                reauthenticated = True
-                continue
-            if status == 429:
-                delay = retry_delay(response, throttled)
-                self.budget.throttle(delay)
-                log.warning(
-                    "scalingo.rate_limited provider=%s path=%s retry=%d delay_s=%.0f",
-                    self.provider,
-                    path,
-                    throttled + 1,
-                    delay,
-                )
-                if throttled == MAX_THROTTLED_RETRIES:
-                    raise RateLimited(
-                        f"Scalingo is rate limiting {self.provider} (60 calls a minute); "
-                        f"gave up after {throttled + 1} tries, try again in a minute",
-                        provider=self.provider,
-                        app=app,
-                        retry_after=delay,
-                    )
-                throttled += 1
-                continue
-            if response.is_success or status in allow:
-                return response
-            raise self._error(method, path, response, app)
+        request = Request(method, path, self.provider, app)
+        bearer = ""
 
-    def _send(
-        self, method: str, path: str, bearer: str, body: Any, params: Mapping[str, Any] | None, app: str | None
-    ) -> httpx.Response:
-        url = f"{self.api_url}/v1{path}"
+        def send() -> httpx.Response:
+            nonlocal bearer
+            bearer = self._tokens.bearer()
+            return self._send(request, bearer, body, params)
+
+        def renew() -> bool:
+            log.info("scalingo.bearer_refused provider=%s path=%s", self.provider, path)
+            self._tokens.refused(bearer)
+            return True
+
+        def accept(response: httpx.Response) -> bool:
+            return response.is_success or response.status_code in allow or missing_process_type(response)
+
+        response = send_with_retries(send, policy=SCALINGO_HTTP, request=request, budget=self.budget,
+                                     sleep=self._clock.sleep, detail=error_text, accept=accept, renew=renew)
+        if missing_process_type(response) and 404 not in allow:
+            raise OperationRejected(f"{app or path} has no such process type ({error_text(response)})",
+                                    provider=self.provider, app=app)
+        return response
+
+    def _send(self, request: Request, bearer: str, body: Any, params: Mapping[str, Any] | None) -> httpx.Response:
+        method, path = request.method, request.path
         headers = {"Authorization": f"Bearer {bearer}"}
         if body is not None:
             headers["Content-Type"] = "application/json"
         try:
-            response = self._http.request(method, url, json=body, params=params, headers=headers)
+            response = self._http.request(method, f"{self.api_url}/v1{path}", json=body, params=params, headers=headers)
         except httpx.HTTPError as exc:
             if isinstance(exc, httpx.TimeoutException):
                 what = f"Scalingo ({self.provider}) did not answer {method} {path} in time"
             else:
                 what = f"cannot reach the Scalingo API at {self.api_url} ({type(exc).__name__})"
-            raise ProviderUnavailable(f"{what}; try again later", provider=self.provider, app=app) from exc
+            error = ProviderUnavailable(f"{what}; try again later", provider=self.provider, app=request.app)
+            transient = isinstance(exc, (httpx.TimeoutException, httpx.NetworkError))
+            raise NoAnswer(error, reason=type(exc).__name__, transient=transient,
+                           unsent=isinstance(exc, httpx.ConnectTimeout)) from exc
         log.debug(
             "scalingo.call provider=%s method=%s path=%s status=%s elapsed_ms=%d",
             self.provider,
@@ -169,26 +149,6 @@ class ScalingoClient:
             elapsed_ms(response),
         )
         return response
-
-    def _error(self, method: str, path: str, response: httpx.Response, app: str | None) -> ProviderError:
-        status = response.status_code
-        detail = error_text(response)
-        where = {"provider": self.provider, "app": app}
-        if status in (401, 403):
-            return AuthenticationFailed(
-                f"Scalingo refused {self.provider}'s credentials for {method} {path} ({status}: {detail}). "
-                "Check api_token (PROVIDER_SCALINGO_API_TOKEN) and that its owner may manage this app.",
-                **where,
-            )
-        if status == 404 and error_field(response, "resource") == "container_type":
-            return OperationRejected(f"{app or path} has no such process type ({detail})", **where)
-        if status == 404:
-            return AppNotFound(f"Scalingo ({self.provider}) has no app {app or path!r} ({detail})", **where)
-        if status >= 500:
-            return ProviderUnavailable(
-                f"the Scalingo API ({self.provider}) failed with {status} ({detail}); try again later", **where
-            )
-        return OperationRejected(f"Scalingo refused {method} {path} ({status}): {detail}", **where)
 
     def payload(self, response: httpx.Response, key: str, kind: type = dict, *, app: str | None = None) -> Any:
         """`response.json()[key]` if it is a `kind`; ProviderUnavailable when it is not."""
@@ -207,21 +167,17 @@ class ScalingoClient:
         return value
 
 
-def retry_delay(response: httpx.Response, attempt: int) -> float:
-    """Seconds to wait after a 429: Retry-After when it is a number, else exponential."""
-    header = response.headers.get("Retry-After", "")
-    try:
-        return min(max(float(header), 1.0), BACKOFF_MOST)
-    except ValueError:
-        return min(BACKOFF_FIRST * 2**attempt, BACKOFF_MOST)
-
-
 def elapsed_ms(response: httpx.Response) -> float:
     """How long the call took, as httpx measured it (-1 when a transport did not say)."""
     try:
         return response.elapsed.total_seconds() * 1000
     except RuntimeError:
         return -1.0
+
+
+def missing_process_type(response: httpx.Response) -> bool:
+    """A 404 about a process type (`resource: container_type`), not about the app."""
+    return response.status_code == 404 and error_field(response, "resource") == "container_type"
 
 
 def error_field(response: httpx.Response, name: str) -> Any:

@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from bot.config.loading import build_settings, load_settings
+from bot.config.variables import VARIABLES
 from bot.errors import ConfigError
-from bot.config.loading import VARIABLES, build_settings, load_settings
 
 SCALINGO = {"PROVIDER_NAME": "scalingo", "PROVIDER_SCALINGO_API_TOKEN": "tk-us-secret-token-123"}
 

@@ -9,12 +9,12 @@ from providers.base import AppState
 from providers.fake import SimulatedPaas
 from providers.scalingo.fake_api import FakeScalingo
 from tests.bot.harness import Harness
-from tests.providers.kit_clever_cloud import make_kit as clever_kit
-from tests.providers.kit_scalingo import API_TOKEN, build_provider
+from tests.providers.kits import make_kit
+from tests.providers.scalingo_in_process import API_TOKEN, build_provider
 
 
 def test_a_failed_clever_cloud_redeploy_is_a_clear_message_and_an_event(tmp_path, clock) -> None:
-    kit = clever_kit(clock)
+    kit = make_kit("clever-cloud", clock)
     try:
         h = Harness(tmp_path / "p.db", clock, world=kit.world, provider=kit.provider)
         app_id = kit.add_app("crm-staging", {"web": 1}, running=False)

@@ -2,26 +2,22 @@
 
 A kit is what the contract suite needs to run against one provider type: the provider,
 the `SimulatedPaas` behind it (directly for `fake`, behind a fake HTTP API for the real
-provider types) and the clock both follow. Each provider type adds a `make_kit` in
-`tests/providers/kit_<type>.py`; the contract suite runs over every kit it finds.
+provider types) and the clock both follow. Every registered type has one: its fake
+(`ProviderType.fake`) is started over a new world, and the provider is built from the
+registry with the options and transport the fake gives.
 """
 
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
 
-from providers.base import Formation, Provider
+from providers import build_provider, parse_spec, provider_type
+from providers.base import Provider, ProviderDeps
 from providers.fake import SimulatedPaas
+from providers.fake.deployment import FakeDeployment
 from tests.fakes.clock import FakeClock
-
-KIT_MODULES = {
-    "fake": "tests.providers.kit_fake",
-    "scalingo": "tests.providers.kit_scalingo",
-    "clever-cloud": "tests.providers.kit_clever_cloud",
-}
 
 
 @dataclass
@@ -36,25 +32,30 @@ class Kit:
     close: Callable[[], None] = field(default=lambda: None)
 
 
-def load_kit(kind: str, clock: FakeClock) -> Kit | None:
-    """The kit of provider type `kind`, or None while that type has none yet."""
-    try:
-        module = importlib.import_module(KIT_MODULES[kind])
-    except ModuleNotFoundError as exc:
-        if exc.name == KIT_MODULES[kind]:
-            return None
-        raise
-    return module.make_kit(clock)
+def start_fake(kind: str, world: SimulatedPaas, clock: FakeClock) -> FakeDeployment:
+    """The fake of provider type `kind`, started over `world`."""
+    return importlib.import_module(provider_type(kind).fake).start_fake(world, clock)
 
 
-def world_adder(world: SimulatedPaas, **defaults: Any) -> Callable[..., str]:
-    """An `add_app` that creates the app in `world`, with per-provider defaults (ids, owners)."""
+def make_kit(kind: str, clock: FakeClock) -> Kit:
+    """A provider of type `kind` over its fake, on a new world."""
+    deployment = start_fake(kind, SimulatedPaas(clock), clock)
+    spec, problems = parse_spec(kind, deployment.options, where="kit")
+    assert spec is not None, problems
+    assert not problems, problems
+    deps = ProviderDeps(clock=clock, transport=deployment.transport, user_agent="paastis-tests")
+    provider = build_provider(spec, deps)
 
-    def add(name: str, formation: Formation | Mapping[str, int] | None = None, **kw: Any) -> str:
-        options = {**defaults, **kw}
-        id_for = options.pop("id_for", None)
-        if id_for:
-            options["app_id"] = id_for(name)
-        return world.add_app(name, formation=formation, **options).id
+    def close() -> None:
+        if hasattr(provider, "close"):
+            provider.close()
+        deployment.close()
 
-    return add
+    return Kit(
+        provider=provider,
+        world=deployment.world,
+        clock=clock,
+        add_app=deployment.add_app,
+        activity_resolution_seconds=deployment.activity_resolution_seconds,
+        close=close,
+    )

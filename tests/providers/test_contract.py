@@ -1,4 +1,4 @@
-"""The contract every provider honours, run over every provider type's kit.
+"""The contract every provider honours, run over every registered provider type, on its fake.
 
 What the bot relies on: apps are listed with their state and URL; sleeping returns the
 formation that ran; waking with it restores it exactly; an app boots, then runs (or
@@ -12,6 +12,7 @@ from datetime import timedelta
 
 import pytest
 
+from providers import PROVIDERS
 from providers.base import (
     ActivityUnavailable,
     AppNotFound,
@@ -23,15 +24,12 @@ from providers.base import (
     ProviderUnavailable,
 )
 from tests.fakes.clock import FakeClock
-from tests.providers.kits import KIT_MODULES, Kit, load_kit
+from tests.providers.kits import Kit, make_kit
 
 
-@pytest.fixture(params=sorted(KIT_MODULES))
+@pytest.fixture(params=sorted(PROVIDERS))
 def kit(request: pytest.FixtureRequest) -> Kit:
-    clock = FakeClock()
-    made = load_kit(request.param, clock)
-    if made is None:
-        pytest.skip(f"no kit for provider type {request.param} yet")
+    made = make_kit(request.param, FakeClock())
     yield made
     made.close()
 

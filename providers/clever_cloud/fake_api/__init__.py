@@ -1,8 +1,9 @@
 """A fake of the Clever Cloud API (WSGI), over a `SimulatedPaas` world.
 
-Tests and the offline demo serve it on loopback (`serve`) and point the real client at it.
-Every request must be OAuth 1 signed (clever_cloud_fake_oauth); answers follow PROVIDERS.md
-§2 and ACTIVITY.md §2.2 (payloads: clever_cloud_fake_payloads)::
+Tests and the offline demo serve it on loopback (`serve`; `deployment.start_fake` as the
+demo and the contract suite start it) and point the real client at it.
+Every request must be OAuth 1 signed (`oauth`); answers follow PROVIDERS.md
+§2 and ACTIVITY.md §2.2 (payloads: `payloads`)::
 
     GET    /v2/self | /v2/summary | /v2/organisations                       world op "list"
     GET    /v2/{self|organisations/{id}}/applications   (unwrapped array)    "list"
@@ -16,7 +17,7 @@ Every request must be OAuth 1 signed (clever_cloud_fake_oauth); answers follow P
 
 Each request calls `world.record(op, app)`, so `world.fail(op, …)` injects failures: they
 answer `{id, message, type}` with 401/404/429 (Retry-After)/400/503 by error class (v4:
-`{error, context}`). Streams (clever_cloud_fake_accesslogs) can also be spoilt in ways the
+`{error, context}`). Streams (`accesslogs`) can also be spoilt in ways the
 world cannot express — a cut, a silence, garbage — with `fault_stream`. Every request is
 logged in `requests`.
 

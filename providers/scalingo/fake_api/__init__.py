@@ -1,8 +1,9 @@
 """A fake of the Scalingo API, in ordinary code, over `SimulatedPaas` worlds (one per region).
 
 WSGI apps, so tests call them in process (`FakeScalingo.transport()`, an
-`httpx.WSGITransport`) and the demo serves them on loopback (`serve_fake_scalingo`). They
-follow PROVIDERS.md §1 and ACTIVITY.md §1.1, §5; departures are marked "Departs".
+`httpx.WSGITransport`) or on loopback (`serve_fake_scalingo`; `deployment.start_fake`
+serves them so for the demo and the contract suite). They follow PROVIDERS.md §1 and
+ACTIVITY.md §1.1, §5; departures are marked "Departs".
 
 Regional API (`/v1`, routed on the path only: go-scalingo sends `/v1/apps?`), every call
 with a bearer from the auth fake (`providers.scalingo.fake_api.auth`), then within the rate limit::

@@ -1,4 +1,8 @@
-"""The Scalingo provider on the Scalingo API fake, in process, for the contract suite."""
+"""A Scalingo provider on the Scalingo API fake in process (httpx's WSGI transport, no socket).
+
+For the Scalingo suites, which count and break calls; the contract suite runs every type
+on its fake as `providers.scalingo.fake_api.deployment` starts it (see `kits`).
+"""
 
 from __future__ import annotations
 
@@ -7,11 +11,9 @@ from typing import Any
 import httpx
 
 from providers.base import ProviderDeps, ProviderSpec
-from providers.fake import SimulatedPaas
 from providers.scalingo import PROVIDER_TYPE, ScalingoProvider
 from providers.scalingo.fake_api import FakeScalingo
 from tests.fakes.clock import FakeClock
-from tests.providers.kits import Kit, world_adder
 
 API_TOKEN = "tk-us-kit-0123456789abcdef"
 REGION = "osc-fr1"
@@ -33,17 +35,3 @@ def build_provider(
     provider = PROVIDER_TYPE.build(spec, deps)
     assert isinstance(provider, ScalingoProvider)
     return provider
-
-
-def make_kit(clock: FakeClock) -> Kit:
-    world = SimulatedPaas(clock)
-    fake = FakeScalingo({REGION: world}, [API_TOKEN], clock)
-    provider = build_provider(fake, clock)
-    return Kit(
-        provider=provider,
-        world=world,
-        clock=clock,
-        add_app=world_adder(world),
-        activity_resolution_seconds=60,
-        close=provider.close,
-    )
