@@ -25,12 +25,13 @@ from bot.store.rows import Ref
 from bot.engine.actors import SCHEDULER, Actor
 from bot.engine.hooks import HookFailed, Hooks, NoHooks
 from bot.engine.notices import Notice, ProviderRecovered, ProviderTrouble, SweepDone
+from bot.engine.outcomes import Outcome, SweepReport
 from bot.policy.idle import FRESH, Verdict
 from bot.policy.schedules import Schedules
 from bot.store.store import InFlightWake, Keep, Store
 from bot.engine.wake_jobs import WakeCoordinator, WakeTicket
 from bot.engine.waking import Waker
-from providers.base import AppState, AuthenticationFailed, Clock, Formation, Provider, ProviderError
+from providers.base import AppState, AuthenticationFailed, Clock, Provider, ProviderError
 
 log = logging.getLogger(__name__)
 
@@ -39,26 +40,6 @@ INGESTION_LAG = timedelta(minutes=2)  # requests may show up in provider metrics
 TROUBLE_AFTER = timedelta(minutes=5)  # a provider failing this long is reported in the channel
 TROUBLE_REPEAT = timedelta(hours=6)  # ... and reminded at most this often
 STALE_AFTER = timedelta(minutes=5)  # observation refreshes activity older than this, budget permitting
-
-
-@dataclass(frozen=True)
-class Outcome:
-    ref: Ref
-    label: str
-    action: str  # slept, would_sleep, sleep_failed, skipped, checked, check_failed, deferred
-    reason: str
-    formation: Formation | None = None
-    url: str | None = None
-
-
-@dataclass(frozen=True)
-class SweepReport:
-    at: datetime
-    outcomes: tuple[Outcome, ...] = ()
-    dry_run: bool = False
-
-    def of(self, *actions: str) -> list[Outcome]:
-        return [o for o in self.outcomes if o.action in actions]
 
 
 @dataclass(frozen=True)

@@ -5,10 +5,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
-    from bot.engine.engine import SweepReport
+from bot.engine.outcomes import SweepReport
 
 
 @dataclass(frozen=True)

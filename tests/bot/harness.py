@@ -10,8 +10,9 @@ from zoneinfo import ZoneInfo
 
 from bot.policy.catalog import AppView, CatalogInputs, ProviderInfo
 from bot.engine.actors import Actor
-from bot.engine.engine import Engine, EngineOptions, SweepReport
+from bot.engine.engine import Engine, EngineOptions
 from bot.engine.notices import Notice
+from bot.engine.outcomes import SweepReport
 from bot.policy.rules import Rule, parse_rules
 from bot.policy.schedules import Schedules, parse_schedules
 from bot.store.store import Store
