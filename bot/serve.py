@@ -12,23 +12,11 @@ import threading
 from collections.abc import Mapping
 
 from bot.config.loading import Settings
-from bot.wiring import Paastis, build
+from bot.slack.server import run_slack
+from bot.web import HttpServer, health_app
+from bot.wiring import build
 
 log = logging.getLogger(__name__)
-
-
-def health_app(paastis: Paastis):
-    """A WSGI app answering GET /healthz: 200 while the scheduler runs."""
-
-    def app(environ, start_response):
-        if environ.get("PATH_INFO") != "/healthz":
-            start_response("404 Not Found", [("Content-Type", "text/plain")])
-            return [b"not found\n"]
-        ok = paastis.scheduler is not None and paastis.scheduler.running
-        start_response("200 OK" if ok else "503 Service Unavailable", [("Content-Type", "text/plain")])
-        return [b"ok\n" if ok else b"starting\n"]
-
-    return app
 
 
 def serve(settings: Settings, env: Mapping[str, str]) -> int:
@@ -38,19 +26,15 @@ def serve(settings: Settings, env: Mapping[str, str]) -> int:
         signal.signal(sig, lambda *_: stop.set())
     try:
         if settings.slack.enabled:
-            from bot.slack.server import run_slack
-
             return run_slack(paastis, settings, stop)
         log.warning("serve.slack_off reason=SLACK_BOT_TOKEN is not set: running the engine only")
         paastis.start()
         if settings.port:
-            from waitress.server import create_server
-
-            server = create_server(health_app(paastis), host="0.0.0.0", port=settings.port, threads=2)
-            threading.Thread(target=server.run, name="healthz", daemon=True).start()
+            health = health_app(lambda: paastis.running)
+            server = HttpServer(health, "0.0.0.0", settings.port, threads=2, name="healthz")
             log.info("serve.listening port=%s paths=/healthz", settings.port)
             stop.wait()
-            server.close()
+            server.stop()
         else:
             stop.wait()
         return 0

@@ -57,6 +57,11 @@ class Paastis:
     scheduler: BackgroundScheduler | None = None
     extras: dict[str, Any] = field(default_factory=dict)
 
+    @property
+    def running(self) -> bool:
+        """True while the scheduler runs its jobs (what /healthz tells)."""
+        return self.scheduler is not None and self.scheduler.running
+
     def set_poster(self, poster: Poster) -> None:
         self.notifier.poster = poster
 
