@@ -22,13 +22,16 @@ from bot.chat.chatops import Chatops, ChatopsOptions
 from bot.clock import SystemClock
 from bot.config.loading import Settings, environment_secrets
 from bot.engine.actors import SCHEDULER
+from bot.engine.audit import Audit
 from bot.engine.engine import Engine, EngineOptions
-from bot.engine.hooks import NoHooks, ShellHooks, hook_environment
+from bot.engine.fleet import Fleet
+from bot.engine.hooks import Hooks, NoHooks, ShellHooks, hook_environment
 from bot.engine.jobs import JobTimes, configure_scheduler
 from bot.chat.messages import Message
 from bot.chat.notifier import ChannelNotifier, Poster
 from bot.policy.schedules import Schedules
 from bot.store.store import Store
+from bot.engine.waking import Resumed, unattended
 from bot.engine.webhooks import WebhookSender
 from providers import build_provider
 from providers.base import Clock, Provider, ProviderDeps, ProviderSpec
@@ -50,6 +53,7 @@ class Paastis:
     clock: Clock
     store: Store
     providers: dict[str, Provider]
+    schedules: Schedules
     engine: Engine
     chatops: Chatops
     notifier: ChannelNotifier
@@ -68,17 +72,17 @@ class Paastis:
     def post_report(self) -> None:
         self.notifier.poster.post(self.chatops.report(), None)
 
-    def start(self, times: JobTimes = JobTimes()) -> None:
-        """First discovery now, resumed wakes, then the scheduler's jobs."""
+    def start(self, times: JobTimes = JobTimes(), *, resumed: Resumed = unattended) -> None:
+        """First discovery now, resumed wakes (each handed to `resumed`), then the scheduler's jobs."""
         if self.webhooks:
             self.webhooks.start()
         errors = self.engine.discover()
         for provider, error in errors.items():
             log.warning("startup.discovery_failed provider=%s error=%s", provider, error)
-        self.engine.resume_wakes()
+        self.engine.resume_wakes(resumed)
         self.scheduler = BackgroundScheduler(timezone=self.settings.timezone)
         configure_scheduler(
-            self.scheduler, self.engine, sweep_cron=self.settings.sweep_cron, report_cron=self.settings.report_cron,
+            self.scheduler, self.engine, self.schedules, sweep_cron=self.settings.sweep_cron, report_cron=self.settings.report_cron,
             timezone=self.settings.timezone, post_report=self.post_report, times=times,
         )  # fmt: skip
         self.scheduler.start()
@@ -122,32 +126,27 @@ def build(
         schedule_of=schedules.state,
     )
     webhooks = WebhookSender(settings.webhooks) if settings.webhooks else None
-    engine = Engine(
-        providers=providers,
-        store=store,
-        clock=clock,
-        inputs=inputs,
-        options=EngineOptions(dry_run=settings.dry_run),
-        schedules=schedules,
-    )
-    if webhooks:
-        engine.on_event = webhooks
-    if settings.hooks:
-
-        def hook_failed(event: str, view: Any, why: str) -> None:
-            engine.record("hook_failed", SCHEDULER, provider=view.row.provider, app_id=view.row.app_id,
-                          app_name=view.name, outcome="failed", reason=why, details={"hook": event})  # fmt: skip
-
-        engine.hooks = ShellHooks(
-            settings.hooks, hook_environment(environ, environment_secrets(environ)), settings.hooks_timeout, hook_failed
-        )
-    else:
-        engine.hooks = NoHooks()
-    notifier = ChannelNotifier(poster or LogPoster(), engine.catalog, clock)
-    engine.notify = notifier
+    fleet = Fleet(providers, store, clock, inputs)
+    audit = Audit(store, clock, webhooks) if webhooks else Audit(store, clock)
+    notifier = ChannelNotifier(poster or LogPoster(), fleet.catalog, clock)
+    engine = Engine(fleet, audit, hooks=_hooks(settings, environ, audit), notify=notifier,
+                    options=EngineOptions(dry_run=settings.dry_run))  # fmt: skip
     chatops = Chatops(
         engine,
         ChatopsOptions(settings.timezone, settings.permissions, settings.prices, settings.dry_run),
         groups_of=groups_of,
     )
-    return Paastis(settings, clock, store, providers, engine, chatops, notifier, webhooks)
+    return Paastis(settings, clock, store, providers, schedules, engine, chatops, notifier, webhooks)
+
+
+def _hooks(settings: Settings, environ: Mapping[str, str], audit: Audit) -> Hooks:
+    """The shell hooks of HOOKS_*; a failing one is recorded in the audit log."""
+    if not settings.hooks:
+        return NoHooks()
+
+    def hook_failed(event: str, view: Any, why: str) -> None:
+        audit.record("hook_failed", SCHEDULER, provider=view.row.provider, app_id=view.row.app_id,
+                     app_name=view.name, outcome="failed", reason=why, details={"hook": event})  # fmt: skip
+
+    return ShellHooks(settings.hooks, hook_environment(environ, environment_secrets(environ)), settings.hooks_timeout,
+                      hook_failed)  # fmt: skip

@@ -24,7 +24,7 @@ from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
 from bot.engine.engine import Engine
-from bot.policy.schedules import cron_trigger
+from bot.policy.schedules import Schedules, cron_trigger
 from providers.base import Clock
 
 log = logging.getLogger(__name__)
@@ -40,22 +40,27 @@ class JobTimes:
 
 
 class ScheduleTick:
-    """Remembers when it last ran, so each scheduled wake happens once."""
+    """Wakes the apps of the schedules whose time to wake came since the last run; remembers
+    when it last ran, so each scheduled wake happens once."""
 
-    def __init__(self, engine: Engine, clock: Clock) -> None:
+    def __init__(self, engine: Engine, schedules: Schedules, clock: Clock) -> None:
         self.engine = engine
+        self.schedules = schedules
         self.clock = clock
         self.last: datetime = clock.now()
 
     def __call__(self) -> None:
         now = self.clock.now()
-        self.engine.wake_scheduled(self.last, now)
+        due = {name for name, moments in self.schedules.wakes_between(self.last, now).items() if moments}
+        if due:
+            self.engine.wake_scheduled(due)
         self.last = now
 
 
 def configure_scheduler(
     scheduler: BaseScheduler,
     engine: Engine,
+    schedules: Schedules,
     *,
     sweep_cron: str,
     report_cron: str,
@@ -69,7 +74,7 @@ def configure_scheduler(
     scheduler.add_job(engine.sweep, cron_trigger(sweep_cron, timezone), id="sweep", name="sweep idle apps", **common)
     scheduler.add_job(engine.observe, IntervalTrigger(seconds=times.observe.total_seconds()), id="observe",
                       name="observe activity", **common)  # fmt: skip
-    scheduler.add_job(ScheduleTick(engine, engine.clock), IntervalTrigger(seconds=times.schedules.total_seconds()),
+    scheduler.add_job(ScheduleTick(engine, schedules, engine.clock), IntervalTrigger(seconds=times.schedules.total_seconds()),
                       id="schedules", name="scheduled wakes", **common)  # fmt: skip
     scheduler.add_job(post_report, cron_trigger(report_cron, timezone), id="report", name="post the report", **common)
     scheduler.add_job(engine.housekeeping, IntervalTrigger(hours=1), id="housekeeping", name="housekeeping", **common)

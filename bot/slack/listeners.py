@@ -55,7 +55,8 @@ def action_pattern(action: str) -> re.Pattern[str]:
 
 
 def register(bolt: App, paastis: Paastis, directory: Directory) -> Listeners:
-    """Register every listener and the error handler; resumed wakes update their messages."""
+    """Register every listener and the error handler. `Listeners.resume` is what Paastis's
+    `start()` hands the wakes it resumes, so their messages are brought to their end."""
     listeners = Listeners(paastis, directory, bolt.client)
     bolt.command(COMMAND)(listeners.guard(listeners.command))
     for action in ACTIONS:
@@ -63,7 +64,6 @@ def register(bolt: App, paastis: Paastis, directory: Directory) -> Listeners:
     bolt.action(re.compile(r".*"))(listeners.guard(listeners.click))  # a button of another version: answered clearly
     bolt.event("app_home_opened")(listeners.guard(listeners.home_opened))
     bolt.error(listeners.error)
-    paastis.engine.resumed_wake = listeners.resume
     return listeners
 
 

@@ -88,7 +88,7 @@ def run_slack(
                 _refused("slack.socket_failed", exc, slack.api_url)
                 return EXIT_SLACK
             log.info("slack.socket_connected")
-        paastis.start()
+        paastis.start(resumed=parts.listeners.resume)
         if ready:
             ready(port)
         stop_event.wait()

@@ -51,8 +51,7 @@ def test_events_reach_the_receiver_signed(tmp_path, clock) -> None:
     with LoopbackServer(receiver) as server:
         sender = WebhookSender([Webhook(f"{server.url}/hook", "s3cret")])
         sender.start()
-        h = Harness(tmp_path / "p.db", clock)
-        h.engine.on_event = sender
+        h = Harness(tmp_path / "p.db", clock, on_event=sender)
         h.add("review-9")
         h.discover()
         h.engine.sleep(h.view("review-9"), ADA)
@@ -90,8 +89,7 @@ def test_a_failing_receiver_is_retried_with_backoff(tmp_path) -> None:
 def test_a_dead_receiver_never_blocks_the_engine(tmp_path, clock) -> None:
     sender = WebhookSender([Webhook("http://127.0.0.1:9/nothing-listens", "s")], backoff=(60,))
     sender.start()
-    h = Harness(tmp_path / "p.db", clock)
-    h.engine.on_event = sender
+    h = Harness(tmp_path / "p.db", clock, on_event=sender)
     h.add("a")
     started = time.monotonic()
     h.discover()
