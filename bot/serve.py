@@ -11,7 +11,9 @@ import signal
 import threading
 from collections.abc import Mapping
 
+from bot.clock import SystemClock
 from bot.config.loading import Settings
+from bot.slack.app import slack_side
 from bot.slack.server import run_slack
 from bot.web import HttpServer, health_app
 from bot.wiring import build
@@ -20,14 +22,14 @@ log = logging.getLogger(__name__)
 
 
 def serve(settings: Settings, env: Mapping[str, str]) -> int:
-    paastis = build(settings, environ=env)
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
+    if settings.slack.enabled:
+        return _serve_slack(settings, env, stop)
+    log.warning("serve.slack_off reason=SLACK_BOT_TOKEN is not set: running the engine only")
+    paastis = build(settings, environ=env)
     try:
-        if settings.slack.enabled:
-            return run_slack(paastis, settings, stop)
-        log.warning("serve.slack_off reason=SLACK_BOT_TOKEN is not set: running the engine only")
         paastis.start()
         if settings.port:
             health = health_app(lambda: paastis.running)
@@ -40,3 +42,15 @@ def serve(settings: Settings, env: Mapping[str, str]) -> int:
         return 0
     finally:
         paastis.close()
+
+
+def _serve_slack(settings: Settings, env: Mapping[str, str], stop: threading.Event) -> int:
+    """Slack's own pieces first, Paastis built with them, then the Bolt app over it (run_slack)."""
+    clock = SystemClock()
+    side = slack_side(settings.slack, settings.permissions, clock)
+    paastis = build(settings, clock=clock, environ=env, poster=side.poster, groups_of=side.directory.groups_of)
+    try:
+        return run_slack(paastis, side, settings, stop)
+    finally:
+        paastis.close()
+        side.close()

@@ -1,24 +1,30 @@
-"""The composition root: builds the real objects from settings. Nothing else does.
+"""The composition root: builds the real objects from settings, each once, each with its
+collaborators; nothing is plugged in or replaced afterwards.
 
     Settings ─▶ providers (one per account × region/zone) ─┐
-             ─▶ Store (SQLite) ──────────────────────────── Engine ─▶ Chatops ─▶ Slack / demo / CLI
-             ─▶ hooks, webhooks, schedules, notifier ───────┘
-             ─▶ scheduler jobs (serve and demo only)
+             ─▶ Store (SQLite) ─▶ Fleet ───────────────────┼─▶ Engine ─▶ Chatops ─▶ Slack / demo / CLI
+             ─▶ Audit (+ webhooks), hooks, notifier ───────┘
+             ─▶ scheduler and its jobs (started by `start()`: serve and demo only)
+
+Slack's own pieces (its poster, who is in which user group) are made by the caller before
+`build` and passed in; the Bolt app is made after, over the finished `Paastis`
+(bot.slack.app). The callback that re-attaches a resumed wake's message is given to `start()`.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from bot import __version__
 from bot.chat import plain_text
-from bot.policy.catalog import CatalogInputs, ProviderInfo
 from bot.chat.chatops import Chatops, ChatopsOptions
+from bot.chat.messages import Message
+from bot.chat.notifier import ChannelNotifier, Poster
 from bot.clock import SystemClock
 from bot.config.loading import Settings, environment_secrets
 from bot.engine.actors import SCHEDULER
@@ -27,12 +33,11 @@ from bot.engine.engine import Engine, EngineOptions
 from bot.engine.fleet import Fleet
 from bot.engine.hooks import Hooks, NoHooks, ShellHooks, hook_environment
 from bot.engine.jobs import JobTimes, configure_scheduler
-from bot.chat.messages import Message
-from bot.chat.notifier import ChannelNotifier, Poster
-from bot.policy.schedules import Schedules
-from bot.store.store import Store
 from bot.engine.waking import Resumed, unattended
 from bot.engine.webhooks import WebhookSender
+from bot.policy.catalog import CatalogInputs, ProviderInfo
+from bot.policy.schedules import Schedules
+from bot.store.store import Store
 from providers import build_provider
 from providers.base import Clock, Provider, ProviderDeps, ProviderSpec
 
@@ -47,8 +52,10 @@ class LogPoster:
         log.info("notice channel=%s\n%s", channel or "default", rendered)
 
 
-@dataclass
+@dataclass(frozen=True, eq=False)
 class Paastis:
+    """Everything `build` made. Frozen: what is built is never replaced."""
+
     settings: Settings
     clock: Clock
     store: Store
@@ -57,22 +64,18 @@ class Paastis:
     engine: Engine
     chatops: Chatops
     notifier: ChannelNotifier
+    scheduler: BackgroundScheduler
     webhooks: WebhookSender | None = None
-    scheduler: BackgroundScheduler | None = None
-    extras: dict[str, Any] = field(default_factory=dict)
 
     @property
     def running(self) -> bool:
         """True while the scheduler runs its jobs (what /healthz tells)."""
-        return self.scheduler is not None and self.scheduler.running
-
-    def set_poster(self, poster: Poster) -> None:
-        self.notifier.poster = poster
+        return self.scheduler.running
 
     def post_report(self) -> None:
-        self.notifier.poster.post(self.chatops.report(), None)
+        self.notifier.post(self.chatops.report())
 
-    def start(self, times: JobTimes = JobTimes(), *, resumed: Resumed = unattended) -> None:
+    def start(self, times: JobTimes | None = None, *, resumed: Resumed = unattended) -> None:
         """First discovery now, resumed wakes (each handed to `resumed`), then the scheduler's jobs."""
         if self.webhooks:
             self.webhooks.start()
@@ -80,16 +83,16 @@ class Paastis:
         for provider, error in errors.items():
             log.warning("startup.discovery_failed provider=%s error=%s", provider, error)
         self.engine.resume_wakes(resumed)
-        self.scheduler = BackgroundScheduler(timezone=self.settings.timezone)
         configure_scheduler(
-            self.scheduler, self.engine, self.schedules, sweep_cron=self.settings.sweep_cron, report_cron=self.settings.report_cron,
-            timezone=self.settings.timezone, post_report=self.post_report, times=times,
+            self.scheduler, self.engine, self.schedules, sweep_cron=self.settings.sweep_cron,
+            report_cron=self.settings.report_cron, timezone=self.settings.timezone, post_report=self.post_report,
+            times=times or JobTimes(),
         )  # fmt: skip
         self.scheduler.start()
         log.info("paastis.started version=%s providers=%s", __version__, ",".join(self.providers))
 
     def close(self) -> None:
-        if self.scheduler and self.scheduler.running:
+        if self.scheduler.running:
             self.scheduler.shutdown(wait=False)
         self.engine.shutdown()
         if self.webhooks:
@@ -106,6 +109,8 @@ def build(
     poster: Poster | None = None,
     groups_of: Callable[[str], frozenset[str]] | None = None,
 ) -> Paastis:
+    """`poster`: where channel notices and reports go (the logs when None); `groups_of`: the
+    user groups a user is in, for permissions (Slack's, made before)."""
     clock = clock or SystemClock()
     environ = environ or {}
     ca_bundle = environ.get("SSL_CERT_FILE") or environ.get("REQUESTS_CA_BUNDLE")
@@ -116,7 +121,7 @@ def build(
     schedules = Schedules(settings.schedules, settings.timezone)
     inputs = CatalogInputs(
         providers={
-            spec.name: ProviderInfo(spec.name, spec.kind, str(spec.options.get("region") or spec.options.get("zone") or ""))
+            spec.name: ProviderInfo(spec.name, spec.kind, _where(spec))
             for spec in settings.providers
         },
         rules=settings.rules,
@@ -136,7 +141,13 @@ def build(
         ChatopsOptions(settings.timezone, settings.permissions, settings.prices, settings.dry_run),
         groups_of=groups_of,
     )
-    return Paastis(settings, clock, store, providers, schedules, engine, chatops, notifier, webhooks)
+    scheduler = BackgroundScheduler(timezone=settings.timezone)
+    return Paastis(settings, clock, store, providers, schedules, engine, chatops, notifier, scheduler, webhooks)
+
+
+def _where(spec: ProviderSpec) -> str:
+    """The region or zone of a provider's account, for the status pages."""
+    return str(spec.options.get("region") or spec.options.get("zone") or "")
 
 
 def _hooks(settings: Settings, environ: Mapping[str, str], audit: Audit) -> Hooks:

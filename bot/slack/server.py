@@ -31,7 +31,7 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 
 from bot.config.loading import Settings
 from bot.errors import SlackSetupError
-from bot.slack.app import connect
+from bot.slack.app import SlackSide, connect
 from bot.web import HttpServer, health_app
 from bot.wiring import Paastis
 
@@ -52,6 +52,7 @@ TOKEN_FIXES = {
 
 def run_slack(
     paastis: Paastis,
+    side: SlackSide,
     settings: Settings,
     stop_event: threading.Event,
     *,
@@ -59,10 +60,11 @@ def run_slack(
     ready: Callable[[int | None], None] | None = None,
 ) -> int:
     """Serve Slack until `stop_event` is set; 0 then, EXIT_SLACK when Slack refuses to start.
+    `paastis` was built with `side` (`bot.slack.app.slack_side`); both are closed by the caller.
     `ready` is called with the bound HTTP port (None without one) once everything runs."""
     slack = settings.slack
     try:
-        parts = connect(paastis, slack)
+        parts = connect(paastis, side, slack)
     except (SlackApiError, BoltError, SlackSetupError, SlackClientError, OSError) as exc:
         _refused("slack.start_failed", exc, slack.api_url)
         return EXIT_SLACK
@@ -81,7 +83,7 @@ def run_slack(
             paths = "/healthz" if slack.socket_mode else f"{EVENTS_PATH} /healthz"
             log.info("slack.listening port=%s paths=%s", port, paths)
         if slack.socket_mode:
-            socket = SocketModeHandler(bolt, app_token=slack.app_token, web_client=parts.client)
+            socket = SocketModeHandler(bolt, app_token=slack.app_token, web_client=side.client)
             try:
                 socket.connect()
             except (SlackApiError, SlackClientError, OSError) as exc:
