@@ -77,8 +77,6 @@ class Paastis:
 
     def start(self, times: JobTimes | None = None, *, resumed: Resumed = unattended) -> None:
         """First discovery now, resumed wakes (each handed to `resumed`), then the scheduler's jobs."""
-        if self.webhooks:
-            self.webhooks.start()
         errors = self.engine.discover()
         for provider, error in errors.items():
             log.warning("startup.discovery_failed provider=%s error=%s", provider, error)
@@ -96,7 +94,7 @@ class Paastis:
             self.scheduler.shutdown(wait=False)
         self.engine.shutdown()
         if self.webhooks:
-            self.webhooks.stop()
+            self.webhooks.close()
         self.store.close()
 
 
@@ -108,9 +106,12 @@ def build(
     environ: Mapping[str, str] | None = None,
     poster: Poster | None = None,
     groups_of: Callable[[str], frozenset[str]] | None = None,
+    one_shot: bool = False,
 ) -> Paastis:
     """`poster`: where channel notices and reports go (the logs when None); `groups_of`: the
-    user groups a user is in, for permissions (Slack's, made before)."""
+    user groups a user is in, for permissions (Slack's, made before). `one_shot`: a command
+    that runs once and exits (the CLI) never starts the scheduler, so webhooks are sent at
+    once instead of through it."""
     clock = clock or SystemClock()
     environ = environ or {}
     ca_bundle = environ.get("SSL_CERT_FILE") or environ.get("REQUESTS_CA_BUNDLE")
@@ -130,7 +131,8 @@ def build(
         self_app=settings.self_app,
         schedule_of=schedules.state,
     )
-    webhooks = WebhookSender(settings.webhooks) if settings.webhooks else None
+    scheduler = BackgroundScheduler(timezone=settings.timezone)
+    webhooks = WebhookSender(settings.webhooks, None if one_shot else scheduler) if settings.webhooks else None
     fleet = Fleet(providers, store, clock, inputs)
     audit = Audit(store, clock, webhooks) if webhooks else Audit(store, clock)
     notifier = ChannelNotifier(poster or LogPoster(), fleet.catalog, clock)
@@ -141,7 +143,6 @@ def build(
         ChatopsOptions(settings.timezone, settings.permissions, settings.prices, settings.dry_run),
         groups_of=groups_of,
     )
-    scheduler = BackgroundScheduler(timezone=settings.timezone)
     return Paastis(settings, clock, store, providers, schedules, engine, chatops, notifier, scheduler, webhooks)
 
 
