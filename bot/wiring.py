@@ -121,10 +121,7 @@ def build(
     store = Store(settings.db_path)
     schedules = Schedules(settings.schedules, settings.timezone)
     inputs = CatalogInputs(
-        providers={
-            spec.name: ProviderInfo(spec.name, spec.kind, _where(spec))
-            for spec in settings.providers
-        },
+        providers={spec.name: ProviderInfo(spec.name, spec.kind, _where(spec)) for spec in settings.providers},
         rules=settings.rules,
         default_idle=settings.idle_timeout,
         ignored_apps=settings.ignored_apps,

@@ -2,9 +2,10 @@
 
 Deliveries are one-off jobs of the scheduler Paastis runs (APScheduler `date` jobs, on an
 executor of their own), so a slow or dead receiver never blocks a command, a sweep, nor the
-scheduler's other jobs. A failed delivery (network error, non-2xx answer) is scheduled again
-after a back-off (5 s, 30 s, 2 min, 10 min), then dropped with a warning. At most
-`max_pending` deliveries wait at once; past that, new ones are dropped with a warning.
+scheduler's other jobs. They run one at a time, in the order of the events. A failed
+delivery (network error, non-2xx answer) is scheduled again after a back-off (5 s, 30 s,
+2 min, 10 min), then dropped with a warning. At most `max_pending` deliveries wait at
+once; past that, new ones are dropped with a warning.
 
     event ─▶ sender(event) ─▶ date job (now) ─▶ POST ─┬─ 2xx: delivered
                                                       └─ else: date job (now + back-off) … dropped
@@ -33,7 +34,7 @@ import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -45,6 +46,7 @@ log = logging.getLogger(__name__)
 
 BACKOFF = (5.0, 30.0, 120.0, 600.0)
 EXECUTOR = "webhooks"  # the scheduler's executor for deliveries: their own threads
+EPSILON = timedelta(microseconds=1)
 
 
 @dataclass(frozen=True)
@@ -81,7 +83,7 @@ class WebhookSender:
         backoff: Sequence[float] = BACKOFF,
         clock: Callable[[], float] = time.time,
         max_pending: int = 1000,
-        workers: int = 2,
+        workers: int = 1,  # one at a time: receivers get events in their order
         inline_timeout: float = 2.0,  # seconds, without a scheduler: one short attempt
     ) -> None:
         self.hooks = tuple(hooks)
@@ -94,6 +96,7 @@ class WebhookSender:
         self._max_pending = max_pending
         self._inline_timeout = httpx.Timeout(inline_timeout)
         self._pending = 0  # scheduled and not yet over (a retry counts until it is over too)
+        self._last_first_at = datetime.min.replace(tzinfo=UTC)
         self._settled = threading.Condition()
         self.delivered = 0
         self.dropped = 0
@@ -130,11 +133,13 @@ class WebhookSender:
             if self._pending >= self._max_pending:
                 return False
             self._pending += 1
-        run_at = datetime.fromtimestamp(self._clock() + delay, UTC)
-        self._scheduler.add_job(
-            self._run, DateTrigger(run_at), args=(hook, body, attempt), name=f"webhook {_safe(hook.url)}",
-            executor=EXECUTOR, misfire_grace_time=None,  # late (a busy executor, a start-up) is still sent
-        )  # fmt: skip
+            run_at = datetime.fromtimestamp(self._clock() + delay, UTC)
+            if attempt == 0:  # never at the same moment as the event before: the scheduler keeps their order
+                run_at = self._last_first_at = max(run_at, self._last_first_at + EPSILON)
+            self._scheduler.add_job(
+                self._run, DateTrigger(run_at), args=(hook, body, attempt), name=f"webhook {_safe(hook.url)}",
+                executor=EXECUTOR, misfire_grace_time=None,  # late (a busy executor, a start-up) is still sent
+            )  # fmt: skip
         return True
 
     def _run(self, hook: Webhook, body: bytes, attempt: int) -> None:

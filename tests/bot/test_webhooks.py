@@ -89,6 +89,17 @@ def test_events_reach_the_receiver_signed(tmp_path, clock, scheduler) -> None:
     assert receiver.rejected == 0
 
 
+def test_a_receiver_gets_the_events_in_their_order(scheduler) -> None:
+    receiver = Receiver("s")
+    with LoopbackServer(receiver) as server:
+        sender = WebhookSender([Webhook(server.url, "s")], scheduler)
+        for n in range(20):
+            sender({"action": "discovered", "id": n})
+        assert sender.drain()
+        sender.close()
+    assert [e["id"] for e in receiver.accepted] == list(range(20))
+
+
 def test_a_forged_signature_is_refused_by_the_receiver(scheduler) -> None:
     receiver = Receiver("the-real-secret")
     with LoopbackServer(receiver) as server:
