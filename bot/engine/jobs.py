@@ -6,6 +6,7 @@
     schedules     every minute         wakes that schedules ask for (wake_at, wake_at_start)
     report        PAASTIS_REPORT_CRON  post the report
     housekeeping  every hour           prune old activity samples
+    webhook …     one-off              each delivery and retry, on an executor of its own (bot.engine.webhooks)
 
 Jobs never overlap themselves (max_instances=1) and a late run is merged (coalesce).
 A job that raises is logged with its traceback; the next run happens as planned.
@@ -74,8 +75,9 @@ def configure_scheduler(
     scheduler.add_job(engine.sweep, cron_trigger(sweep_cron, timezone), id="sweep", name="sweep idle apps", **common)
     scheduler.add_job(engine.observe, IntervalTrigger(seconds=times.observe.total_seconds()), id="observe",
                       name="observe activity", **common)  # fmt: skip
-    scheduler.add_job(ScheduleTick(engine, schedules, engine.clock), IntervalTrigger(seconds=times.schedules.total_seconds()),
-                      id="schedules", name="scheduled wakes", **common)  # fmt: skip
+    scheduler.add_job(ScheduleTick(engine, schedules, engine.clock),
+                      IntervalTrigger(seconds=times.schedules.total_seconds()), id="schedules", name="scheduled wakes",
+                      **common)  # fmt: skip
     scheduler.add_job(post_report, cron_trigger(report_cron, timezone), id="report", name="post the report", **common)
     scheduler.add_job(engine.housekeeping, IntervalTrigger(hours=1), id="housekeeping", name="housekeeping", **common)
     scheduler.add_listener(_log_failure, EVENT_JOB_ERROR)
