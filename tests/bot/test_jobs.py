@@ -16,9 +16,8 @@ PARIS = ZoneInfo("Europe/Paris")
 def jobs(tmp_path, clock, sweep_cron: str = "* * * * *"):
     h = Harness(tmp_path / "p.db", clock)
     scheduler = BackgroundScheduler(timezone=PARIS)
-    configure_scheduler(
-        scheduler, h.engine, h.schedules, sweep_cron=sweep_cron, report_cron="0 9 * * 1-5", timezone=PARIS, post_report=lambda: None
-    )
+    configure_scheduler(scheduler, h.engine, h.schedules, sweep_cron=sweep_cron, report_cron="0 9 * * 1-5",
+                        timezone=PARIS, post_report=lambda: None)  # fmt: skip
     return {job.id: job for job in scheduler.get_jobs()}
 
 
@@ -59,5 +58,6 @@ def test_a_schedule_wakes_its_sleeping_apps_once_when_its_time_comes(tmp_path, c
     clock.advance(minutes=1)
     tick()
 
-    assert h.calls("wake", "office-crm") == 1 and h.calls("wake", "review-1") == 0
+    assert h.calls("wake", "office-crm") == 1
+    assert h.calls("wake", "review-1") == 0
     assert h.events_of("woke")[0]["actor_name"] == "schedule office"
