@@ -118,7 +118,7 @@ def _cli(args: argparse.Namespace, settings: Settings, env: Mapping[str, str]) -
     from bot.terminal import Terminal, TerminalDestination
     from bot.wiring import build
 
-    app = build(settings, environ=env)
+    app = build(settings, environ=env, one_shot=True)
     try:
         errors = app.engine.discover()
         for provider, error in errors.items():

@@ -11,48 +11,46 @@ import signal
 import threading
 from collections.abc import Mapping
 
+from bot.clock import SystemClock
 from bot.config.loading import Settings
-from bot.wiring import Paastis, build
+from bot.slack.app import slack_side
+from bot.slack.server import run_slack
+from bot.web import HttpServer, health_app
+from bot.wiring import build
 
 log = logging.getLogger(__name__)
 
 
-def health_app(paastis: Paastis):
-    """A WSGI app answering GET /healthz: 200 while the scheduler runs."""
-
-    def app(environ, start_response):
-        if environ.get("PATH_INFO") != "/healthz":
-            start_response("404 Not Found", [("Content-Type", "text/plain")])
-            return [b"not found\n"]
-        ok = paastis.scheduler is not None and paastis.scheduler.running
-        start_response("200 OK" if ok else "503 Service Unavailable", [("Content-Type", "text/plain")])
-        return [b"ok\n" if ok else b"starting\n"]
-
-    return app
-
-
 def serve(settings: Settings, env: Mapping[str, str]) -> int:
-    paastis = build(settings, environ=env)
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
+    if settings.slack.enabled:
+        return _serve_slack(settings, env, stop)
+    log.warning("serve.slack_off reason=SLACK_BOT_TOKEN is not set: running the engine only")
+    paastis = build(settings, environ=env)
     try:
-        if settings.slack.enabled:
-            from bot.slack.server import run_slack
-
-            return run_slack(paastis, settings, stop)
-        log.warning("serve.slack_off reason=SLACK_BOT_TOKEN is not set: running the engine only")
         paastis.start()
         if settings.port:
-            from waitress.server import create_server
-
-            server = create_server(health_app(paastis), host="0.0.0.0", port=settings.port, threads=2)
-            threading.Thread(target=server.run, name="healthz", daemon=True).start()
+            health = health_app(lambda: paastis.running)
+            server = HttpServer(health, "0.0.0.0", settings.port, threads=2, name="healthz")
             log.info("serve.listening port=%s paths=/healthz", settings.port)
             stop.wait()
-            server.close()
+            server.stop()
         else:
             stop.wait()
         return 0
     finally:
         paastis.close()
+
+
+def _serve_slack(settings: Settings, env: Mapping[str, str], stop: threading.Event) -> int:
+    """Slack's own pieces first, Paastis built with them, then the Bolt app over it (run_slack)."""
+    clock = SystemClock()
+    side = slack_side(settings.slack, settings.permissions, clock)
+    paastis = build(settings, clock=clock, environ=env, poster=side.poster, groups_of=side.directory.groups_of)
+    try:
+        return run_slack(paastis, side, settings, stop)
+    finally:
+        paastis.close()
+        side.close()

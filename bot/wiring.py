@@ -1,35 +1,43 @@
-"""The composition root: builds the real objects from settings. Nothing else does.
+"""The composition root: builds the real objects from settings, each once, each with its
+collaborators; nothing is plugged in or replaced afterwards.
 
     Settings ─▶ providers (one per account × region/zone) ─┐
-             ─▶ Store (SQLite) ──────────────────────────── Engine ─▶ Chatops ─▶ Slack / demo / CLI
-             ─▶ hooks, webhooks, schedules, notifier ───────┘
-             ─▶ scheduler jobs (serve and demo only)
+             ─▶ Store (SQLite) ─▶ Fleet ───────────────────┼─▶ Engine ─▶ Chatops ─▶ Slack / demo / CLI
+             ─▶ Audit (+ webhooks), hooks, notifier ───────┘
+             ─▶ scheduler and its jobs (started by `start()`: serve and demo only)
+
+Slack's own pieces (its poster, who is in which user group) are made by the caller before
+`build` and passed in; the Bolt app is made after, over the finished `Paastis`
+(bot.slack.app). The callback that re-attaches a resumed wake's message is given to `start()`.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from bot import __version__
 from bot.chat import plain_text
-from bot.policy.catalog import CatalogInputs, ProviderInfo
 from bot.chat.chatops import Chatops, ChatopsOptions
+from bot.chat.messages import Message
+from bot.chat.notifier import ChannelNotifier, Poster
 from bot.clock import SystemClock
 from bot.config.loading import Settings, environment_secrets
 from bot.engine.actors import SCHEDULER
+from bot.engine.audit import Audit
 from bot.engine.engine import Engine, EngineOptions
-from bot.engine.hooks import NoHooks, ShellHooks, hook_environment
+from bot.engine.fleet import Fleet
+from bot.engine.hooks import Hooks, NoHooks, ShellHooks, hook_environment
 from bot.engine.jobs import JobTimes, configure_scheduler
-from bot.chat.messages import Message
-from bot.chat.notifier import ChannelNotifier, Poster
+from bot.engine.waking import Resumed, unattended
+from bot.engine.webhooks import WebhookSender
+from bot.policy.catalog import CatalogInputs, ProviderInfo
 from bot.policy.schedules import Schedules
 from bot.store.store import Store
-from bot.engine.webhooks import WebhookSender
 from providers import build_provider
 from providers.base import Clock, Provider, ProviderDeps, ProviderSpec
 
@@ -44,47 +52,49 @@ class LogPoster:
         log.info("notice channel=%s\n%s", channel or "default", rendered)
 
 
-@dataclass
+@dataclass(frozen=True, eq=False)
 class Paastis:
+    """Everything `build` made. Frozen: what is built is never replaced."""
+
     settings: Settings
     clock: Clock
     store: Store
     providers: dict[str, Provider]
+    schedules: Schedules
     engine: Engine
     chatops: Chatops
     notifier: ChannelNotifier
+    scheduler: BackgroundScheduler
     webhooks: WebhookSender | None = None
-    scheduler: BackgroundScheduler | None = None
-    extras: dict[str, Any] = field(default_factory=dict)
 
-    def set_poster(self, poster: Poster) -> None:
-        self.notifier.poster = poster
+    @property
+    def running(self) -> bool:
+        """True while the scheduler runs its jobs (what /healthz tells)."""
+        return self.scheduler.running
 
     def post_report(self) -> None:
-        self.notifier.poster.post(self.chatops.report(), None)
+        self.notifier.post(self.chatops.report())
 
-    def start(self, times: JobTimes = JobTimes()) -> None:
-        """First discovery now, resumed wakes, then the scheduler's jobs."""
-        if self.webhooks:
-            self.webhooks.start()
+    def start(self, times: JobTimes | None = None, *, resumed: Resumed = unattended) -> None:
+        """First discovery now, resumed wakes (each handed to `resumed`), then the scheduler's jobs."""
         errors = self.engine.discover()
         for provider, error in errors.items():
             log.warning("startup.discovery_failed provider=%s error=%s", provider, error)
-        self.engine.resume_wakes()
-        self.scheduler = BackgroundScheduler(timezone=self.settings.timezone)
+        self.engine.resume_wakes(resumed)
         configure_scheduler(
-            self.scheduler, self.engine, sweep_cron=self.settings.sweep_cron, report_cron=self.settings.report_cron,
-            timezone=self.settings.timezone, post_report=self.post_report, times=times,
+            self.scheduler, self.engine, self.schedules, sweep_cron=self.settings.sweep_cron,
+            report_cron=self.settings.report_cron, timezone=self.settings.timezone, post_report=self.post_report,
+            times=times or JobTimes(),
         )  # fmt: skip
         self.scheduler.start()
         log.info("paastis.started version=%s providers=%s", __version__, ",".join(self.providers))
 
     def close(self) -> None:
-        if self.scheduler and self.scheduler.running:
+        if self.scheduler.running:
             self.scheduler.shutdown(wait=False)
         self.engine.shutdown()
         if self.webhooks:
-            self.webhooks.stop()
+            self.webhooks.close()
         self.store.close()
 
 
@@ -96,7 +106,12 @@ def build(
     environ: Mapping[str, str] | None = None,
     poster: Poster | None = None,
     groups_of: Callable[[str], frozenset[str]] | None = None,
+    one_shot: bool = False,
 ) -> Paastis:
+    """`poster`: where channel notices and reports go (the logs when None); `groups_of`: the
+    user groups a user is in, for permissions (Slack's, made before). `one_shot`: a command
+    that runs once and exits (the CLI) never starts the scheduler, so webhooks are sent at
+    once instead of through it."""
     clock = clock or SystemClock()
     environ = environ or {}
     ca_bundle = environ.get("SSL_CERT_FILE") or environ.get("REQUESTS_CA_BUNDLE")
@@ -106,43 +121,41 @@ def build(
     store = Store(settings.db_path)
     schedules = Schedules(settings.schedules, settings.timezone)
     inputs = CatalogInputs(
-        providers={
-            spec.name: ProviderInfo(spec.name, spec.kind, str(spec.options.get("region") or spec.options.get("zone") or ""))
-            for spec in settings.providers
-        },
+        providers={spec.name: ProviderInfo(spec.name, spec.kind, _where(spec)) for spec in settings.providers},
         rules=settings.rules,
         default_idle=settings.idle_timeout,
         ignored_apps=settings.ignored_apps,
         self_app=settings.self_app,
         schedule_of=schedules.state,
     )
-    webhooks = WebhookSender(settings.webhooks) if settings.webhooks else None
-    engine = Engine(
-        providers=providers,
-        store=store,
-        clock=clock,
-        inputs=inputs,
-        options=EngineOptions(dry_run=settings.dry_run),
-        schedules=schedules,
-    )
-    if webhooks:
-        engine.on_event = webhooks
-    if settings.hooks:
-
-        def hook_failed(event: str, view: Any, why: str) -> None:
-            engine.record("hook_failed", SCHEDULER, provider=view.row.provider, app_id=view.row.app_id,
-                          app_name=view.name, outcome="failed", reason=why, details={"hook": event})  # fmt: skip
-
-        engine.hooks = ShellHooks(
-            settings.hooks, hook_environment(environ, environment_secrets(environ)), settings.hooks_timeout, hook_failed
-        )
-    else:
-        engine.hooks = NoHooks()
-    notifier = ChannelNotifier(poster or LogPoster(), engine.catalog, clock)
-    engine.notify = notifier
+    scheduler = BackgroundScheduler(timezone=settings.timezone)
+    webhooks = WebhookSender(settings.webhooks, None if one_shot else scheduler) if settings.webhooks else None
+    fleet = Fleet(providers, store, clock, inputs)
+    audit = Audit(store, clock, webhooks) if webhooks else Audit(store, clock)
+    notifier = ChannelNotifier(poster or LogPoster(), fleet.catalog, clock)
+    engine = Engine(fleet, audit, hooks=_hooks(settings, environ, audit), notify=notifier,
+                    options=EngineOptions(dry_run=settings.dry_run))  # fmt: skip
     chatops = Chatops(
         engine,
         ChatopsOptions(settings.timezone, settings.permissions, settings.prices, settings.dry_run),
         groups_of=groups_of,
     )
-    return Paastis(settings, clock, store, providers, engine, chatops, notifier, webhooks)
+    return Paastis(settings, clock, store, providers, schedules, engine, chatops, notifier, scheduler, webhooks)
+
+
+def _where(spec: ProviderSpec) -> str:
+    """The region or zone of a provider's account, for the status pages."""
+    return str(spec.options.get("region") or spec.options.get("zone") or "")
+
+
+def _hooks(settings: Settings, environ: Mapping[str, str], audit: Audit) -> Hooks:
+    """The shell hooks of HOOKS_*; a failing one is recorded in the audit log."""
+    if not settings.hooks:
+        return NoHooks()
+
+    def hook_failed(event: str, view: Any, why: str) -> None:
+        audit.record("hook_failed", SCHEDULER, provider=view.row.provider, app_id=view.row.app_id,
+                     app_name=view.name, outcome="failed", reason=why, details={"hook": event})  # fmt: skip
+
+    return ShellHooks(settings.hooks, hook_environment(environ, environment_secrets(environ)), settings.hooks_timeout,
+                      hook_failed)  # fmt: skip

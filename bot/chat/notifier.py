@@ -11,9 +11,9 @@ from collections.abc import Callable
 from typing import Protocol
 
 from bot.chat import answers
-from bot.policy.catalog import Catalog
 from bot.chat.messages import Message
 from bot.engine.notices import Notice, ProviderRecovered, ProviderTrouble, SweepDone, WakeFailed
+from bot.policy.catalog import Catalog
 from providers.base import Clock
 
 log = logging.getLogger(__name__)
@@ -27,16 +27,20 @@ class Poster(Protocol):
 
 class ChannelNotifier:
     def __init__(self, poster: Poster, catalog: Callable[[], Catalog], clock: Clock) -> None:
-        self.poster = poster
+        self._poster = poster
         self.catalog = catalog
         self.clock = clock
 
     def __call__(self, notice: Notice) -> None:
         for channel, message in self.render(notice):
-            try:
-                self.poster.post(message, channel)
-            except Exception:  # a notice that cannot be posted must not break a sweep or a wake
-                log.exception("notice.post_failed channel=%s", channel or "default")
+            self.post(message, channel)
+
+    def post(self, message: Message, channel: str | None = None) -> None:
+        """Post to `channel` (None: the default one); never raises."""
+        try:
+            self._poster.post(message, channel)
+        except Exception:  # a notice that cannot be posted must not break a sweep or a wake
+            log.exception("notice.post_failed channel=%s", channel or "default")
 
     def render(self, notice: Notice) -> list[tuple[str | None, Message]]:
         if isinstance(notice, SweepDone):

@@ -6,6 +6,7 @@
     schedules     every minute         wakes that schedules ask for (wake_at, wake_at_start)
     report        PAASTIS_REPORT_CRON  post the report
     housekeeping  every hour           prune old activity samples
+    webhook …     one-off              each delivery and retry, on an executor of its own (bot.engine.webhooks)
 
 Jobs never overlap themselves (max_instances=1) and a late run is merged (coalesce).
 A job that raises is logged with its traceback; the next run happens as planned.
@@ -24,7 +25,7 @@ from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
 from bot.engine.engine import Engine
-from bot.policy.schedules import cron_trigger
+from bot.policy.schedules import Schedules, cron_trigger
 from providers.base import Clock
 
 log = logging.getLogger(__name__)
@@ -40,22 +41,27 @@ class JobTimes:
 
 
 class ScheduleTick:
-    """Remembers when it last ran, so each scheduled wake happens once."""
+    """Wakes the apps of the schedules whose time to wake came since the last run; remembers
+    when it last ran, so each scheduled wake happens once."""
 
-    def __init__(self, engine: Engine, clock: Clock) -> None:
+    def __init__(self, engine: Engine, schedules: Schedules, clock: Clock) -> None:
         self.engine = engine
+        self.schedules = schedules
         self.clock = clock
         self.last: datetime = clock.now()
 
     def __call__(self) -> None:
         now = self.clock.now()
-        self.engine.wake_scheduled(self.last, now)
+        due = {name for name, moments in self.schedules.wakes_between(self.last, now).items() if moments}
+        if due:
+            self.engine.wake_scheduled(due)
         self.last = now
 
 
 def configure_scheduler(
     scheduler: BaseScheduler,
     engine: Engine,
+    schedules: Schedules,
     *,
     sweep_cron: str,
     report_cron: str,
@@ -69,8 +75,9 @@ def configure_scheduler(
     scheduler.add_job(engine.sweep, cron_trigger(sweep_cron, timezone), id="sweep", name="sweep idle apps", **common)
     scheduler.add_job(engine.observe, IntervalTrigger(seconds=times.observe.total_seconds()), id="observe",
                       name="observe activity", **common)  # fmt: skip
-    scheduler.add_job(ScheduleTick(engine, engine.clock), IntervalTrigger(seconds=times.schedules.total_seconds()),
-                      id="schedules", name="scheduled wakes", **common)  # fmt: skip
+    scheduler.add_job(ScheduleTick(engine, schedules, engine.clock),
+                      IntervalTrigger(seconds=times.schedules.total_seconds()), id="schedules", name="scheduled wakes",
+                      **common)  # fmt: skip
     scheduler.add_job(post_report, cron_trigger(report_cron, timezone), id="report", name="post the report", **common)
     scheduler.add_job(engine.housekeeping, IntervalTrigger(hours=1), id="housekeeping", name="housekeeping", **common)
     scheduler.add_listener(_log_failure, EVENT_JOB_ERROR)

@@ -3,12 +3,11 @@ elsewhere (text in the demo, Block Kit in Slack)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
-    from bot.engine.engine import SweepReport
+from bot.engine.outcomes import SweepReport
 
 
 @dataclass(frozen=True)
@@ -37,3 +36,4 @@ class ProviderRecovered:
 
 
 Notice = SweepDone | WakeFailed | ProviderTrouble | ProviderRecovered
+Notify = Callable[[Notice], None]  # where the engine sends its notices (bot.chat.notifier renders and posts them)

@@ -1,42 +1,53 @@
 """Following wakes: the part of the engine that starts apps and watches them come up.
 
-    Engine.wake(view) ─▶ Waker.wake: the app and the apps it links to, each one job
-                         (WakeCoordinator: a second request joins the job in flight)
+    Waker.wake(view) ─▶ the app and the apps it links to, each one job
+                        (WakeCoordinator: a second request joins the job in flight)
     job (executor) ─▶ get_app: already up? ─▶ wait out a stop ─▶ before_start hook
                    ─▶ provider.wake(recorded formation) ─▶ poll get_app (never the app itself)
                    ─▶ up: event woke, after_start hook · crashed/timeout: event wake_failed, notice
 
 A wake row in SQLite says who asked and where the progress message is, so a wake in flight
-when Paastis stops is followed again at the next start (`resume_wakes`).
+when Paastis stops is followed again at the next start (`resume_wakes`), and handed to the
+callback `start()` was given (Slack re-attaches the message that followed it).
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping
-from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Collection, Mapping
+from concurrent.futures import Executor
+from datetime import timedelta
 
-from bot.errors import ActionRefused
 from bot.engine.actors import Actor
+from bot.engine.audit import Audit
+from bot.engine.fleet import Fleet
+from bot.engine.hooks import Hooks
+from bot.engine.notices import Notify, WakeFailed
+from bot.engine.wake_jobs import Phase, WakeJob, WakeTicket
+from bot.errors import ActionRefused
 from bot.policy.catalog import AppView, Catalog
-from bot.engine.notices import WakeFailed
 from bot.store.rows import InFlightWake
-from bot.engine.wake_jobs import Phase, WakeCoordinator, WakeJob, WakeTicket
 from providers.base import AppState, PaasApp, Provider, ProviderError
-
-if TYPE_CHECKING:
-    from bot.engine.engine import Engine
 
 log = logging.getLogger(__name__)
 SLOW_WAKE = 300  # seconds: beyond this wake timeout, the progress message warns it can take minutes
 
+Resumed = Callable[[WakeTicket, InFlightWake], None]
+
+
+def unattended(ticket: WakeTicket, wake: InFlightWake) -> None:
+    """No one to tell that a wake was resumed (no Slack): it is followed all the same."""
+
 
 class Waker:
-    def __init__(self, engine: Engine) -> None:
-        self.engine = engine
-        self.coordinator = WakeCoordinator()
-        self.resumed: Callable[[WakeTicket, InFlightWake], None] = lambda ticket, wake: None
+    """Wakes apps (and the apps they link to), follows each wake to its end, resumes them after a restart."""
+
+    def __init__(self, fleet: Fleet, audit: Audit, hooks: Hooks, notify: Notify, executor: Executor) -> None:
+        self.fleet = fleet
+        self.audit = audit
+        self.hooks = hooks
+        self.notify = notify
+        self.executor = executor  # wakes are followed there, off the caller's thread
 
     def wake(
         self,
@@ -50,27 +61,27 @@ class Waker:
         `catalog`: the one `view` came from, so a caller that has one does not build another."""
         if not view.managed and view.rules.ignored and "PAASTIS_SELF_APP" in view.rules.ignored:
             raise ActionRefused(f"{view.label} is the app Paastis runs as: it is always up.")
-        catalog = catalog or self.engine.catalog()
+        catalog = catalog or self.fleet.catalog()
         targets = [view, *catalog.linked(view)]
         jobs, joined = [], []
         for target in targets:
             job, was_joined = self._start_wake(target, actor, dict(context or {}), main=target is view)
             jobs.append(job)
             joined.append(was_joined)
-        slow = any(self.engine.provider_of(t).wake_timeout > SLOW_WAKE for t in targets)
+        slow = any(self.fleet.provider_of(t).wake_timeout > SLOW_WAKE for t in targets)
         return WakeTicket(jobs=jobs, joined=joined[0], slow=slow)
 
     def _start_wake(self, view: AppView, actor: Actor, context: dict, *, main: bool) -> tuple[WakeJob, bool]:
         def make() -> WakeJob:
-            return WakeJob(view.ref, view.label, self.engine.clock.now(), view.row.url)
+            return WakeJob(view.ref, view.label, self.fleet.clock.now(), view.row.url)
 
         def run(job: WakeJob) -> None:
             wake = InFlightWake(view.row.provider, view.row.app_id, job.status.started_at, actor.id, actor.name,
                                 context if main else {})  # fmt: skip
-            self.engine.store.begin_wake(wake)
-            self.engine.executor.submit(self._run_wake, job, view, actor)
+            self.fleet.store.begin_wake(wake)
+            self.executor.submit(self._run_wake, job, view, actor)
 
-        return self.coordinator.start(view.ref, make, run)
+        return self.fleet.wakes.start(view.ref, make, run)
 
     def _run_wake(self, job: WakeJob, view: AppView, actor: Actor) -> None:
         try:
@@ -79,55 +90,56 @@ class Waker:
             log.exception("wake.crashed provider=%s app=%s", view.row.provider, view.name)
             job.update(phase=Phase.FAILED, reason=f"internal error: {type(exc).__name__}")
         finally:
-            self.coordinator.finish(job)
-            self.engine.store.end_wake(*view.ref)
+            self.fleet.wakes.finish(job)
+            self.fleet.store.end_wake(*view.ref)
             if job.status.phase is Phase.FAILED:
-                self.engine.event("wake_failed", view, actor, job.status.reason or "", outcome="failed",
-                            duration=job.status.elapsed)  # fmt: skip
-                self.engine.notify(WakeFailed(view.label, view.ref, job.status.reason or "", actor.name))
+                self.audit.event("wake_failed", view, actor, job.status.reason or "", outcome="failed",
+                                 duration=job.status.elapsed)  # fmt: skip
+                self.notify(WakeFailed(view.label, view.ref, job.status.reason or "", actor.name))
             job.done.set()
 
     def _follow_wake(self, job: WakeJob, view: AppView, actor: Actor) -> None:
-        provider = self.engine.provider_of(view)
+        provider = self.fleet.provider_of(view)
         started = job.status.started_at
         ref = view.ref
 
         def elapsed() -> timedelta:
-            return self.engine.clock.now() - started
+            return self.fleet.clock.now() - started
 
-        with self.engine.app_lock(ref):
+        with self.fleet.lock(ref):
             try:
                 app = provider.get_app(view.row.app_id)
                 if app.state is AppState.RUNNING:
-                    self.engine.store.update_app(*ref, last_wake_at=self.engine.clock.now(), url=app.url)
-                    self.engine.store.set_state(*ref, AppState.RUNNING, self.engine.clock.now())
+                    self.fleet.store.update_app(*ref, last_wake_at=self.fleet.clock.now(), url=app.url)
+                    self.fleet.store.set_state(*ref, AppState.RUNNING, self.fleet.clock.now())
                     job.update(phase=Phase.UP, elapsed=elapsed(), url=app.url, already_up=True)
                     return
                 if app.state is AppState.STOPPING:  # being put to sleep: let that finish first
                     app = self._poll(provider, app, job, elapsed, waiting_for=(AppState.STOPPING,))
-                self.engine.hooks.before_start(view, f"asked by {actor.name}")
+                self.hooks.before_start(view, f"asked by {actor.name}")
                 if app.state is not AppState.WAKING:
-                    provider.wake(app, self.engine.store.app(*ref).recorded_formation)
-                now = self.engine.clock.now()
-                self.engine.store.update_app(*ref, last_wake_at=now)  # a wake is use: not slept again at once
-                self.engine.store.set_state(*ref, AppState.WAKING, now)
-                self.engine.store.end_nap(*ref, now)
+                    provider.wake(app, self.fleet.store.app(*ref).recorded_formation)
+                now = self.fleet.clock.now()
+                self.fleet.store.update_app(*ref, last_wake_at=now)  # a wake is use: not slept again at once
+                self.fleet.store.set_state(*ref, AppState.WAKING, now)
+                self.fleet.store.end_nap(*ref, now)
                 log.info("app.waking provider=%s app=%s actor=%s", view.row.provider, view.name, actor.id)
                 # right after the request a provider may still report the app asleep
                 app = self._poll(provider, app, job, elapsed, waiting_for=(AppState.WAKING, AppState.SLEEPING))
             except ProviderError as exc:
                 job.update(phase=Phase.FAILED, elapsed=elapsed(), reason=str(exc))
                 return
-            now = self.engine.clock.now()
+            now = self.fleet.clock.now()
             if app.state is AppState.RUNNING:
-                self.engine.store.update_app(*ref, last_wake_at=now, url=app.url)
-                self.engine.store.set_state(*ref, AppState.RUNNING, now)
-                self.engine.event("woke", view, actor, "", duration=elapsed())
-                log.info("app.woke provider=%s app=%s seconds=%.0f", view.row.provider, view.name, elapsed().total_seconds())
-                self.engine.hooks.after_start(view, f"asked by {actor.name}")
+                self.fleet.store.update_app(*ref, last_wake_at=now, url=app.url)
+                self.fleet.store.set_state(*ref, AppState.RUNNING, now)
+                self.audit.event("woke", view, actor, "", duration=elapsed())
+                log.info("app.woke provider=%s app=%s seconds=%.0f",
+                         view.row.provider, view.name, elapsed().total_seconds())  # fmt: skip
+                self.hooks.after_start(view, f"asked by {actor.name}")
                 job.update(phase=Phase.UP, elapsed=elapsed(), url=app.url or view.row.url)
             else:
-                self.engine.store.set_state(*ref, app.state, now, app.problem)
+                self.fleet.store.set_state(*ref, app.state, now, app.problem)
                 if app.state in (AppState.WAKING, AppState.SLEEPING):
                     reason = f"still {app.state.value} after {int(provider.wake_timeout)} s (the wake timeout)"
                 else:
@@ -145,40 +157,40 @@ class Waker:
     ) -> PaasApp:
         """Poll the provider (never the app) until the app leaves `waiting_for` or the wake
         timeout passes; always polls at least once."""
-        deadline = self.engine.clock.now() + timedelta(seconds=provider.wake_timeout)
+        deadline = self.fleet.clock.now() + timedelta(seconds=provider.wake_timeout)
         while True:
-            self.engine.clock.sleep(provider.poll_interval)
+            self.fleet.clock.sleep(provider.poll_interval)
             app = provider.get_app(app.id)
             job.update(elapsed=elapsed())
-            if app.state not in waiting_for or self.engine.clock.now() >= deadline:
+            if app.state not in waiting_for or self.fleet.clock.now() >= deadline:
                 return app
 
-    def wake_scheduled(self, start: datetime, end: datetime) -> list[WakeTicket]:
-        """Wake the sleeping apps whose schedule says "wake" between `start` and `end`."""
-        if not self.engine.schedules:
-            return []
-        due = {name for name, moments in self.engine.schedules.wakes_between(start, end).items() if moments}
+    def wake_scheduled(self, schedules: Collection[str]) -> list[WakeTicket]:
+        """Wake the sleeping apps that follow one of `schedules` (those whose time to wake came)."""
         tickets = []
-        catalog = self.engine.catalog()
+        catalog = self.fleet.catalog()
         for view in catalog:
-            if view.rules.schedule in due and view.managed and view.state is AppState.SLEEPING and not view.row.gone:
-                log.info("app.scheduled_wake provider=%s app=%s schedule=%s", view.row.provider, view.name, view.rules.schedule)
+            asleep = view.managed and view.state is AppState.SLEEPING and not view.row.gone
+            if asleep and view.rules.schedule in schedules:
+                log.info("app.scheduled_wake provider=%s app=%s schedule=%s",
+                         view.row.provider, view.name, view.rules.schedule)  # fmt: skip
                 actor = Actor("schedule", f"schedule {view.rules.schedule}", via="scheduler")
                 tickets.append(self.wake(view, actor, catalog=catalog))
         return tickets
 
-    def resume_wakes(self) -> list[WakeTicket]:
-        """After a restart: follow again the wakes that were in flight when Paastis stopped."""
+    def resume_wakes(self, resumed: Resumed = unattended) -> list[WakeTicket]:
+        """After a restart: follow again the wakes that were in flight when Paastis stopped;
+        each is handed to `resumed` with its row (Slack re-attaches the message that followed it)."""
         tickets = []
-        catalog = self.engine.catalog()
-        for wake in self.engine.store.wakes_in_flight():
+        catalog = self.fleet.catalog()
+        for wake in self.fleet.store.wakes_in_flight():
             view = catalog.get((wake.provider, wake.app_id))
-            if view is None or wake.provider not in self.engine.providers:
-                self.engine.store.end_wake(wake.provider, wake.app_id)
+            if view is None or wake.provider not in self.fleet.providers:
+                self.fleet.store.end_wake(wake.provider, wake.app_id)
                 continue
             actor = Actor(wake.actor, wake.actor_name)
             log.info("wake.resumed provider=%s app=%s", wake.provider, view.name)
             ticket = self.wake(view, actor, context=wake.context, catalog=catalog)
-            self.resumed(ticket, wake)
+            resumed(ticket, wake)
             tickets.append(ticket)
         return tickets

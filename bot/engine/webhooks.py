@@ -1,8 +1,19 @@
 """Webhooks: every event of the audit log POSTed as JSON to configured URLs, signed.
 
-Delivery happens on a background thread from a bounded queue, so a slow or dead receiver
-never blocks a command or a sweep. Failed deliveries (network errors, non-2xx answers) are
-retried with back-off (5 s, 30 s, 2 min, 10 min), then dropped with a warning.
+Deliveries are one-off jobs of the scheduler Paastis runs (APScheduler `date` jobs, on an
+executor of their own), so a slow or dead receiver never blocks a command, a sweep, nor the
+scheduler's other jobs. They run one at a time, in the order of the events. A failed
+delivery (network error, non-2xx answer) is scheduled again after a back-off (5 s, 30 s,
+2 min, 10 min), then dropped with a warning. At most `max_pending` deliveries wait at
+once; past that, new ones are dropped with a warning.
+
+    event ─▶ sender(event) ─▶ date job (now) ─▶ POST ─┬─ 2xx: delivered
+                                                      └─ else: date job (now + back-off) … dropped
+
+Without a scheduler (`scheduler=None`: one-shot CLI commands, which never start one), each
+delivery is made at once on the caller's thread, once, with a short timeout and no retry:
+the command is over before a retry would be due, and it should not hang on a dead receiver.
+Deliveries still waiting when Paastis stops are lost; `close()` logs how many.
 
 How a receiver verifies a delivery:
 
@@ -17,22 +28,25 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import heapq
-import itertools
 import json
 import logging
-import queue
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
+from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.schedulers.base import BaseScheduler
+from apscheduler.triggers.date import DateTrigger
 
 log = logging.getLogger(__name__)
 
 BACKOFF = (5.0, 30.0, 120.0, 600.0)
+EXECUTOR = "webhooks"  # the scheduler's executor for deliveries: their own threads
+EPSILON = timedelta(microseconds=1)
 
 
 @dataclass(frozen=True)
@@ -50,7 +64,7 @@ def sign(secret: str, timestamp: int, body: bytes) -> str:
     return f"v1={digest}"
 
 
-def verify(secret: str, timestamp: str, body: bytes, signature: str, now: float, tolerance: float = 300) -> bool:
+def verify(secret: str, timestamp: str, body: bytes, signature: str, now: float, *, tolerance: float = 300) -> bool:
     """What a receiver does (used by our tests as a receiver would)."""
     if not timestamp.isdigit() or abs(now - int(timestamp)) > tolerance:
         return False
@@ -58,78 +72,86 @@ def verify(secret: str, timestamp: str, body: bytes, signature: str, now: float,
 
 
 class WebhookSender:
+    """Called with each audit event (`Audit.on_event`); never blocks when given a scheduler."""
+
     def __init__(
         self,
         hooks: Sequence[Webhook],
+        scheduler: BaseScheduler | None,
         *,
         client: httpx.Client | None = None,
         backoff: Sequence[float] = BACKOFF,
         clock: Callable[[], float] = time.time,
-        max_queue: int = 1000,
+        max_pending: int = 1000,
+        workers: int = 1,  # one at a time: receivers get events in their order
+        inline_timeout: float = 2.0,  # seconds, without a scheduler: one short attempt
     ) -> None:
         self.hooks = tuple(hooks)
+        self._scheduler = scheduler
+        if scheduler is not None:
+            scheduler.add_executor(ThreadPoolExecutor(workers), alias=EXECUTOR)
         self._client = client or httpx.Client(timeout=httpx.Timeout(10.0, connect=5.0))
         self._backoff = tuple(backoff)
         self._clock = clock
-        self._queue: queue.Queue[tuple[Webhook, bytes, int] | None] = queue.Queue(maxsize=max_queue)
-        self._retries: list[tuple[float, int, Webhook, bytes, int]] = []
-        self._counter = itertools.count()
-        self._thread: threading.Thread | None = None
-        self._stop = threading.Event()
+        self._max_pending = max_pending
+        self._inline_timeout = httpx.Timeout(inline_timeout)
+        self._pending = 0  # scheduled and not yet over (a retry counts until it is over too)
+        self._last_first_at = datetime.min.replace(tzinfo=UTC)
+        self._settled = threading.Condition()
         self.delivered = 0
         self.dropped = 0
 
     def __call__(self, event: Mapping[str, Any]) -> None:
-        """Queue `event` for every webhook that wants it; never blocks."""
+        """Send `event` to every webhook that wants it."""
         action = str(event.get("action", ""))
         body = json.dumps(dict(event), default=str, sort_keys=True).encode()
         for hook in self.hooks:
-            if hook.wants(action):
-                try:
-                    self._queue.put_nowait((hook, body, 0))
-                except queue.Full:
-                    self.dropped += 1
-                    log.warning("webhook.dropped url=%s reason=queue_full", _safe(hook.url))
-
-    def start(self) -> None:
-        if self.hooks and self._thread is None:
-            self._thread = threading.Thread(target=self._loop, name="paastis-webhooks", daemon=True)
-            self._thread.start()
-
-    def stop(self, timeout: float = 5.0) -> None:
-        self._stop.set()
-        if self._thread:
-            self._queue.put(None)
-            self._thread.join(timeout)
+            if not hook.wants(action):
+                continue
+            if self._scheduler is None:
+                self._attempt(hook, body, 0, timeout=self._inline_timeout, retry=False)
+            elif not self._schedule(hook, body, 0, delay=0.0):
+                self._count(dropped=1)
+                log.warning("webhook.dropped url=%s reason=too_many_pending", _safe(hook.url))
 
     def drain(self, timeout: float = 10.0) -> bool:
-        """Wait until nothing is queued nor waiting for a retry (tests, shutdown)."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self._queue.unfinished_tasks == 0 and not self._retries:
-                return True
-            time.sleep(0.01)
-        return False
+        """Wait until no delivery is waiting nor running (tests, shutdown)."""
+        with self._settled:
+            return self._settled.wait_for(lambda: self._pending == 0, timeout)
 
-    def _loop(self) -> None:
-        while not self._stop.is_set():
-            wait = max(0.0, self._retries[0][0] - self._clock()) if self._retries else 1.0
-            try:
-                item = self._queue.get(timeout=min(wait, 1.0))
-            except queue.Empty:
-                item = None
-            else:
-                if item is None:
-                    self._queue.task_done()
-                    return
-            if item is not None:
-                self._deliver(*item)
-                self._queue.task_done()
-            while self._retries and self._retries[0][0] <= self._clock():
-                _, _, hook, body, attempt = heapq.heappop(self._retries)
-                self._deliver(hook, body, attempt)
+    def close(self, timeout: float = 2.0) -> None:
+        """Let the deliveries running now end (briefly), say how many are lost, close the client.
+        Paastis stops its scheduler first, so nothing new starts meanwhile."""
+        if not self.drain(timeout):
+            with self._settled:
+                log.warning("webhook.unsent count=%d reason=paastis_stopping", self._pending)
+        self._client.close()
 
-    def _deliver(self, hook: Webhook, body: bytes, attempt: int) -> None:
+    # -- delivery ------------------------------------------------------------------------
+    def _schedule(self, hook: Webhook, body: bytes, attempt: int, *, delay: float) -> bool:
+        with self._settled:
+            if self._pending >= self._max_pending:
+                return False
+            self._pending += 1
+            run_at = datetime.fromtimestamp(self._clock() + delay, UTC)
+            if attempt == 0:  # never at the same moment as the event before: the scheduler keeps their order
+                run_at = self._last_first_at = max(run_at, self._last_first_at + EPSILON)
+            self._scheduler.add_job(
+                self._run, DateTrigger(run_at), args=(hook, body, attempt), name=f"webhook {_safe(hook.url)}",
+                executor=EXECUTOR, misfire_grace_time=None,  # late (a busy executor, a start-up) is still sent
+            )  # fmt: skip
+        return True
+
+    def _run(self, hook: Webhook, body: bytes, attempt: int) -> None:
+        """A scheduled delivery: one attempt, and the next one scheduled when it fails."""
+        try:
+            self._attempt(hook, body, attempt, timeout=None, retry=True)
+        finally:
+            with self._settled:
+                self._pending -= 1
+                self._settled.notify_all()
+
+    def _attempt(self, hook: Webhook, body: bytes, attempt: int, *, timeout: httpx.Timeout | None, retry: bool) -> None:
         timestamp = int(self._clock())
         headers = {
             "Content-Type": "application/json",
@@ -137,21 +159,28 @@ class WebhookSender:
             "X-Paastis-Timestamp": str(timestamp),
             "X-Paastis-Signature": sign(hook.secret, timestamp, body),
         }
+        extra = {"timeout": timeout} if timeout is not None else {}
         try:
-            response = self._client.post(hook.url, content=body, headers=headers)
+            response = self._client.post(hook.url, content=body, headers=headers, **extra)
             ok, why = response.is_success, f"status {response.status_code}"
         except httpx.HTTPError as exc:
             ok, why = False, type(exc).__name__
         if ok:
-            self.delivered += 1
+            self._count(delivered=1)
             return
-        if attempt < len(self._backoff):
+        if retry and attempt < len(self._backoff):
             delay = self._backoff[attempt]
-            log.info("webhook.retry url=%s attempt=%d in=%.0fs why=%s", _safe(hook.url), attempt + 1, delay, why)
-            heapq.heappush(self._retries, (self._clock() + delay, next(self._counter), hook, body, attempt + 1))
-        else:
-            self.dropped += 1
-            log.warning("webhook.failed url=%s attempts=%d why=%s", _safe(hook.url), attempt + 1, why)
+            if self._schedule(hook, body, attempt + 1, delay=delay):
+                log.info("webhook.retry url=%s attempt=%d in=%.0fs why=%s", _safe(hook.url), attempt + 1, delay, why)
+                return
+        self._count(dropped=1)
+        log.warning("webhook.failed url=%s attempts=%d why=%s%s", _safe(hook.url), attempt + 1, why,
+                    "" if retry else " (sent without a scheduler: not retried)")  # fmt: skip
+
+    def _count(self, *, delivered: int = 0, dropped: int = 0) -> None:
+        with self._settled:
+            self.delivered += delivered
+            self.dropped += dropped
 
 
 def _safe(url: str) -> str:

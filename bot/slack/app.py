@@ -5,7 +5,14 @@ SLACK_API_URL are passed explicitly, never left for Bolt to find on its own.
     identity_client  users.info, usergroups.users.list: before a command's ack, so a short
                      timeout and no retries (a slow Slack fails closed instead of late)
     build_app        App(client=…, signing_secret=…) with a listener pool larger than Bolt's 5
-    connect          all of it plugged into Paastis: identity, poster, listeners
+
+Built in two steps around `bot.wiring.build`, so nothing is replaced afterwards:
+
+    slack_side(…)    before Paastis, no network call: the web client, the poster of channel
+                     notices, the directory of users and groups (permissions) → build(poster=…,
+                     groups_of=…)
+    connect(…)       after: auth.test, the Bolt app, its listeners registered over the finished
+                     Paastis; `start(resumed=parts.listeners.resume)` follows
 """
 
 from __future__ import annotations
@@ -18,9 +25,9 @@ from slack_bolt import App
 from slack_sdk import WebClient
 from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 
+from bot.clock import Clock
+from bot.config.loading import Permissions, SlackSettings
 from bot.errors import SlackSetupError
-from bot.chat.chatops import Chatops
-from bot.config.loading import SlackSettings
 from bot.slack.identity import Directory
 from bot.slack.listeners import Listeners, PayloadCheck, register
 from bot.slack.poster import SlackPoster
@@ -58,30 +65,39 @@ def build_app(slack: SlackSettings, client: WebClient, *, threads: int = LISTENE
     return bolt
 
 
-@dataclass
-class SlackParts:
-    bolt: App
+@dataclass(frozen=True)
+class SlackSide:
+    """What Paastis is built with when it runs in Slack (`build(poster=…, groups_of=…)`)."""
+
     client: WebClient
-    auth: dict[str, Any]
     directory: Directory
     poster: SlackPoster
-    listeners: Listeners
 
     def close(self) -> None:
         self.poster.close()
+
+
+def slack_side(slack: SlackSettings, permissions: Permissions, clock: Clock) -> SlackSide:
+    """The Slack pieces Paastis needs at construction; no call to Slack yet."""
+    client = web_client(slack)
+    directory = Directory(identity_client(slack), permissions, clock)
+    return SlackSide(client, directory, SlackPoster(client, slack.channel, clock))
+
+
+@dataclass(frozen=True)
+class SlackParts:
+    bolt: App
+    auth: dict[str, Any]
+    listeners: Listeners
+
+    def close(self) -> None:
         self.bolt.listener_runner.listener_executor.shutdown(wait=False)
 
 
-def connect(paastis: Paastis, slack: SlackSettings) -> SlackParts:
-    """Check the bot token (auth.test), build the Bolt app and plug it into Paastis: its
-    Chatops learns user groups, its notices go to Slack, its resumed wakes to their messages.
-    Raises SlackApiError, BoltError or SlackSetupError when Slack refuses."""
-    client = web_client(slack)
-    auth = client.auth_test()
-    bolt = build_app(slack, client)
-    directory = Directory(identity_client(slack), paastis.settings.permissions, paastis.clock)
-    paastis.chatops = Chatops(paastis.engine, paastis.chatops.options, groups_of=directory.groups_of)
-    poster = SlackPoster(client, slack.channel, paastis.clock)
-    paastis.set_poster(poster)
-    listeners = register(bolt, paastis, directory)
-    return SlackParts(bolt, client, dict(auth.data), directory, poster, listeners)
+def connect(paastis: Paastis, side: SlackSide, slack: SlackSettings) -> SlackParts:
+    """Check the bot token (auth.test), build the Bolt app and register its listeners over
+    the finished Paastis. Raises SlackApiError, BoltError or SlackSetupError when Slack refuses."""
+    auth = side.client.auth_test()
+    bolt = build_app(slack, side.client)
+    listeners = register(bolt, paastis, side.directory)
+    return SlackParts(bolt, dict(auth.data), listeners)

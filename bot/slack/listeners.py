@@ -22,12 +22,11 @@ from slack_bolt.request import BoltRequest
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 
-from bot.chat.chatops import Chatops, follow_wake
-from bot.engine.actors import Actor
+from bot.chat.chatops import follow_wake
 from bot.chat.messages import ACTIONS, OPEN, PAGE
+from bot.engine.actors import Actor
+from bot.engine.wake_jobs import WakeTicket
 from bot.slack.blocks import base_action, home_view
-from bot.slack.home import home_message, page_value, parse_page
-from bot.slack.identity import Directory
 from bot.slack.destinations import (
     CommandDestination,
     PostedDestination,
@@ -35,8 +34,9 @@ from bot.slack.destinations import (
     ResponseUrlDestination,
     from_context,
 )
+from bot.slack.home import home_message, page_value, parse_page
+from bot.slack.identity import Directory
 from bot.store.store import InFlightWake
-from bot.engine.wake_jobs import WakeTicket
 from bot.wiring import Paastis
 
 log = logging.getLogger(__name__)
@@ -55,7 +55,8 @@ def action_pattern(action: str) -> re.Pattern[str]:
 
 
 def register(bolt: App, paastis: Paastis, directory: Directory) -> Listeners:
-    """Register every listener and the error handler; resumed wakes update their messages."""
+    """Register every listener and the error handler. `Listeners.resume` is what Paastis's
+    `start()` hands the wakes it resumes, so their messages are brought to their end."""
     listeners = Listeners(paastis, directory, bolt.client)
     bolt.command(COMMAND)(listeners.guard(listeners.command))
     for action in ACTIONS:
@@ -63,7 +64,6 @@ def register(bolt: App, paastis: Paastis, directory: Directory) -> Listeners:
     bolt.action(re.compile(r".*"))(listeners.guard(listeners.click))  # a button of another version: answered clearly
     bolt.event("app_home_opened")(listeners.guard(listeners.home_opened))
     bolt.error(listeners.error)
-    paastis.engine.resumed_wake = listeners.resume
     return listeners
 
 
@@ -108,12 +108,9 @@ def malformed(body: Any) -> str | None:
 class Listeners:
     def __init__(self, paastis: Paastis, directory: Directory, client: WebClient) -> None:
         self.paastis = paastis
+        self.chatops = paastis.chatops
         self.directory = directory
         self.client = client
-
-    @property
-    def chatops(self) -> Chatops:  # read at each request: `connect` replaces the one `build` made
-        return self.paastis.chatops
 
     def guard(self, listener: Callable[[Ack, dict[str, Any]], None]) -> Callable[[Ack, dict[str, Any]], None]:
         """Bolt's listener `(ack, body)`. An error raised after ack() would become a 500, or a

@@ -28,13 +28,11 @@ from slack_bolt.adapter.socket_mode import SocketModeHandler
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 from slack_bolt.error import BoltError
 from slack_sdk.errors import SlackApiError, SlackClientError
-from waitress.server import create_server
-from waitress.wasyncore import close_all
 
-from bot.errors import SlackSetupError
 from bot.config.loading import Settings
-from bot.serve import health_app
-from bot.slack.app import connect
+from bot.errors import SlackSetupError
+from bot.slack.app import SlackSide, connect
+from bot.web import HttpServer, health_app
 from bot.wiring import Paastis
 
 log = logging.getLogger(__name__)
@@ -54,6 +52,7 @@ TOKEN_FIXES = {
 
 def run_slack(
     paastis: Paastis,
+    side: SlackSide,
     settings: Settings,
     stop_event: threading.Event,
     *,
@@ -61,10 +60,11 @@ def run_slack(
     ready: Callable[[int | None], None] | None = None,
 ) -> int:
     """Serve Slack until `stop_event` is set; 0 then, EXIT_SLACK when Slack refuses to start.
+    `paastis` was built with `side` (`bot.slack.app.slack_side`); both are closed by the caller.
     `ready` is called with the bound HTTP port (None without one) once everything runs."""
     slack = settings.slack
     try:
-        parts = connect(paastis, slack)
+        parts = connect(paastis, side, slack)
     except (SlackApiError, BoltError, SlackSetupError, SlackClientError, OSError) as exc:
         _refused("slack.start_failed", exc, slack.api_url)
         return EXIT_SLACK
@@ -76,21 +76,21 @@ def run_slack(
     server: HttpServer | None = None
     port = settings.port if settings.port is not None else (None if slack.socket_mode else DEFAULT_PORT)
     try:
-        wsgi = health_app(paastis) if slack.socket_mode else http_app(bolt, paastis)
+        wsgi = health_app(lambda: paastis.running) if slack.socket_mode else http_app(bolt, paastis)
         if port is not None:
-            server = HttpServer(wsgi, host, port)
+            server = HttpServer(wsgi, host, port, threads=HTTP_THREADS)
             port = server.port
             paths = "/healthz" if slack.socket_mode else f"{EVENTS_PATH} /healthz"
             log.info("slack.listening port=%s paths=%s", port, paths)
         if slack.socket_mode:
-            socket = SocketModeHandler(bolt, app_token=slack.app_token, web_client=parts.client)
+            socket = SocketModeHandler(bolt, app_token=slack.app_token, web_client=side.client)
             try:
                 socket.connect()
             except (SlackApiError, SlackClientError, OSError) as exc:
                 _refused("slack.socket_failed", exc, slack.api_url)
                 return EXIT_SLACK
             log.info("slack.socket_connected")
-        paastis.start()
+        paastis.start(resumed=parts.listeners.resume)
         if ready:
             ready(port)
         stop_event.wait()
@@ -104,36 +104,10 @@ def run_slack(
         parts.close()
 
 
-class HttpServer:
-    """waitress in a thread. It is stopped from its own loop: closing its sockets from another
-    thread races the select() in that loop (EBADF in the logs at every shutdown)."""
-
-    def __init__(self, app: Callable[..., Iterable[bytes]], host: str, port: int) -> None:
-        self.server = create_server(app, host=host, port=port, threads=HTTP_THREADS, ident="paastis")
-        self._stopping = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="http", daemon=True)
-        self._thread.start()
-
-    @property
-    def port(self) -> int:
-        return self.server.effective_port
-
-    def stop(self, timeout: float = 10.0) -> None:
-        self._stopping.set()
-        self._thread.join(timeout)
-
-    def _run(self) -> None:
-        server, sockets = self.server, self.server._map  # the listener, its trigger, open connections
-        while not self._stopping.is_set():
-            server.asyncore.loop(timeout=0.2, map=sockets, use_poll=server.adj.asyncore_use_poll, count=1)
-        server.task_dispatcher.shutdown()  # requests in flight finish first
-        close_all(sockets)
-
-
 def http_app(bolt: App, paastis: Paastis) -> Callable[..., Iterable[bytes]]:
     """The WSGI app of HTTP mode: Bolt on /slack/events, the health check on /healthz."""
     events = SlackRequestHandler(bolt, path=EVENTS_PATH)
-    health = health_app(paastis)
+    health = health_app(lambda: paastis.running)
 
     def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         if environ.get("PATH_INFO") == "/healthz":

@@ -2,20 +2,24 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from bot.policy.catalog import AppView, CatalogInputs, ProviderInfo
 from bot.engine.actors import Actor
-from bot.engine.engine import Engine, EngineOptions, SweepReport
+from bot.engine.audit import Audit
+from bot.engine.engine import Engine, EngineOptions
+from bot.engine.fleet import Fleet
+from bot.engine.hooks import Hooks
 from bot.engine.notices import Notice
+from bot.engine.outcomes import SweepReport
+from bot.engine.wake_jobs import TicketProgress
+from bot.policy.catalog import AppView, CatalogInputs, ProviderInfo
 from bot.policy.rules import Rule, parse_rules
 from bot.policy.schedules import Schedules, parse_schedules
 from bot.store.store import Store
-from bot.engine.wake_jobs import TicketProgress
 from providers.base import AppState, Provider
 from providers.budget import CallBudget
 from providers.fake import FakeProvider, SimulatedPaas
@@ -39,6 +43,8 @@ class Harness:
         schedules: dict[str, Any] | None = None,
         world: SimulatedPaas | None = None,
         provider: Provider | None = None,
+        hooks: Hooks | None = None,
+        on_event: Callable[[dict], None] | None = None,
     ) -> None:
         self.path = path
         self.clock = clock
@@ -63,16 +69,22 @@ class Harness:
             schedule_of=self.schedules.state,
         )
         self.options = EngineOptions(dry_run=dry_run)
+        self.hooks = hooks
+        self.on_event = on_event
         self.notices: list[Notice] = []
         self.events: list[dict] = []
         self.engine = self._engine()
 
     def _engine(self) -> Engine:
-        engine = Engine(
-            providers={self.provider.name: self.provider}, store=Store(self.path), clock=self.clock, inputs=self.inputs,
-            options=self.options, notify=self.notices.append, on_event=self.events.append, schedules=self.schedules,
-        )  # fmt: skip
-        return engine
+        store = Store(self.path)
+        fleet = Fleet({self.provider.name: self.provider}, store, self.clock, self.inputs)
+        audit = Audit(store, self.clock, self._event)
+        return Engine(fleet, audit, hooks=self.hooks, notify=self.notices.append, options=self.options)
+
+    def _event(self, event: dict) -> None:
+        self.events.append(event)
+        if self.on_event:
+            self.on_event(event)
 
     def restart(self) -> None:
         """Stop the engine and start a new one on the same database: what a deploy does."""

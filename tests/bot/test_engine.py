@@ -307,7 +307,7 @@ def test_sleeping_an_app_records_who_and_why(h: Harness) -> None:
 def test_credentials_refused_are_told_at_once_and_logged_once(h: Harness, caplog) -> None:
     h.add("any")
     h.world.fail("list", error=AuthenticationFailed("the Scalingo API token was refused: check PROVIDER_SCALINGO_API_TOKEN"), times=-1)
-    with caplog.at_level("DEBUG", logger="bot.engine.engine"):
+    with caplog.at_level("DEBUG", logger="bot.engine.discovery"):
         for _ in range(5):
             h.discover()
             h.clock.advance(minutes=1)

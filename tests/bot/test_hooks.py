@@ -13,11 +13,11 @@ from tests.bot.harness import ADA, Harness
 
 def test_a_hook_gets_the_app_and_the_reason_in_its_environment(tmp_path, clock) -> None:
     out = tmp_path / "hook.txt"
-    h = Harness(tmp_path / "p.db", clock)
-    h.engine.hooks = ShellHooks(
+    hooks = ShellHooks(
         {"after_stop": f'echo "$PAASTIS_EVENT $PAASTIS_APP $PAASTIS_PROVIDER $PAASTIS_REASON" > {out}'},
         {"PATH": os.environ["PATH"]},
     )
+    h = Harness(tmp_path / "p.db", clock, hooks=hooks)
     h.add("review-7")
     h.discover()
     h.engine.sleep(h.view("review-7"), ADA)
@@ -34,10 +34,10 @@ def test_a_hook_that_hangs_is_killed_at_its_timeout_with_its_children() -> None:
 
 
 def test_a_failing_before_stop_hook_cancels_that_sleep_and_is_recorded(tmp_path, clock) -> None:
-    h = Harness(tmp_path / "p.db", clock)
     failures = []
-    h.engine.hooks = ShellHooks({"before_stop": "exit 3"}, {"PATH": os.environ["PATH"]},
-                                on_failure=lambda event, view, why: failures.append(why))  # fmt: skip
+    hooks = ShellHooks({"before_stop": "exit 3"}, {"PATH": os.environ["PATH"]},
+                       on_failure=lambda event, view, why: failures.append(why))  # fmt: skip
+    h = Harness(tmp_path / "p.db", clock, hooks=hooks)
     h.add("db-backed")
     h.discover()
     h.clock.advance(minutes=30)
@@ -56,8 +56,8 @@ def test_a_failing_before_stop_hook_cancels_that_sleep_and_is_recorded(tmp_path,
 
 
 def test_a_failing_start_hook_never_stops_a_wake(tmp_path, clock) -> None:
-    h = Harness(tmp_path / "p.db", clock)
-    h.engine.hooks = ShellHooks({"before_start": "exit 1", "after_start": "exit 1"}, {"PATH": os.environ["PATH"]})
+    hooks = ShellHooks({"before_start": "exit 1", "after_start": "exit 1"}, {"PATH": os.environ["PATH"]})
+    h = Harness(tmp_path / "p.db", clock, hooks=hooks)
     h.add("demo", running=False)
     h.discover()
 

@@ -1,5 +1,6 @@
-"""The Slack suite's rig: Paastis on the simulated PaaS and a fake clock, the real Bolt app
-wired by `bot.slack.app.connect` against a fake Slack Web API, and signed requests."""
+"""The Slack suite's rig: Paastis on the simulated PaaS and a fake clock, built as `serve`
+builds it (`slack_side`, then `build`, then `connect`) against a fake Slack Web API, and
+signed requests."""
 
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ from slack_bolt.request import BoltRequest
 
 from bot.config.loading import Permissions, Settings, SlackSettings
 from bot.policy.rules import parse_rules
-from bot.slack.app import SlackParts, connect
+from bot.slack.app import SlackParts, SlackSide, connect, slack_side
 from bot.wiring import Paastis, build
 from providers import parse_spec
 from tests.fakes.clock import FakeClock
@@ -80,10 +81,11 @@ class Rig:
         self.slack = slack
         self.clock = clock
         self.settings = settings_for(tmp_path, slack, apps=apps, rules=rules)
-        self.paastis: Paastis = build(self.settings, clock=clock)
+        self.side: SlackSide = slack_side(self.settings.slack, self.settings.permissions, clock)
+        self.paastis: Paastis = built_with(self.side, self.settings, clock)
         self.world = self.paastis.providers["fake"].world
         self.paastis.engine.discover()
-        self.parts: SlackParts = connect(self.paastis, self.settings.slack)
+        self.parts: SlackParts = connect(self.paastis, self.side, self.settings.slack)
         self.bolt = self.parts.bolt
         self._keys = 0
 
@@ -93,6 +95,7 @@ class Rig:
         self.paastis.engine.executor.shutdown(wait=True)
         self.parts.close()
         self.paastis.close()
+        self.side.close()
 
     # -- requests ------------------------------------------------------------------------
     def key(self) -> str:
@@ -167,6 +170,11 @@ def rig(tmp_path: Path, clock: FakeClock, slack: FakeSlack) -> Iterator[Rig]:
     r = Rig(tmp_path, clock, slack)
     yield r
     r.close()
+
+
+def built_with(side: SlackSide, settings: Settings, clock: FakeClock) -> Paastis:
+    """Paastis built as `serve` builds it in Slack: with the Slack side's poster and user groups."""
+    return build(settings, clock=clock, poster=side.poster, groups_of=side.directory.groups_of)
 
 
 def signed_headers(body: str, timestamp: int | None = None, secret: str = SECRET,

@@ -15,7 +15,7 @@ def sweep(rig: Rig) -> str:
     """Let hello and review-42 fall idle and be put to sleep; the notice's ts in the channel."""
     rig.clock.advance(minutes=20)
     rig.paastis.engine.sweep()
-    assert rig.parts.poster.flush()
+    assert rig.side.poster.flush()
     (notice,) = [m for m in rig.slack.messages if m.channel == CHANNEL]
     return notice.ts
 
@@ -122,7 +122,7 @@ def test_page_buttons_replace_the_status_in_place(rig_many: Rig) -> None:
 
 
 def test_a_page_button_on_a_channel_message_edits_that_message(rig_many: Rig) -> None:
-    posted = rig_many.parts.client.chat_postMessage(channel=CHANNEL, text="status")
+    posted = rig_many.side.client.chat_postMessage(channel=CHANNEL, text="status")
     rig_many.click(PAGE, "2|", where="channel", channel=CHANNEL, message_ts=posted["ts"])
     assert rig_many.slack.wait_for(lambda: rig_many.slack.message(CHANNEL, posted["ts"]).edits)
     assert rig_many.slack.message(CHANNEL, posted["ts"]).current["text"].endswith("(page 2 of 3)")

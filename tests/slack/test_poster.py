@@ -14,7 +14,7 @@ from tests.slack.conftest import CHANNEL, Rig
 def test_a_sweep_posts_one_notice_with_a_wake_button_per_app(rig: Rig) -> None:
     rig.clock.advance(minutes=20)
     rig.paastis.engine.sweep()
-    assert rig.parts.poster.flush()
+    assert rig.side.poster.flush()
     (post,) = rig.slack.calls_to("chat.postMessage")
     assert post.token == rig.slack.bot_token and post.body["channel"] == CHANNEL
     assert post.body["text"] == "💤 Put 2 apps to sleep"
@@ -27,7 +27,7 @@ def test_a_rules_notify_channel_gets_the_notices_of_its_apps(tmp_path, clock, sl
     try:
         rig.clock.advance(minutes=20)
         rig.paastis.engine.sweep()
-        assert rig.parts.poster.flush()
+        assert rig.side.poster.flush()
         posted = {m.channel: [b["accessory"]["value"] for b in m.blocks if "accessory" in b] for m in rig.slack.messages}
         assert posted == {CHANNEL: ["fake:hello"], "C0REVIEWS": ["fake:review-42"]}
     finally:
@@ -37,7 +37,7 @@ def test_a_rules_notify_channel_gets_the_notices_of_its_apps(tmp_path, clock, sl
 def test_a_failed_wake_notice_and_the_report_go_to_the_channel(rig: Rig) -> None:
     rig.paastis.notifier(WakeFailed("shop-demo", ("fake", "shop-demo"), "the app crashed while booting", "Alice"))
     rig.paastis.post_report()
-    assert rig.parts.poster.flush()
+    assert rig.side.poster.flush()
     failed, report = rig.slack.messages
     assert failed.text == "❌ Waking shop-demo (asked by Alice) failed: the app crashed while booting"
     assert failed.blocks[0]["accessory"]["text"]["text"] == "Retry"
@@ -46,7 +46,7 @@ def test_a_failed_wake_notice_and_the_report_go_to_the_channel(rig: Rig) -> None
 
 
 def test_posts_to_one_channel_are_spaced_a_second_apart_other_channels_do_not_wait(rig: Rig) -> None:
-    poster = rig.parts.poster
+    poster = rig.side.poster
     start = rig.clock.now()
     for n in range(3):
         poster.post(plain(f"notice {n}"), None)
@@ -63,8 +63,8 @@ def test_posts_to_one_channel_are_spaced_a_second_apart_other_channels_do_not_wa
 def test_a_429_is_retried_after_retry_after(rig: Rig) -> None:
     rig.slack.rate_limit("chat.postMessage", retry_after=1)
     started = time.monotonic()
-    rig.parts.poster.post(plain("after the limit"), None)
-    assert rig.parts.poster.flush()
+    rig.side.poster.post(plain("after the limit"), None)
+    assert rig.side.poster.flush()
     assert time.monotonic() - started >= 1.0
     assert len(rig.slack.calls_to("chat.postMessage")) == 2
     assert [m.text for m in rig.slack.messages] == ["after the limit"]
@@ -74,9 +74,9 @@ def test_not_in_channel_is_logged_once_with_the_fix_and_never_raised(rig: Rig, c
     rig.slack.private_channels.add("G0SECRET")
     with caplog.at_level(logging.WARNING, logger="bot.slack"):
         for _ in range(3):
-            rig.parts.poster.post(plain("psst"), "G0SECRET")
+            rig.side.poster.post(plain("psst"), "G0SECRET")
         rig.paastis.notifier(WakeFailed("hello", ("fake", "hello"), "boom", "Alice"))  # the engine's path
-        assert rig.parts.poster.flush()
+        assert rig.side.poster.flush()
     refusals = [r.getMessage() for r in caplog.records if "slack.notice_refused" in r.getMessage()]
     assert refusals == [
         (
@@ -89,10 +89,10 @@ def test_not_in_channel_is_logged_once_with_the_fix_and_never_raised(rig: Rig, c
 
 
 def test_without_a_channel_nothing_is_posted_and_the_log_says_so(rig: Rig, caplog) -> None:
-    rig.parts.poster.default_channel = None
+    rig.side.poster.default_channel = None
     with caplog.at_level(logging.WARNING, logger="bot.slack"):
-        rig.parts.poster.post(plain("nowhere"), None)
-        rig.parts.poster.post(plain("nowhere"), None)
-        assert rig.parts.poster.flush()
+        rig.side.poster.post(plain("nowhere"), None)
+        rig.side.poster.post(plain("nowhere"), None)
+        assert rig.side.poster.flush()
     assert caplog.text.count("fix=set PAASTIS_CHANNEL") == 1
     assert rig.slack.calls_to("chat.postMessage") == []

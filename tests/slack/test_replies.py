@@ -53,7 +53,7 @@ def test_the_fake_refuses_a_sixth_use_like_slack(rig: Rig) -> None:
 
 
 def test_the_fake_refuses_what_slack_refuses(rig: Rig) -> None:
-    client = rig.parts.client
+    client = rig.side.client
     with pytest.raises(SlackApiError) as too_many:
         client.chat_postMessage(channel=CHANNEL, text="x", blocks=[{"type": "divider"}] * 51)
     assert too_many.value.response["error"] == "invalid_blocks"
@@ -70,8 +70,8 @@ def test_the_fake_refuses_what_slack_refuses(rig: Rig) -> None:
 
 def test_a_thread_reply_slack_refuses_goes_to_the_clicker_in_a_dm(rig: Rig) -> None:
     rig.slack.private_channels.add("G0LEFT")
-    dm = PostedDestination(rig.parts.client, ALICE)
-    reply = PostedDestination(rig.parts.client, "G0LEFT", thread_ts="1.1", asked_by="Alice", fallback=dm)
+    dm = PostedDestination(rig.side.client, ALICE)
+    reply = PostedDestination(rig.side.client, "G0LEFT", thread_ts="1.1", asked_by="Alice", fallback=dm)
     reply.send(plain("⏳ Waking shop-demo (0 s)"))
     reply.update(plain("✅ shop-demo is up"))
     (told,) = rig.slack.messages

@@ -35,7 +35,7 @@ def left_behind(rig: Rig, wake: InFlightWake) -> None:
 
 def restarted(tmp_path: Path, clock: FakeClock, slack: FakeSlack) -> Rig:
     rig = Rig(tmp_path, clock, slack)  # a fresh process: a new simulated PaaS where shop-demo sleeps
-    rig.paastis.engine.resume_wakes()
+    rig.paastis.engine.resume_wakes(rig.parts.listeners.resume)
     return rig
 
 

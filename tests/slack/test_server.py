@@ -17,11 +17,11 @@ from urllib.parse import urlencode
 
 import pytest
 
+from bot.slack.app import slack_side
 from bot.slack.server import EXIT_SLACK, run_slack
-from bot.wiring import build
 from tests.fakes.clock import FakeClock
 from tests.fakes.slack_api import FakeSlack
-from tests.slack.conftest import ALICE, settings_for, signed_headers
+from tests.slack.conftest import ALICE, built_with, settings_for, signed_headers
 from tests.slack.socket_fake import FakeSocketSlack
 
 
@@ -31,11 +31,13 @@ def running(tmp_path: Path, slack: FakeSlack, **slack_settings: Any) -> Iterator
     settings = dataclasses.replace(settings_for(tmp_path, slack, **slack_settings), port=0)
     if slack_settings.get("app_token"):
         settings = dataclasses.replace(settings, port=None)
-    paastis = build(settings, clock=FakeClock())
+    clock = FakeClock()
+    side = slack_side(settings.slack, settings.permissions, clock)
+    paastis = built_with(side, settings, clock)
     stop, ready, result = threading.Event(), threading.Event(), {}
 
     def serve() -> None:
-        result["code"] = run_slack(paastis, settings, stop, host="127.0.0.1",
+        result["code"] = run_slack(paastis, side, settings, stop, host="127.0.0.1",
                                    ready=lambda port: (result.update(port=port), ready.set()))  # fmt: skip
 
     thread = threading.Thread(target=serve, daemon=True)
@@ -47,6 +49,7 @@ def running(tmp_path: Path, slack: FakeSlack, **slack_settings: Any) -> Iterator
         stop.set()
         thread.join(10)
         paastis.close()
+        side.close()
     assert result["code"] == 0
 
 
@@ -115,9 +118,11 @@ def test_socket_mode_still_answers_healthz_when_a_port_is_given(tmp_path: Path, 
     socket = FakeSocketSlack()
     slack.socket_url = socket.url
     settings = dataclasses.replace(settings_for(tmp_path, slack, app_token=slack.app_token), port=0)
-    paastis = build(settings, clock=FakeClock())
+    clock = FakeClock()
+    side = slack_side(settings.slack, settings.permissions, clock)
+    paastis = built_with(side, settings, clock)
     stop, ports = threading.Event(), []
-    thread = threading.Thread(target=run_slack, args=(paastis, settings, stop),
+    thread = threading.Thread(target=run_slack, args=(paastis, side, settings, stop),
                               kwargs={"host": "127.0.0.1", "ready": ports.append}, daemon=True)  # fmt: skip
     thread.start()
     try:
@@ -128,6 +133,7 @@ def test_socket_mode_still_answers_healthz_when_a_port_is_given(tmp_path: Path, 
         stop.set()
         thread.join(10)
         paastis.close()
+        side.close()
         socket.close()
 
 
@@ -145,13 +151,16 @@ def test_socket_mode_still_answers_healthz_when_a_port_is_given(tmp_path: Path, 
 def test_a_slack_that_refuses_to_start_is_one_clear_line_and_an_exit_code(tmp_path: Path, slack: FakeSlack, caplog,
                                                                           setting, line) -> None:  # fmt: skip
     settings = settings_for(tmp_path, slack, **setting)
-    paastis = build(settings, clock=FakeClock())
+    clock = FakeClock()
+    side = slack_side(settings.slack, settings.permissions, clock)
+    paastis = built_with(side, settings, clock)
     try:
         with caplog.at_level(logging.INFO):
-            assert run_slack(paastis, settings, threading.Event()) == EXIT_SLACK
+            assert run_slack(paastis, side, settings, threading.Event()) == EXIT_SLACK
     finally:
         paastis.close()
+        side.close()
     ours = [r for r in caplog.records if r.name.startswith("bot.")]  # slack_sdk logs its failed attempts too
     assert [r.getMessage() for r in ours if r.levelno >= logging.ERROR] == [line]
     assert not any(r.exc_info for r in caplog.records)
-    assert paastis.scheduler is None  # nothing was started
+    assert not paastis.running  # nothing was started

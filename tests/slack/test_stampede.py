@@ -41,7 +41,7 @@ def test_twenty_clicks_one_wake_every_click_acknowledged_in_time(rig: Rig, slack
 
 
 def test_twenty_clicks_on_the_channel_notice_make_one_wake_and_twenty_thread_replies(rig: Rig, slack) -> None:
-    notice = rig.parts.client.chat_postMessage(channel=CHANNEL, text="💤 Put 1 app to sleep")
+    notice = rig.side.client.chat_postMessage(channel=CHANNEL, text="💤 Put 1 app to sleep")
     with rig.held_wakes():
         with ThreadPoolExecutor(CLICKS) as pool:
             responses = list(pool.map(

@@ -1,0 +1,93 @@
+"""The sweep: check the apps whose sleep decision fell due, then put the idle ones to sleep.
+
+    due apps (verdict CHECK) ─▶ one activity check each, within the provider's budget
+                               (no spare budget: the rest is deferred to the next sweep)
+    then every app whose verdict is SLEEP ─▶ Sleeper.sleep_app(confirm=True)
+
+One failing app never stops the others: its error becomes its outcome. A sweep that finds
+another one running returns at once with nothing done. A sweep that slept (or would have,
+or failed to) tells the channel (SweepDone).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from datetime import datetime
+
+from bot.engine.actors import SCHEDULER
+from bot.engine.fleet import Fleet
+from bot.engine.notices import Notify, SweepDone
+from bot.engine.observation import Observer
+from bot.engine.outcomes import Outcome, SweepReport
+from bot.engine.sleeping import Sleeper
+from bot.errors import ActionRefused
+from bot.policy.catalog import AppView
+from bot.policy.idle import Verdict
+from bot.store.rows import Ref
+from providers.base import ProviderError
+
+log = logging.getLogger(__name__)
+
+
+class Sweeper:
+    """Checks the apps whose decision fell due, puts the idle ones to sleep, reports the round."""
+
+    def __init__(self, fleet: Fleet, observer: Observer, sleeper: Sleeper, notify: Notify, *, dry_run: bool) -> None:
+        self.fleet = fleet
+        self.observer = observer
+        self.sleeper = sleeper
+        self.notify = notify
+        self.dry_run = dry_run
+        self._running = threading.Lock()  # one sweep at a time
+
+    def sweep(self) -> SweepReport:
+        """Put to sleep every managed app idle past its timeout (groups together)."""
+        if not self._running.acquire(blocking=False):
+            return SweepReport(self.fleet.clock.now(), dry_run=self.dry_run)
+        try:
+            outcomes = self._sweep()
+        finally:
+            self._running.release()
+        report = SweepReport(self.fleet.clock.now(), tuple(outcomes), self.dry_run)
+        if report.of("slept", "would_sleep", "sleep_failed"):
+            self.notify(SweepDone(report))
+        return report
+
+    def _sweep(self) -> list[Outcome]:
+        outcomes: list[Outcome] = []
+        catalog = self.fleet.catalog()
+        due = [v for v in catalog if v.decision.verdict is Verdict.CHECK and not v.row.gone]
+        due.sort(key=lambda v: v.decision.sleeps_at or datetime.min.replace(tzinfo=self.fleet.clock.now().tzinfo))
+        deferred: set[str] = set()
+        for view in due:
+            provider = self.fleet.providers.get(view.row.provider)
+            if provider is None or view.row.provider in deferred:
+                continue
+            budget = provider.budget()
+            if budget is not None and budget.spare < 1:
+                deferred.add(view.row.provider)
+                outcomes.append(Outcome(view.ref, view.label, "deferred", "API budget spent for this minute"))
+                continue
+            if not self.observer.check(view):
+                row = self.fleet.store.app(*view.ref)
+                outcomes.append(Outcome(view.ref, view.label, "check_failed", row.check_error or "unreadable"))
+        if due:
+            catalog = self.fleet.catalog()
+        slept: set[Ref] = set()
+        for view in catalog:
+            if view.decision.verdict is not Verdict.SLEEP or view.ref in slept or view.row.gone:
+                continue
+            slept.add(view.ref)
+            outcomes.append(self._sleep(view))
+        return outcomes
+
+    def _sleep(self, view: AppView) -> Outcome:
+        reason = view.decision.reason
+        try:
+            return self.sleeper.sleep_app(view, SCHEDULER, reason, confirm=True)
+        except (ProviderError, ActionRefused) as exc:
+            return Outcome(view.ref, view.label, "sleep_failed", str(exc))
+        except Exception as exc:  # an unexpected bug must not stop the sweep; it is logged with its traceback
+            log.exception("sweep.sleep_crashed provider=%s app=%s", view.row.provider, view.name)
+            return Outcome(view.ref, view.label, "sleep_failed", f"internal error: {type(exc).__name__}")

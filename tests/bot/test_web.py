@@ -1,0 +1,72 @@
+"""The HTTP server of `serve`: /healthz, and a stop that ends waitress cleanly."""
+
+from __future__ import annotations
+
+import http.client
+import socket
+import threading
+import time
+
+from bot.web import HttpServer, health_app
+
+
+def get(port: int, path: str) -> tuple[int, bytes]:
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+    try:
+        connection.request("GET", path)
+        response = connection.getresponse()
+        return response.status, response.read()
+    finally:
+        connection.close()
+
+
+def test_healthz_tells_whether_paastis_is_up() -> None:
+    up = threading.Event()
+    server = HttpServer(health_app(up.is_set), "127.0.0.1", 0)
+    try:
+        assert get(server.port, "/healthz") == (503, b"starting\n")
+        up.set()
+        assert get(server.port, "/healthz") == (200, b"ok\n")
+        assert get(server.port, "/elsewhere")[0] == 404
+    finally:
+        server.stop()
+
+
+def test_stop_ends_the_server_with_a_connection_kept_alive_and_frees_the_port() -> None:
+    server = HttpServer(health_app(lambda: True), "127.0.0.1", 0)
+    port = server.port
+    idle = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+    try:
+        idle.request("GET", "/healthz")
+        assert idle.getresponse().read() == b"ok\n"  # HTTP/1.1: the connection stays open
+
+        started = time.monotonic()
+        server.stop()
+
+        assert time.monotonic() - started < 3
+        assert not server._thread.is_alive()
+        with socket.socket() as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as waitress binds
+            probe.bind(("127.0.0.1", port))  # nothing listens there any more
+    finally:
+        idle.close()
+
+
+def test_a_request_in_flight_gets_its_answer_before_the_server_stops() -> None:
+    entered = threading.Event()
+
+    def slow(environ, start_response):
+        entered.set()
+        time.sleep(0.3)
+        start_response("200 OK", [("Content-Type", "text/plain")])
+        return [b"done\n"]
+
+    server = HttpServer(slow, "127.0.0.1", 0)
+    answers: list[tuple[int, bytes]] = []
+    client = threading.Thread(target=lambda: answers.append(get(server.port, "/")))
+    client.start()
+    assert entered.wait(5)
+    server.stop()
+    client.join(5)
+
+    assert answers == [(200, b"done\n")]
