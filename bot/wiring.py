@@ -38,7 +38,7 @@ from bot.engine.webhooks import WebhookSender
 from bot.policy.catalog import CatalogInputs, ProviderInfo
 from bot.policy.schedules import Schedules
 from bot.store.store import Store
-from providers import build_provider
+from providers import build_provider, provider_type
 from providers.base import Clock, Provider, ProviderDeps, ProviderSpec
 
 log = logging.getLogger(__name__)
@@ -145,7 +145,7 @@ def build(
 
 def _where(spec: ProviderSpec) -> str:
     """The region or zone of a provider's account, for the status pages."""
-    return str(spec.options.get("region") or spec.options.get("zone") or "")
+    return provider_type(spec.kind).location(spec.options)
 
 
 def _hooks(settings: Settings, environ: Mapping[str, str], audit: Audit) -> Hooks:

@@ -289,6 +289,8 @@ class ProviderType:
     build: Callable[[ProviderSpec, ProviderDeps], Provider]
     fake: str
     default_name: Callable[[Mapping[str, Any]], str] = field(default=lambda values: "")
+    # the region or zone of one provider's account, from its options, as status pages show it
+    location: Callable[[Mapping[str, Any]], str] = field(default=lambda values: "")
     environment: Mapping[str, EnvVariable] = field(default_factory=dict)
     prices: Mapping[str, float] = field(default_factory=dict)
 

@@ -87,4 +87,5 @@ PROVIDER_TYPE = ProviderType(
     environment=ENVIRONMENT,
     prices=PRICES,
     default_name=lambda values: f"clever-{values['zone']}" if values.get("zone") else "clever-cloud",
+    location=lambda values: values.get("zone") or "",
 )

@@ -115,6 +115,7 @@ PROVIDER_TYPE = ProviderType(
     build=build,
     fake=f"{__name__}.fake_api.deployment",
     default_name=default_name,
+    location=lambda values: values.get("region") or DEFAULT_REGION,
     environment=ENVIRONMENT,
     prices=PRICES,
 )
