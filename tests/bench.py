@@ -28,7 +28,7 @@ from bot.engine.actors import Actor
 from bot.policy.pricing import Prices
 from bot.terminal import Terminal, TerminalDestination
 from providers.base import AppState
-from tests.bot.harness import Harness
+from tests.bot.engine.harness import Harness
 from tests.fakes.clock import FakeClock
 
 
@@ -89,7 +89,7 @@ def scalingo_budget(apps: int, hours: float, idle_minutes: int, seed: int = 7, *
     """
     from providers.fake import SimulatedPaas
     from providers.scalingo.fake_api import FakeScalingo
-    from tests.providers.scalingo_in_process import API_TOKEN, build_provider
+    from tests.providers.scalingo.in_process import API_TOKEN, build_provider
 
     print(f"\nScalingo budget: {apps} running apps, one token (60 calls/min), idle timeout {idle_minutes} min, "
           f"{hours:g} simulated hours" + ("" if observe else ", no freshness polling"))  # fmt: skip

@@ -1,5 +1,5 @@
 """Block Kit rendering: Slack's limits kept without cutting anything silently, and golden
-files of what users see (`pytest tests/slack --update-goldens` rewrites them)."""
+files of what users see (`pytest tests/bot/slack --update-goldens` rewrites them)."""
 
 from __future__ import annotations
 
@@ -35,7 +35,7 @@ from bot.slack.blocks import (
 from bot.slack.home import home_message
 from bot.engine.wake_jobs import JobStatus, Phase, TicketProgress
 from tests.fakes.slack_api import block_errors
-from tests.slack.conftest import Rig
+from tests.bot.slack.conftest import Rig
 
 GOLDEN = Path(__file__).parent / "golden"
 PARIS = ZoneInfo("Europe/Paris")
@@ -50,7 +50,7 @@ def golden(request: pytest.FixtureRequest):
         text = json.dumps(payload, indent=2, ensure_ascii=False, sort_keys=True) + "\n"
         if update:
             path.write_text(text, encoding="utf-8")
-        assert path.exists(), f"{path.name} is missing: run `pytest tests/slack --update-goldens` and review it"
+        assert path.exists(), f"{path.name} is missing: run `pytest tests/bot/slack --update-goldens` and review it"
         assert text == path.read_text(encoding="utf-8"), f"{path.name} changed: review, then --update-goldens"
         limit = 100 if payload.get("type") == "home" else 50
         assert block_errors(payload["blocks"], limit) == []  # what real Slack would refuse

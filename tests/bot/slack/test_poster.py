@@ -8,7 +8,7 @@ import time
 
 from bot.chat.messages import WAKE, plain
 from bot.engine.notices import WakeFailed
-from tests.slack.conftest import CHANNEL, Rig
+from tests.bot.slack.conftest import CHANNEL, Rig
 
 
 def test_a_sweep_posts_one_notice_with_a_wake_button_per_app(rig: Rig) -> None:

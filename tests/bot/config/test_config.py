@@ -160,7 +160,7 @@ def test_redacted_settings_show_no_secret() -> None:
 
 
 def test_every_variable_is_documented_in_the_readme() -> None:
-    readme = (Path(__file__).parents[2] / "README.md").read_text()
+    readme = (Path(__file__).parents[3] / "README.md").read_text()
     missing = [name for name in VARIABLES if f"`{name}`" not in readme]
     assert missing == []
 

@@ -12,9 +12,9 @@ from bot.chat.commands import NAMES
 from bot.chat.messages import ACTIONS, OPEN, PAGE
 from bot.slack.listeners import COMMAND, EVENTS
 from bot.slack.server import EVENTS_PATH
-from tests.slack.conftest import ADMIN, ALICE, Rig
+from tests.bot.slack.conftest import ADMIN, ALICE, Rig
 
-ROOT = Path(__file__).parents[2]
+ROOT = Path(__file__).parents[3]
 MANIFEST = yaml.safe_load((ROOT / "manifest.yml").read_text(encoding="utf-8"))
 SCOPES = {"commands", "chat:write", "chat:write.public", "users:read", "usergroups:read"}
 

@@ -18,7 +18,7 @@ from bot.engine.webhooks import EXECUTOR, Webhook, WebhookSender, verify
 from bot.wiring import Paastis, build
 from providers import parse_spec
 from providers.loopback import LoopbackServer
-from tests.bot.harness import ADA, Harness
+from tests.bot.engine.harness import ADA, Harness
 
 
 class Receiver:

@@ -8,7 +8,7 @@ import pytest
 
 from bot.chat.messages import KEEP, OPEN, PAGE, WAKE
 from tests.fakes.slack_api import walk_texts
-from tests.slack.conftest import ADMIN, ALICE, CHANNEL, Rig
+from tests.bot.slack.conftest import ADMIN, ALICE, CHANNEL, Rig
 
 
 def sweep(rig: Rig) -> str:

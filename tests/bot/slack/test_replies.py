@@ -11,7 +11,7 @@ from slack_sdk.errors import SlackApiError
 from bot.chat.messages import WAKE, Message, Section, plain
 from bot.slack.blocks import message_payload
 from bot.slack.destinations import PostedDestination, ResponseUrl, ResponseUrlDestination
-from tests.slack.conftest import ALICE, CHANNEL, Rig
+from tests.bot.slack.conftest import ALICE, CHANNEL, Rig
 
 
 def test_a_long_wake_never_spends_more_than_five_uses_and_ends_with_the_outcome(rig: Rig, monkeypatch) -> None:

@@ -11,7 +11,7 @@ import pytest
 
 from bot.chat.messages import WAKE
 from bot.slack.listeners import SORRY
-from tests.slack.conftest import ALICE, Rig, click_payload
+from tests.bot.slack.conftest import ALICE, Rig, click_payload
 
 
 class Boom(RuntimeError):

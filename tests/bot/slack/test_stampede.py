@@ -6,7 +6,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 from bot.chat.messages import WAKE
-from tests.slack.conftest import ALICE, CHANNEL, Rig
+from tests.bot.slack.conftest import ALICE, CHANNEL, Rig
 
 CLICKS = 20
 

@@ -38,7 +38,7 @@ from providers.scalingo import DEFAULT_OPERATION_TIMEOUT, PROVIDER_TYPE, Scaling
 from providers.scalingo.fake_api import FakeScalingo, serve_fake_scalingo
 from providers.scalingo.fake_api.wsgi import Received
 from tests.fakes.clock import FakeClock
-from tests.providers.scalingo_in_process import API_TOKEN, build_provider
+from tests.providers.scalingo.in_process import API_TOKEN, build_provider
 
 REGION = "osc-fr1"
 

@@ -6,7 +6,7 @@ import logging
 
 from bot.chat.messages import PAGE, SLEEP, WAKE
 from tests.fakes.slack_api import walk_texts
-from tests.slack.conftest import ADMIN, ALICE, Rig
+from tests.bot.slack.conftest import ADMIN, ALICE, Rig
 
 
 def opened(rig: Rig, user: str = ALICE, tab: str = "home", metadata: str | None = None) -> None:

@@ -21,8 +21,8 @@ from bot.slack.app import slack_side
 from bot.slack.server import EXIT_SLACK, run_slack
 from tests.fakes.clock import FakeClock
 from tests.fakes.slack_api import FakeSlack
-from tests.slack.conftest import ALICE, built_with, settings_for, signed_headers
-from tests.slack.socket_fake import FakeSocketSlack
+from tests.bot.slack.conftest import ALICE, built_with, settings_for, signed_headers
+from tests.bot.slack.socket_fake import FakeSocketSlack
 
 
 @contextmanager

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from bot.engine.jobs import ScheduleTick, configure_scheduler
-from tests.bot.harness import Harness
+from tests.bot.engine.harness import Harness
 
 PARIS = ZoneInfo("Europe/Paris")
 

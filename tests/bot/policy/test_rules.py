@@ -10,7 +10,7 @@ import yaml
 
 from bot.policy.rules import interpolate, parse_rules, resolve
 
-SAMPLES = Path(__file__).parent / "samples"
+SAMPLES = Path(__file__).parents[1] / "config" / "samples"
 
 
 def resolved(rules_yaml: str, name: str, **kw):

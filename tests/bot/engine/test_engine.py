@@ -14,7 +14,7 @@ from bot.engine.notices import ProviderTrouble, SweepDone, WakeFailed
 from bot.store.store import InFlightWake
 from bot.engine.wake_jobs import Phase
 from providers.base import AppState, AuthenticationFailed, Formation, ProviderUnavailable
-from tests.bot.harness import ADA, Harness
+from tests.bot.engine.harness import ADA, Harness
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ from bot.chat.messages import WAKE
 from bot.store.store import InFlightWake, Store
 from tests.fakes.clock import FakeClock
 from tests.fakes.slack_api import FakeSlack
-from tests.slack.conftest import ALICE, CHANNEL, Rig
+from tests.bot.slack.conftest import ALICE, CHANNEL, Rig
 
 
 def interrupted(tmp_path: Path, clock: FakeClock, slack: FakeSlack, **click) -> tuple[dict, str]:

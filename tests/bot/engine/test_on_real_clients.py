@@ -8,9 +8,9 @@ from bot.engine.wake_jobs import Phase
 from providers.base import AppState
 from providers.fake import SimulatedPaas
 from providers.scalingo.fake_api import FakeScalingo
-from tests.bot.harness import Harness
+from tests.bot.engine.harness import Harness
 from tests.providers.kits import make_kit
-from tests.providers.scalingo_in_process import API_TOKEN, build_provider
+from tests.providers.scalingo.in_process import API_TOKEN, build_provider
 
 
 def test_a_failed_clever_cloud_redeploy_is_a_clear_message_and_an_event(tmp_path, clock) -> None:

@@ -9,7 +9,7 @@ from urllib.parse import urlencode
 from slack_bolt.request import BoltRequest
 
 from tests.fakes.slack_api import walk_texts
-from tests.slack.conftest import ADMIN, SECRET, Rig, signed_headers
+from tests.bot.slack.conftest import ADMIN, SECRET, Rig, signed_headers
 
 
 def ack_of(response) -> dict:

@@ -8,7 +8,7 @@ import time
 from bot.config.loading import environment_secrets
 from bot.errors import ActionRefused
 from bot.engine.hooks import ShellHooks, hook_environment, run_shell
-from tests.bot.harness import ADA, Harness
+from tests.bot.engine.harness import ADA, Harness
 
 
 def test_a_hook_gets_the_app_and_the_reason_in_its_environment(tmp_path, clock) -> None:

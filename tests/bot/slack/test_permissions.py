@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 
 from bot.chat.messages import SLEEP, WAKE
-from tests.slack.conftest import ADMIN, ALICE, OPS_GROUP, OPS_MEMBER, Rig
+from tests.bot.slack.conftest import ADMIN, ALICE, OPS_GROUP, OPS_MEMBER, Rig
 
 REFUSAL = (
     "⚠️ Only workspace admins and the people listed in PAASTIS_ADMINS may sleep apps. "
