@@ -15,6 +15,8 @@ demo: $(BIN)/paastis
 	$(BIN)/paastis demo
 
 test: $(BIN)/paastis
+	$(BIN)/ruff format --check --quiet .
+	$(BIN)/ruff check --quiet .
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 bench: $(BIN)/paastis

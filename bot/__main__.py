@@ -1,12 +1,12 @@
 """The `paastis` command (also `python -m bot`). The only reader of os.environ.
 
-    paastis demo                      the whole bot offline, in this terminal
-    paastis serve                     run the bot: Slack + scheduler
-    paastis status [filter]           apps and their state
-    paastis wake APP                  wake an app, following it until it is up
-    paastis sleep APP                 put an app to sleep now
-    paastis keep APP DURATION         keep an app awake (2h, until 18:00)
-    paastis check-config              every configuration problem at once, then the settings
+paastis demo                      the whole bot offline, in this terminal
+paastis serve                     run the bot: Slack + scheduler
+paastis status [filter]           apps and their state
+paastis wake APP                  wake an app, following it until it is up
+paastis sleep APP                 put an app to sleep now
+paastis keep APP DURATION         keep an app awake (2h, until 18:00)
+paastis check-config              every configuration problem at once, then the settings
 """
 
 from __future__ import annotations
@@ -20,10 +20,10 @@ import threading
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from bot.errors import ConfigError
 from bot import __version__
-from bot.config.loading import Settings, load_settings
 from bot.config.envfile import parse_env_file
+from bot.config.loading import Settings, load_settings
+from bot.errors import ConfigError
 from bot.logs import configure_logging
 
 log = logging.getLogger("bot")
@@ -38,7 +38,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     commands.add_parser("check-config", help="list configuration problems, then the resolved settings")
     status = commands.add_parser("status", help="apps and their state")
     status.add_argument("filter", nargs="?", default="")
-    for name, text in (("wake", "wake an app"), ("sleep", "put an app to sleep now"), ("unkeep", "stop keeping an app awake")):
+    for name, text in (
+        ("wake", "wake an app"),
+        ("sleep", "put an app to sleep now"),
+        ("unkeep", "stop keeping an app awake"),
+    ):
         commands.add_parser(name, help=text).add_argument("app")
     keep = commands.add_parser("keep", help="keep an app awake for a while")
     keep.add_argument("app")

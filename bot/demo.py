@@ -115,8 +115,17 @@ def demo_settings(db_path: Path, specs: list[ProviderSpec]) -> Settings:
 def seed_history(app: Paastis, worlds: DemoWorlds) -> None:
     """Give the simulated apps a past, so some fall asleep a little after the start."""
     now = app.clock.now()
-    history = {"review-42": 11, "api-staging": 13, "shop-front": 1, "prod-api": 1, "blog-review-12": 14,
-               "docs-site": 20, "api-pr-5": 2, "hello": 1, "admin-review-7": 3}  # fmt: skip
+    history = {
+        "review-42": 11,
+        "api-staging": 13,
+        "shop-front": 1,
+        "prod-api": 1,
+        "blog-review-12": 14,
+        "docs-site": 20,
+        "api-pr-5": 2,
+        "hello": 1,
+        "admin-review-7": 3,
+    }
     for world in worlds.by_provider.values():
         for sim in world.apps():
             if sim.name in history:
@@ -139,8 +148,11 @@ class Demo:
 
     def start(self) -> None:
         real = timedelta(seconds=self.settings.idle_timeout.total_seconds() / self.speed)
-        self.terminal.say(BANNER.format(speed=self.speed, idle=format_duration(self.settings.idle_timeout),
-                                        real=format_duration(real)))  # fmt: skip
+        self.terminal.say(
+            BANNER.format(
+                speed=self.speed, idle=format_duration(self.settings.idle_timeout), real=format_duration(real)
+            )
+        )
         fast = timedelta(seconds=5)
         self.app.start(JobTimes(discover=fast, observe=fast, schedules=fast))
 
@@ -226,4 +238,3 @@ def run(lines: Iterable[str], out: TextIO, *, interactive: bool, speed: float = 
         return 0
     finally:
         demo.close()
-

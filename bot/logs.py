@@ -13,5 +13,13 @@ def configure_logging(level: str = "INFO", stream: TextIO | None = None) -> None
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
-    for noisy in ("httpx", "httpcore", "apscheduler.executors", "apscheduler.scheduler", "urllib3", "slack_bolt", "slack_sdk"):
+    for noisy in (
+        "httpx",
+        "httpcore",
+        "apscheduler.executors",
+        "apscheduler.scheduler",
+        "urllib3",
+        "slack_bolt",
+        "slack_sdk",
+    ):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLevelName(level)))

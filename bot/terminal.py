@@ -49,7 +49,9 @@ class TerminalDestination:
 
     max_updates: int | None = None
 
-    def __init__(self, terminal: Terminal, *, min_interval: float = 2.0, context: Mapping[str, Any] | None = None) -> None:
+    def __init__(
+        self, terminal: Terminal, *, min_interval: float = 2.0, context: Mapping[str, Any] | None = None
+    ) -> None:
         self.terminal = terminal
         self.min_interval = min_interval
         self._context = dict(context or {"via": "terminal"})

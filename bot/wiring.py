@@ -82,10 +82,15 @@ class Paastis:
             log.warning("startup.discovery_failed provider=%s error=%s", provider, error)
         self.engine.resume_wakes(resumed)
         configure_scheduler(
-            self.scheduler, self.engine, self.schedules, sweep_cron=self.settings.sweep_cron,
-            report_cron=self.settings.report_cron, timezone=self.settings.timezone, post_report=self.post_report,
+            self.scheduler,
+            self.engine,
+            self.schedules,
+            sweep_cron=self.settings.sweep_cron,
+            report_cron=self.settings.report_cron,
+            timezone=self.settings.timezone,
+            post_report=self.post_report,
             times=times or JobTimes(),
-        )  # fmt: skip
+        )
         self.scheduler.start()
         log.info("paastis.started version=%s providers=%s", __version__, ",".join(self.providers))
 
@@ -133,8 +138,13 @@ def build(
     fleet = Fleet(providers, store, clock, inputs)
     audit = Audit(store, clock, webhooks) if webhooks else Audit(store, clock)
     notifier = ChannelNotifier(poster or LogPoster(), fleet.catalog, clock)
-    engine = Engine(fleet, audit, hooks=_hooks(settings, environ, audit), notify=notifier,
-                    options=EngineOptions(dry_run=settings.dry_run))  # fmt: skip
+    engine = Engine(
+        fleet,
+        audit,
+        hooks=_hooks(settings, environ, audit),
+        notify=notifier,
+        options=EngineOptions(dry_run=settings.dry_run),
+    )
     chatops = Chatops(
         engine,
         ChatopsOptions(settings.timezone, settings.permissions, settings.prices, settings.dry_run),
@@ -154,8 +164,17 @@ def _hooks(settings: Settings, environ: Mapping[str, str], audit: Audit) -> Hook
         return NoHooks()
 
     def hook_failed(event: str, view: Any, why: str) -> None:
-        audit.record("hook_failed", SCHEDULER, provider=view.row.provider, app_id=view.row.app_id,
-                     app_name=view.name, outcome="failed", reason=why, details={"hook": event})  # fmt: skip
+        audit.record(
+            "hook_failed",
+            SCHEDULER,
+            provider=view.row.provider,
+            app_id=view.row.app_id,
+            app_name=view.name,
+            outcome="failed",
+            reason=why,
+            details={"hook": event},
+        )
 
-    return ShellHooks(settings.hooks, hook_environment(environ, environment_secrets(environ)), settings.hooks_timeout,
-                      hook_failed)  # fmt: skip
+    return ShellHooks(
+        settings.hooks, hook_environment(environ, environment_secrets(environ)), settings.hooks_timeout, hook_failed
+    )

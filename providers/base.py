@@ -117,7 +117,8 @@ class Activity:
     the app was then idle for at least `until - since`. A provider that samples (per-minute
     buckets, bounded log queries) may date it later than the true newest request (the end
     of its bucket, never past `until`), never earlier: an app must never look idler than it
-    is. It may count fewer `requests` than there were, but never none when there was one. Deploys are use too. Activity that cannot be read is not an `Activity`:
+    is. It may count fewer `requests` than there were, but never none when there was one.
+    Deploys are use too. Activity that cannot be read is not an `Activity`:
     providers raise `ActivityUnavailable` instead.
     """
 

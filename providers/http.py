@@ -166,11 +166,21 @@ def send_with_retries(
         raise error
 
 
-def _wait(policy: HttpPolicy, request: Request, tries: int, seconds: float, *, reason: str,
-          sleep: Callable[[float], None]) -> None:
+def _wait(
+    policy: HttpPolicy, request: Request, tries: int, seconds: float, *, reason: str, sleep: Callable[[float], None]
+) -> None:
     level = logging.WARNING if reason == "HTTP 429" else logging.INFO
-    log.log(level, "http.retry api=%s provider=%s method=%s path=%s reason=%s try=%d wait_s=%.1f",
-            policy.api, request.provider, request.method, request.path, reason, tries, seconds)
+    log.log(
+        level,
+        "http.retry api=%s provider=%s method=%s path=%s reason=%s try=%d wait_s=%.1f",
+        policy.api,
+        request.provider,
+        request.method,
+        request.path,
+        reason,
+        tries,
+        seconds,
+    )
     sleep(seconds)
 
 

@@ -91,8 +91,10 @@ def scalingo_budget(apps: int, hours: float, idle_minutes: int, seed: int = 7, *
     from providers.scalingo.fake_api import FakeScalingo
     from tests.providers.scalingo.in_process import API_TOKEN, build_provider
 
-    print(f"\nScalingo budget: {apps} running apps, one token (60 calls/min), idle timeout {idle_minutes} min, "
-          f"{hours:g} simulated hours" + ("" if observe else ", no freshness polling"))  # fmt: skip
+    print(
+        f"\nScalingo budget: {apps} running apps, one token (60 calls/min), idle timeout {idle_minutes} min, "
+        f"{hours:g} simulated hours" + ("" if observe else ", no freshness polling")
+    )
     rng = random.Random(seed)
     clock = FakeClock()
     world = SimulatedPaas(clock)
@@ -104,7 +106,9 @@ def scalingo_budget(apps: int, hours: float, idle_minutes: int, seed: int = 7, *
         name = f"review-{i:04d}"
         kind = rng.choice(["steady", "steady", "bursty", "idle"])
         kinds[name] = kind
-        world.add_app(name, formation={"web": 1}, steady_every=rng.choice([60, 300, 600, 1200]) if kind == "steady" else None)
+        world.add_app(
+            name, formation={"web": 1}, steady_every=rng.choice([60, 300, 600, 1200]) if kind == "steady" else None
+        )
         world.hit(name, 1, at=clock.now() - timedelta(minutes=rng.randint(0, 25)))
     warm_up = clock.now() + timedelta(hours=1)
     with tempfile.TemporaryDirectory() as folder:
@@ -141,24 +145,41 @@ def scalingo_budget(apps: int, hours: float, idle_minutes: int, seed: int = 7, *
         steady_calls = [r for r in regional if r.at >= warm_up]
         steady_hours = max((end - warm_up).total_seconds() / 3600, 1e-9)
         running = sum(1 for a in world.apps() if a.state is AppState.RUNNING)
-        print(f"  regional API calls: {len(regional)} in all; after the first hour "
-              f"{len(steady_calls) / steady_hours:.0f} per hour = {len(steady_calls) / steady_hours / apps:.2f} "
-              f"per app-hour ({running} apps still running at the end)")  # fmt: skip
+        print(
+            f"  regional API calls: {len(regional)} in all; after the first hour "
+            f"{len(steady_calls) / steady_hours:.0f} per hour = {len(steady_calls) / steady_hours / apps:.2f} "
+            f"per app-hour ({running} apps still running at the end)"
+        )
         kinds_of_calls: dict[str, int] = {}
         for r in steady_calls:
-            kind = "activity" if "/stats/" in r.path else "scale" if r.path.endswith("/scale") else \
-                "list" if r.path.rstrip("/").endswith("/apps") else "state (get_app, operations)"
+            kind = (
+                "activity"
+                if "/stats/" in r.path
+                else "scale"
+                if r.path.endswith("/scale")
+                else "list"
+                if r.path.rstrip("/").endswith("/apps")
+                else "state (get_app, operations)"
+            )
             kinds_of_calls[kind] = kinds_of_calls.get(kind, 0) + 1
-        print("  after the first hour, per hour: " + ", ".join(
-            f"{k} {v / steady_hours:.0f}" for k, v in sorted(kinds_of_calls.items())))
-        print(f"  most calls in any 60 s: {_busiest_window(r.at for r in regional)} (limit 60); "
-              f"429s answered: {sum(1 for r in regional if r.status == 429)}")  # fmt: skip
-        print(f"  sleeps: {len(sleeps)}; wrongful (a request within the idle timeout): {wrongful}; "
-              f"late by more than 5 min: {late} ({late_after_warm_up} after the first hour's backlog)")  # fmt: skip
+        print(
+            "  after the first hour, per hour: "
+            + ", ".join(f"{k} {v / steady_hours:.0f}" for k, v in sorted(kinds_of_calls.items()))
+        )
+        print(
+            f"  most calls in any 60 s: {_busiest_window(r.at for r in regional)} (limit 60); "
+            f"429s answered: {sum(1 for r in regional if r.status == 429)}"
+        )
+        print(
+            f"  sleeps: {len(sleeps)}; wrongful (a request within the idle timeout): {wrongful}; "
+            f"late by more than 5 min: {late} ({late_after_warm_up} after the first hour's backlog)"
+        )
         if staleness:
             q = statistics.quantiles(staleness, n=20)
-            print(f"  staleness of last activity shown for running apps (after the first hour): median "
-                  f"{statistics.median(staleness):.1f} min, p95 {q[-1]:.1f} min, max {max(staleness):.1f} min")  # fmt: skip
+            print(
+                f"  staleness of last activity shown for running apps (after the first hour): median "
+                f"{statistics.median(staleness):.1f} min, p95 {q[-1]:.1f} min, max {max(staleness):.1f} min"
+            )
         h.engine.shutdown()
         h.engine.store.close()
     provider.close()

@@ -7,8 +7,12 @@ from tests.fakes.clock import FakeClock
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
-    parser.addoption("--update-goldens", action="store_true", default=False,
-                     help="rewrite tests/bot/slack/golden/*.json from the current output")  # fmt: skip
+    parser.addoption(
+        "--update-goldens",
+        action="store_true",
+        default=False,
+        help="rewrite tests/bot/slack/golden/*.json from the current output",
+    )
 
 
 @pytest.fixture

@@ -22,7 +22,7 @@ def test_the_original_example_is_valid() -> None:
 
 
 def test_the_full_example_is_valid_with_its_environment() -> None:
-    env = {name: "secret-value" for name in re.findall(r"\$\{([A-Z_]+)\}", YAML_BLOCKS[1])}
+    env = dict.fromkeys(re.findall(r"\$\{([A-Z_]+)\}", YAML_BLOCKS[1]), "secret-value")
     settings = build_settings(env, YAML_BLOCKS[1])
     assert [p.name for p in settings.providers] == ["scalingo-osc-fr1", "scalingo-secnum", "clever-par"]
     assert set(settings.schedules) == {"office-hours", "nights-and-weekends", "kube-green-style"}

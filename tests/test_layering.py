@@ -1,13 +1,13 @@
 """Guards on the seams: which package may import what, who reads the environment and the time.
 
-    providers/            never imports bot/, Slack, SQLite or the scheduler
-    bot/policy/           pure: no engine, chat, Slack, store (but its rows), no I/O library
-    bot/store/            no engine, chat or Slack
-    bot/engine/           the sole caller of providers' actions; no chat, no Slack
-    bot/chat/             transport-neutral: no Slack
-    bot/slack/            the Bolt adapter: no providers (it speaks to chat/ and engine/)
-    */fake_api/           only the demo, the tests and other fakes import them
-    everything            no import cycle (type-only imports count: they are cycles waiting)
+providers/            never imports bot/, Slack, SQLite or the scheduler
+bot/policy/           pure: no engine, chat, Slack, store (but its rows), no I/O library
+bot/store/            no engine, chat or Slack
+bot/engine/           the sole caller of providers' actions; no chat, no Slack
+bot/chat/             transport-neutral: no Slack
+bot/slack/            the Bolt adapter: no providers (it speaks to chat/ and engine/)
+*/fake_api/           only the demo, the tests and other fakes import them
+everything            no import cycle (type-only imports count: they are cycles waiting)
 """
 
 from __future__ import annotations
@@ -19,8 +19,19 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).parents[1]
-IO_MODULES = {"httpx", "requests", "slack_bolt", "slack_sdk", "sqlite_utils", "sqlite3", "apscheduler", "os",
-              "subprocess", "socket", "waitress"}  # fmt: skip
+IO_MODULES = {
+    "httpx",
+    "requests",
+    "slack_bolt",
+    "slack_sdk",
+    "sqlite_utils",
+    "sqlite3",
+    "apscheduler",
+    "os",
+    "subprocess",
+    "socket",
+    "waitress",
+}
 
 
 def module_name(path: Path) -> str:
@@ -68,23 +79,50 @@ def test_providers_never_import_the_bot_slack_sqlite_or_the_scheduler() -> None:
 
 def test_policy_is_pure() -> None:
     # APScheduler's triggers are pure functions of `now`: schedules may use them, not the rest of it
-    io = (*(m for m in IO_MODULES if m != "apscheduler"), "apscheduler.schedulers", "apscheduler.executors",
-          "apscheduler.jobstores")  # fmt: skip
-    forbidden = ("bot.engine", "bot.chat", "bot.slack", "bot.store.store", "bot.store.migrations", "bot.wiring",
-                 "bot.config", *io)  # fmt: skip
+    io = (
+        *(m for m in IO_MODULES if m != "apscheduler"),
+        "apscheduler.schedulers",
+        "apscheduler.executors",
+        "apscheduler.jobstores",
+    )
+    forbidden = (
+        "bot.engine",
+        "bot.chat",
+        "bot.slack",
+        "bot.store.store",
+        "bot.store.migrations",
+        "bot.wiring",
+        "bot.config",
+        *io,
+    )
     assert offending(("bot.policy",), forbidden) == {}
 
 
-PURE = ("bot.chat.commands", "bot.chat.messages", "bot.chat.answers", "bot.chat.report", "bot.chat.plain_text",
-        "bot.store.rows", "bot.slack.blocks", "bot.slack.home")  # fmt: skip
+PURE = (
+    "bot.chat.commands",
+    "bot.chat.messages",
+    "bot.chat.answers",
+    "bot.chat.report",
+    "bot.chat.plain_text",
+    "bot.store.rows",
+    "bot.slack.blocks",
+    "bot.slack.home",
+)
 
 
 @pytest.mark.parametrize("name", PURE)
 def test_renderers_and_parsers_import_no_io(name: str) -> None:
     """They read values: of the engine, only a wake's status (wake_jobs' Phase, TicketProgress)."""
     engine_parts = tuple(m for m in modules_under("bot.engine") if m not in ("bot.engine", "bot.engine.wake_jobs"))
-    stateful = (*engine_parts, "bot.store.store", "bot.store.migrations", "bot.wiring", "bot.chat.chatops",
-                "bot.chat.notifier", "bot.config")  # fmt: skip
+    stateful = (
+        *engine_parts,
+        "bot.store.store",
+        "bot.store.migrations",
+        "bot.wiring",
+        "bot.chat.chatops",
+        "bot.chat.notifier",
+        "bot.config",
+    )
     assert offending((name,), (*IO_MODULES, *stateful)) == {}
 
 
@@ -136,13 +174,14 @@ def test_no_import_cycle() -> None:
 
 
 def test_only_the_entry_point_reads_the_environment() -> None:
-    readers = [name for name, path in MODULES.items() if "os.environ" in path.read_text() or "getenv(" in path.read_text()]
+    readers = [
+        name for name, path in MODULES.items() if "os.environ" in path.read_text() or "getenv(" in path.read_text()
+    ]
     assert readers == ["bot.__main__"]
 
 
 def test_only_the_clock_reads_the_time() -> None:
     readers = [
-        name for name, path in MODULES.items()
-        if "datetime.now(" in path.read_text() or "utcnow(" in path.read_text()
-    ]  # fmt: skip
+        name for name, path in MODULES.items() if "datetime.now(" in path.read_text() or "utcnow(" in path.read_text()
+    ]
     assert readers == ["bot.clock"]

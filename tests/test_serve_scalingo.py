@@ -49,15 +49,29 @@ def test_serve_on_the_original_variables_sleeps_the_idle_app_and_keeps_the_busy_
     api_urls, auth_url, close = serve_fake_scalingo({"osc-fr1": world}, [TOKEN], clock)
     port = free_port()
     env = {
-        "PATH": os.environ["PATH"], "PYTHONPATH": str(ROOT), "HOME": str(tmp_path),
-        "PROVIDER_NAME": "scalingo", "PROVIDER_REGION": "osc-fr1", "PROVIDER_SCALINGO_API_TOKEN": TOKEN,
-        "PROVIDER_SCALINGO_OPERATION_TIMEOUT": "30", "START_AND_STOP_MAX_IDLE_TIME": "1",
-        "START_AND_STOP_CHECKING_INTERVAL_CRON": "*/2 * * * * *", "REGISTRY_IGNORED_APPS": "paastis-proxy",
-        "LOG_LEVEL": "info", "PROVIDER_SCALINGO_API_URL": api_urls["osc-fr1"],
-        "PROVIDER_SCALINGO_AUTH_URL": auth_url, "PAASTIS_DB": str(tmp_path / "p.db"), "PORT": str(port),
-    }  # fmt: skip
+        "PATH": os.environ["PATH"],
+        "PYTHONPATH": str(ROOT),
+        "HOME": str(tmp_path),
+        "PROVIDER_NAME": "scalingo",
+        "PROVIDER_REGION": "osc-fr1",
+        "PROVIDER_SCALINGO_API_TOKEN": TOKEN,
+        "PROVIDER_SCALINGO_OPERATION_TIMEOUT": "30",
+        "START_AND_STOP_MAX_IDLE_TIME": "1",
+        "START_AND_STOP_CHECKING_INTERVAL_CRON": "*/2 * * * * *",
+        "REGISTRY_IGNORED_APPS": "paastis-proxy",
+        "LOG_LEVEL": "info",
+        "PROVIDER_SCALINGO_API_URL": api_urls["osc-fr1"],
+        "PROVIDER_SCALINGO_AUTH_URL": auth_url,
+        "PAASTIS_DB": str(tmp_path / "p.db"),
+        "PORT": str(port),
+    }
     process = subprocess.Popen(
-        [sys.executable, "-m", "bot", "serve"], env=env, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+        [sys.executable, "-m", "bot", "serve"],
+        env=env,
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
     )
     try:
         assert wait_until(lambda: world.app("idle-review").state in (AppState.STOPPING, AppState.SLEEPING), 20)
@@ -73,4 +87,5 @@ def test_serve_on_the_original_variables_sleeps_the_idle_app_and_keeps_the_busy_
         close()
     assert process.returncode == 0, output
     assert "app.slept provider=scalingo-osc-fr1 app=idle-review" in output
-    assert TOKEN not in output and "Traceback" not in output
+    assert TOKEN not in output
+    assert "Traceback" not in output

@@ -11,8 +11,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from bot.policy.catalog import AppView
-from bot.policy.durations import format_ago, format_duration, format_moment
 from bot.chat.messages import (
     KEEP,
     MAX_BLOCKS,
@@ -32,17 +30,23 @@ from bot.chat.messages import (
     escape,
     fit,
 )
+from bot.engine.wake_jobs import Phase, TicketProgress
+from bot.policy.catalog import AppView
+from bot.policy.durations import format_ago, format_duration, format_moment
 from bot.policy.idle import Verdict
 from bot.store.rows import Event
-from bot.engine.wake_jobs import Phase, TicketProgress
 from providers.base import AppState, BudgetSnapshot
 
 Budgets = Mapping[str, BudgetSnapshot | None]  # by provider name; None: no budget
 
 ICONS = {
-    AppState.RUNNING: "🟢", AppState.SLEEPING: "💤", AppState.WAKING: "⏳",
-    AppState.STOPPING: "🌙", AppState.CRASHED: "🔴", AppState.UNKNOWN: "❔",
-}  # fmt: skip
+    AppState.RUNNING: "🟢",
+    AppState.SLEEPING: "💤",
+    AppState.WAKING: "⏳",
+    AppState.STOPPING: "🌙",
+    AppState.CRASHED: "🔴",
+    AppState.UNKNOWN: "❔",
+}
 STATUS_PAGE_SIZE = 20  # apps per status message: 2 blocks each, within 50 blocks
 HOME_PAGE_SIZE = 40  # within the Home tab's 100 blocks
 
@@ -95,7 +99,9 @@ def app_buttons(view: AppView) -> tuple[Button | None, tuple[Button, ...]]:
     if view.state in (AppState.SLEEPING, AppState.CRASHED, AppState.UNKNOWN, AppState.STOPPING):
         confirm = None
         if view.rules.protected:
-            confirm = Confirm("Wake a protected app?", f"{view.label} is protected by the rules. Wake it anyway?", "Wake it")
+            confirm = Confirm(
+                "Wake a protected app?", f"{view.label} is protected by the rules. Wake it anyway?", "Wake it"
+            )
         return Button("Wake", WAKE, value, "primary", confirm=confirm), ()
     if view.state is AppState.WAKING:
         return None, ()
@@ -109,7 +115,9 @@ def app_buttons(view: AppView) -> tuple[Button | None, tuple[Button, ...]]:
         others.append(Button("Open", OPEN, value, url=view.row.url))
     main = None
     if view.managed and not view.rules.protected:
-        main = Button("Sleep", SLEEP, value, confirm=Confirm("Put to sleep?", f"Put {view.label} to sleep now?", "Sleep"))
+        main = Button(
+            "Sleep", SLEEP, value, confirm=Confirm("Put to sleep?", f"Put {view.label} to sleep now?", "Sleep")
+        )
     return main, tuple(others)
 
 
@@ -230,7 +238,10 @@ def app_detail(view: AppView, group: Sequence[AppView], now: datetime, tz: ZoneI
         facts.append(f"Schedule: `{escape(view.rules.schedule)}`{where}")
     others = [g for g in group if g.ref != view.ref]
     if others:
-        facts.append("Group (share activity, sleep together): " + ", ".join(f"{escape(g.label)} {ICONS[g.state]}" for g in others))
+        facts.append(
+            "Group (share activity, sleep together): "
+            + ", ".join(f"{escape(g.label)} {ICONS[g.state]}" for g in others)
+        )
     main, buttons = app_buttons(view)
     blocks: list[Block] = [Section("\n".join(lines), main), Context("\n".join(facts))]
     if buttons:
@@ -361,9 +372,17 @@ def provider_recovered(provider: str) -> Message:
 # -- log, help, errors -------------------------------------------------------------------
 
 EVENT_ICONS = {
-    "slept": "💤", "woke": "✅", "wake_failed": "❌", "sleep_failed": "⚠️", "would_sleep": "🧪",
-    "kept": "📌", "unkept": "📍", "discovered": "🆕", "provider_error": "⚠️", "hook_failed": "⚠️",
-}  # fmt: skip
+    "slept": "💤",
+    "woke": "✅",
+    "wake_failed": "❌",
+    "sleep_failed": "⚠️",
+    "would_sleep": "🧪",
+    "kept": "📌",
+    "unkept": "📍",
+    "discovered": "🆕",
+    "provider_error": "⚠️",
+    "hook_failed": "⚠️",
+}
 
 
 def event_log(events: Sequence[Event], now: datetime, tz: ZoneInfo, *, about: str | None = None) -> Message:
@@ -374,7 +393,11 @@ def event_log(events: Sequence[Event], now: datetime, tz: ZoneInfo, *, about: st
     for event in events:
         when = format_moment(event.at, now, tz)
         icon = EVENT_ICONS.get(event.action, "•")
-        app = f"*{escape(event.app_name)}* " if event.app_name else (f"*{escape(event.provider)}* " if event.provider else "")
+        app = (
+            f"*{escape(event.app_name)}* "
+            if event.app_name
+            else (f"*{escape(event.provider)}* " if event.provider else "")
+        )
         who = "Paastis" if event.actor == "paastis" else escape(event.actor_name or event.actor)
         took = f" in {format_duration(_ms(event.duration_ms))}" if event.duration_ms else ""
         reason = f" — {escape(event.reason)}" if event.reason else ""
@@ -411,4 +434,3 @@ def help_message(problem: str | None = None) -> Message:
 
 def error(text: str) -> Message:
     return Message(f"⚠️ {text}", (Section(f"⚠️ {text}"),))
-

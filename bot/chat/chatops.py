@@ -20,18 +20,17 @@ from datetime import datetime, timedelta
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
-from bot.errors import AmbiguousApp, UnknownApp, UsageError
 from bot.chat import answers
-from bot.policy.catalog import AppView, Catalog
 from bot.chat.commands import Command, parse
+from bot.chat.messages import KEEP, OPEN, PAGE, SLEEP, UNKEEP, WAKE, Message
+from bot.chat.report import build_report, report_message
 from bot.config.loading import Permissions
 from bot.engine.actors import Actor
-from bot.errors import ActionRefused
 from bot.engine.engine import Engine
-from bot.chat.messages import KEEP, OPEN, PAGE, SLEEP, UNKEEP, WAKE, Message
-from bot.policy.pricing import Prices
-from bot.chat.report import build_report, report_message
 from bot.engine.wake_jobs import JobStatus, Phase, TicketProgress, WakeTicket
+from bot.errors import ActionRefused, AmbiguousApp, UnknownApp, UsageError
+from bot.policy.catalog import AppView, Catalog
+from bot.policy.pricing import Prices
 from providers.base import AppState, ProviderError
 
 log = logging.getLogger(__name__)
@@ -76,7 +75,9 @@ def may(actor: Actor, action: str, permissions: Permissions, groups: frozenset[s
 
 
 class Chatops:
-    def __init__(self, engine: Engine, options: ChatopsOptions, groups_of: Callable[[str], frozenset[str]] | None = None) -> None:
+    def __init__(
+        self, engine: Engine, options: ChatopsOptions, groups_of: Callable[[str], frozenset[str]] | None = None
+    ) -> None:
         self.engine = engine
         self.options = options
         self._groups_of = groups_of or (lambda user: frozenset())
@@ -175,9 +176,14 @@ class Chatops:
         start = now - self.options.report_period
         store = self.engine.store
         data = build_report(
-            list(self.engine.catalog()), store.naps(start), store.events(since=start, limit=10_000),
-            store.provider_health(), self.options.prices, start, now,
-        )  # fmt: skip
+            list(self.engine.catalog()),
+            store.naps(start),
+            store.events(since=start, limit=10_000),
+            store.provider_health(),
+            self.options.prices,
+            start,
+            now,
+        )
         return report_message(data, self.options.timezone)
 
     # -- actions -------------------------------------------------------------------------
@@ -209,7 +215,9 @@ class Chatops:
     def _sleep(self, view: AppView, actor: Actor, reply: Destination) -> None:
         self._check(actor, "sleep")
         self.engine.check_sleepable(view)
-        reply.send(Message(f"🌙 Putting {view.label} to sleep…", (answers.Section(f"🌙 Putting *{view.label}* to sleep…"),)))
+        reply.send(
+            Message(f"🌙 Putting {view.label} to sleep…", (answers.Section(f"🌙 Putting *{view.label}* to sleep…"),))
+        )
 
         def work() -> None:
             try:
@@ -240,7 +248,9 @@ class Chatops:
         provider, _, app_id = value.partition(":")
         view = catalog.get((provider, app_id))
         if view is None or view.row.gone:
-            raise ActionRefused("That app is no longer listed by its provider (deleted or renamed?). Try `/paastis status`.")
+            raise ActionRefused(
+                "That app is no longer listed by its provider (deleted or renamed?). Try `/paastis status`."
+            )
         return view
 
 

@@ -14,8 +14,18 @@ from bot.errors import UsageError
 from bot.policy.durations import parse_duration, parse_until
 
 NAMES = ("status", "wake", "sleep", "keep", "unkeep", "log", "report", "help")
-ALIASES = {"list": "status", "ls": "status", "start": "wake", "up": "wake", "stop": "sleep", "down": "sleep",
-           "pin": "keep", "unpin": "unkeep", "history": "log", "events": "log"}  # fmt: skip
+ALIASES = {
+    "list": "status",
+    "ls": "status",
+    "start": "wake",
+    "up": "wake",
+    "stop": "sleep",
+    "down": "sleep",
+    "pin": "keep",
+    "unpin": "unkeep",
+    "history": "log",
+    "events": "log",
+}
 DEFAULT_KEEP = timedelta(hours=2)
 
 

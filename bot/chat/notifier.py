@@ -47,8 +47,14 @@ class ChannelNotifier:
             return self._sweep(notice)
         if isinstance(notice, WakeFailed):
             channel = self._channel_of(notice.ref)
-            return [(channel, answers.wake_failed_notice(notice.label, f"{notice.ref[0]}:{notice.ref[1]}",
-                                                         notice.reason, notice.actor_name))]  # fmt: skip
+            return [
+                (
+                    channel,
+                    answers.wake_failed_notice(
+                        notice.label, f"{notice.ref[0]}:{notice.ref[1]}", notice.reason, notice.actor_name
+                    ),
+                )
+            ]
         if isinstance(notice, ProviderTrouble):
             return [(None, answers.provider_trouble(notice.provider, notice.error, notice.since, self.clock.now()))]
         if isinstance(notice, ProviderRecovered):

@@ -12,9 +12,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from bot.chat.messages import Block, Context, Header, Message, Section, escape, fit
 from bot.policy.catalog import AppView
 from bot.policy.durations import format_duration
-from bot.chat.messages import Block, Context, Header, Message, Section, escape, fit
 from bot.policy.pricing import Prices
 from bot.store.rows import Event, Nap
 from providers.base import AppState
@@ -74,10 +74,12 @@ def build_report(
         kwh += h * prices.watts(nap.formation) / 1000
         napping.add((nap.provider, nap.app_id))
     unused = sorted(
-        v.label for v in views
-        if v.managed and v.row.first_seen <= end - UNUSED_AFTER
+        v.label
+        for v in views
+        if v.managed
+        and v.row.first_seen <= end - UNUSED_AFTER
         and (v.row.last_activity is None or v.row.last_activity <= end - UNUSED_AFTER)
-    )  # fmt: skip
+    )
     problems = []
     for provider, row in sorted(health.items()):
         if not row.get("ok") and row.get("error"):
@@ -88,14 +90,21 @@ def build_report(
         if view.state is AppState.CRASHED:
             problems.append(f"{view.label}: crashed ({view.row.problem or 'no reason given'})")
     return Report(
-        start=start, end=end,
+        start=start,
+        end=end,
         counts={k: ProviderCounts(**v) for k, v in sorted(counts.items())},
-        hours_slept=hours, money_saved=money, kwh_saved=kwh, slept_apps=len(napping),
+        hours_slept=hours,
+        money_saved=money,
+        kwh_saved=kwh,
+        slept_apps=len(napping),
         woke=sum(1 for e in events if e.action == "woke"),
         wake_failures=[e for e in events if e.action == "wake_failed"],
-        unused=unused, problems=tuple(problems), currency=prices.currency,
-        prices_dated=prices.dated, watts=prices.watts_per_container,
-    )  # fmt: skip
+        unused=unused,
+        problems=tuple(problems),
+        currency=prices.currency,
+        prices_dated=prices.dated,
+        watts=prices.watts_per_container,
+    )
 
 
 def report_message(report: Report, tz: ZoneInfo) -> Message:
@@ -117,13 +126,20 @@ def report_message(report: Report, tz: ZoneInfo) -> Message:
         + (f", {len(report.wake_failures)} failed." if report.wake_failures else ".")
     )
     blocks.append(Section(saved))
-    blocks.append(Context(f"Prices: {report.prices_dated} table; energy at {report.watts:g} W per container. Override in paastis.yml `prices:`."))
+    blocks.append(
+        Context(
+            f"Prices: {report.prices_dated} table; energy at {report.watts:g} W per container. "
+            "Override in paastis.yml `prices:`."
+        )
+    )
     if report.unused:
         text = "*Unused for 7 days* (candidates for deletion): " + ", ".join(f"`{escape(x)}`" for x in report.unused)
         blocks.extend(Section(p) for p in fit(text))
     if report.problems or report.wake_failures:
         items = [f"• {escape(p)}" for p in report.problems]
-        items += [f"• wake of {escape(e.app_name or '?')} failed: {escape(e.reason or '')}" for e in report.wake_failures[:10]]
+        items += [
+            f"• wake of {escape(e.app_name or '?')} failed: {escape(e.reason or '')}" for e in report.wake_failures[:10]
+        ]
         blocks.extend(Section(p) for p in fit("*Problems*\n" + "\n".join(items)))
     fallback = f"{title}: {report.hours_slept:.0f} h slept, ≈ {report.money_saved:.2f} {report.currency} saved"
     return Message(fallback, tuple(blocks))

@@ -31,14 +31,29 @@ from bot.policy.schedules import cron_trigger, parse_holiday, parse_schedules, p
 from providers.options import Problem
 
 YAML_KEYS = {
-    "rules", "providers", "schedules", "holidays", "timezone", "idle_timeout", "permissions",
-    "prices", "webhooks", "reports",
-}  # fmt: skip
+    "rules",
+    "providers",
+    "schedules",
+    "holidays",
+    "timezone",
+    "idle_timeout",
+    "permissions",
+    "prices",
+    "webhooks",
+    "reports",
+}
 SECRET_ENV = frozenset(name for name, v in VARIABLES.items() if v.secret)
 
 # Settings and its parts are imported from here by the rest of the bot
-__all__ = ["ConfigError", "Permissions", "Settings", "SlackSettings", "build_settings", "environment_secrets",
-           "load_settings"]  # fmt: skip
+__all__ = [
+    "ConfigError",
+    "Permissions",
+    "Settings",
+    "SlackSettings",
+    "build_settings",
+    "environment_secrets",
+    "load_settings",
+]
 
 
 # -- building ----------------------------------------------------------------------------
@@ -106,9 +121,11 @@ def build_settings(env: Mapping[str, str], yaml_text: str | None = None, yaml_pa
 
 
 _HOOK_VARS = {
-    "before_start": "HOOKS_BEFORE_START", "after_start": "HOOKS_AFTER_START",
-    "before_stop": "HOOKS_BEFORE_STOP", "after_stop": "HOOKS_AFTER_STOP",
-}  # fmt: skip
+    "before_start": "HOOKS_BEFORE_START",
+    "after_start": "HOOKS_AFTER_START",
+    "before_stop": "HOOKS_BEFORE_STOP",
+    "after_stop": "HOOKS_AFTER_STOP",
+}
 
 
 def load_settings(env: Mapping[str, str], cwd: Path | None = None) -> Settings:
@@ -120,7 +137,9 @@ def load_settings(env: Mapping[str, str], cwd: Path | None = None) -> Settings:
         path = cwd / path
     if not path.exists():
         if explicit:
-            raise ConfigError([Problem("PAASTIS_CONFIG", explicit, "no such file: fix the path or unset PAASTIS_CONFIG")])
+            raise ConfigError(
+                [Problem("PAASTIS_CONFIG", explicit, "no such file: fix the path or unset PAASTIS_CONFIG")]
+            )
         return build_settings(env)
     try:
         text = path.read_text(encoding="utf-8")
@@ -171,7 +190,9 @@ def _interpolate(value: Any, env: Mapping[str, str], c: Collector, where: str) -
     if isinstance(value, list):
         return [_interpolate(v, env, c, f"{where}[{i + 1}]") for i, v in enumerate(value)]
     if isinstance(value, dict):
-        return {k: _interpolate(v, env, c, f"{where}.{k}" if where != "paastis.yml" else str(k)) for k, v in value.items()}
+        return {
+            k: _interpolate(v, env, c, f"{where}.{k}" if where != "paastis.yml" else str(k)) for k, v in value.items()
+        }
     return value
 
 
@@ -235,4 +256,3 @@ def _port(text: str) -> int:
 def environment_secrets(env: Mapping[str, str]) -> frozenset[str]:
     """Names of variables holding secrets, for hooks' environment (never handed to hooks)."""
     return SECRET_ENV | frozenset(k for k in env if re.search(r"(TOKEN|SECRET|PASSWORD)", k))
-

@@ -53,8 +53,12 @@ def provider_specs(c: Collector, doc: Mapping[str, Any]) -> tuple[ProviderSpec, 
     for name in sorted({n for n in names if names.count(n) > 1}):
         c.add("providers", name, "two providers have this name: give each a distinct `name:`")
     if not specs and not any(p.key.startswith(("env", "PROVIDER", "providers")) for p in c.problems):
-        c.add("PROVIDER_NAME", None, f"no provider is configured: set PROVIDER_NAME ({known_types()}) "
-              "with its credentials, or list providers in paastis.yml")  # fmt: skip
+        c.add(
+            "PROVIDER_NAME",
+            None,
+            f"no provider is configured: set PROVIDER_NAME ({known_types()}) "
+            "with its credentials, or list providers in paastis.yml",
+        )
     return tuple(specs)
 
 

@@ -25,13 +25,21 @@ def slack_settings(c: Collector) -> SlackSettings:
     if bot and not bot.startswith("xoxb-"):
         c.add("SLACK_BOT_TOKEN", bot, "must be a bot token starting with xoxb- (OAuth & Permissions page)", secret=True)
     if app and not app.startswith("xapp-"):
-        c.add("SLACK_APP_TOKEN", app, "must be an app-level token starting with xapp- (Basic Information page)",
-              secret=True)
+        c.add(
+            "SLACK_APP_TOKEN",
+            app,
+            "must be an app-level token starting with xapp- (Basic Information page)",
+            secret=True,
+        )
     if app and not bot:
         c.add("SLACK_BOT_TOKEN", None, "is required with SLACK_APP_TOKEN (Socket Mode still posts with the bot token)")
     if bot and not app and not secret:
-        c.add("SLACK_SIGNING_SECRET", None, "is required in HTTP mode to verify Slack's requests "
-              "(Basic Information page); or set SLACK_APP_TOKEN for Socket Mode")
+        c.add(
+            "SLACK_SIGNING_SECRET",
+            None,
+            "is required in HTTP mode to verify Slack's requests "
+            "(Basic Information page); or set SLACK_APP_TOKEN for Socket Mode",
+        )
     url = c.get("SLACK_API_URL") or "https://slack.com/api/"
     if not re.match(r"^https?://[^/\s]+", url):
         c.add("SLACK_API_URL", url, "must be an http(s) URL such as https://slack.com/api/")
@@ -47,8 +55,11 @@ def permissions(raw: Any, c: Collector) -> Permissions:
     admins = tuple(x.strip() for x in (c.get("PAASTIS_ADMINS") or "").split(",") if x.strip())
     for admin in admins:
         if not SLACK_ID.match(admin):
-            c.add("PAASTIS_ADMINS", admin,
-                  "is not a Slack user or user-group id (U…, W… or S…): copy it from the profile menu")
+            c.add(
+                "PAASTIS_ADMINS",
+                admin,
+                "is not a Slack user or user-group id (U…, W… or S…): copy it from the profile menu",
+            )
     if raw is None:
         return Permissions(admins=admins)
     if not isinstance(raw, Mapping):

@@ -84,18 +84,28 @@ class Settings:
             "hooks_timeout": self.hooks_timeout,
             "rules": len(self.rules),
             "schedules": sorted(self.schedules),
-            "prices": {"currency": self.prices.currency, "watts_per_container": self.prices.watts_per_container,
-                       "table": self.prices.dated},  # fmt: skip
+            "prices": {
+                "currency": self.prices.currency,
+                "watts_per_container": self.prices.watts_per_container,
+                "table": self.prices.dated,
+            },
             "webhooks": [{"url": w.url, "secret": "<redacted>", "actions": sorted(w.actions)} for w in self.webhooks],
-            "permissions": {"wake": self.permissions.wake, "sleep": self.permissions.sleep,
-                            "keep": self.permissions.keep, "admins": list(self.permissions.admins)},  # fmt: skip
+            "permissions": {
+                "wake": self.permissions.wake,
+                "sleep": self.permissions.sleep,
+                "keep": self.permissions.keep,
+                "admins": list(self.permissions.admins),
+            },
             "log_level": self.log_level,
             "port": self.port,
             "slack": {
-                "bot_token": _shown(self.slack.bot_token), "signing_secret": _shown(self.slack.signing_secret),
-                "app_token": _shown(self.slack.app_token), "api_url": self.slack.api_url,
-                "channel": self.slack.channel, "mode": "socket" if self.slack.socket_mode else "http",
-            },  # fmt: skip
+                "bot_token": _shown(self.slack.bot_token),
+                "signing_secret": _shown(self.slack.signing_secret),
+                "app_token": _shown(self.slack.app_token),
+                "api_url": self.slack.api_url,
+                "channel": self.slack.channel,
+                "mode": "socket" if self.slack.socket_mode else "http",
+            },
             "config_path": str(self.config_path) if self.config_path else None,
         }
 

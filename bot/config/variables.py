@@ -42,23 +42,38 @@ def _provider_variables() -> dict[str, Variable]:
 
 VARIABLES: dict[str, Variable] = {
     "PROVIDER_NAME": Variable(
-        f"Provider type of the single provider configured by environment: {known_types()}", "", origin="paastis"),
+        f"Provider type of the single provider configured by environment: {known_types()}", "", origin="paastis"
+    ),
     **_provider_variables(),
-    "START_AND_STOP_MAX_IDLE_TIME": Variable("Idle time before an app is put to sleep: minutes, or a duration such as 90s or 2h", "15", origin="paastis"),
-    "START_AND_STOP_CHECKING_INTERVAL_CRON": Variable("When the sweep runs: cron with 5 fields, or 6 with seconds first", "* * * * *", origin="paastis"),
-    "REGISTRY_IGNORED_APPS": Variable("Apps never managed, comma-separated names or globs (review-*)", "", origin="paastis"),
+    "START_AND_STOP_MAX_IDLE_TIME": Variable(
+        "Idle time before an app is put to sleep: minutes, or a duration such as 90s or 2h", "15", origin="paastis"
+    ),
+    "START_AND_STOP_CHECKING_INTERVAL_CRON": Variable(
+        "When the sweep runs: cron with 5 fields, or 6 with seconds first", "* * * * *", origin="paastis"
+    ),
+    "REGISTRY_IGNORED_APPS": Variable(
+        "Apps never managed, comma-separated names or globs (review-*)", "", origin="paastis"
+    ),
     "HOOKS_BEFORE_START": Variable("Shell command run before an app is woken", "", origin="paastis"),
     "HOOKS_AFTER_START": Variable("Shell command run after an app is up", "", origin="paastis"),
-    "HOOKS_BEFORE_STOP": Variable("Shell command run before an app is put to sleep (failing cancels that sleep)", "", origin="paastis"),
+    "HOOKS_BEFORE_STOP": Variable(
+        "Shell command run before an app is put to sleep (failing cancels that sleep)", "", origin="paastis"
+    ),
     "HOOKS_AFTER_STOP": Variable("Shell command run after an app is put to sleep", "", origin="paastis"),
     "PAASTIS_HOOKS_TIMEOUT": Variable("Seconds a hook may run before it is killed", "60"),
-    "LOG_LEVEL": Variable("DEBUG, INFO, WARNING or ERROR (LOGGING_LEVEL of the original also works)", "INFO", origin="paastis"),
+    "LOG_LEVEL": Variable(
+        "DEBUG, INFO, WARNING or ERROR (LOGGING_LEVEL of the original also works)", "INFO", origin="paastis"
+    ),
     "SLACK_BOT_TOKEN": Variable("Slack bot token (xoxb-…); without it, serve runs the engine only", "", True),
     "SLACK_SIGNING_SECRET": Variable("Slack signing secret, to verify requests in HTTP mode", "", True),
     "SLACK_APP_TOKEN": Variable("Slack app-level token (xapp-…): turns Socket Mode on", "", True),
-    "SLACK_API_URL": Variable("Base URL of the Slack Web API (GovSlack: https://slack-gov.com/api/)", "https://slack.com/api/"),
+    "SLACK_API_URL": Variable(
+        "Base URL of the Slack Web API (GovSlack: https://slack-gov.com/api/)", "https://slack.com/api/"
+    ),
     "PAASTIS_CHANNEL": Variable("Channel for notices and reports (an id such as C0123, or #name)", ""),
-    "PAASTIS_ADMINS": Variable("Slack user or user-group ids allowed to sleep, keep and unkeep, besides workspace admins", ""),
+    "PAASTIS_ADMINS": Variable(
+        "Slack user or user-group ids allowed to sleep, keep and unkeep, besides workspace admins", ""
+    ),
     "PAASTIS_DB": Variable("SQLite database path", "./paastis.db"),
     "PAASTIS_TIMEZONE": Variable("The team's time zone (reports, keep until 18:00, schedules)", "UTC"),
     "PAASTIS_REPORT_CRON": Variable("When the report is posted, in PAASTIS_TIMEZONE", "0 9 * * *"),
@@ -66,7 +81,7 @@ VARIABLES: dict[str, Variable] = {
     "PAASTIS_SELF_APP": Variable("Name of the app Paastis runs as: never put to sleep", ""),
     "PAASTIS_DRY_RUN": Variable("true: decide and report, put nothing to sleep", "false"),
     "PORT": Variable("HTTP port for /slack/events and /healthz (set by the PaaS)", "3000 in HTTP mode"),
-}  # fmt: skip
+}
 
 # variables of the original proxy that mean nothing for a bot: accepted, ignored, reported
 LEGACY_IGNORED = {

@@ -16,5 +16,3 @@ class Actor:
 
 
 SCHEDULER = Actor("paastis", "Paastis", is_admin=True, via="scheduler")
-
-

@@ -38,9 +38,16 @@ class Audit:
     ) -> None:
         """An event about one app."""
         self.record(
-            action, actor, provider=view.row.provider, app_id=view.row.app_id, app_name=view.name,
-            outcome=outcome, reason=reason, duration=duration, details=details,
-        )  # fmt: skip
+            action,
+            actor,
+            provider=view.row.provider,
+            app_id=view.row.app_id,
+            app_name=view.name,
+            outcome=outcome,
+            reason=reason,
+            duration=duration,
+            details=details,
+        )
 
     def record(self, action: str, actor: Actor, **fields: object) -> None:
         """Write an event to the audit log, and hand it to the webhooks."""
@@ -48,8 +55,12 @@ class Audit:
         event_id = self.store.add_event(at=at, action=action, actor=actor.id, actor_name=actor.name, **fields)
         duration = fields.get("duration")
         payload = {
-            "id": event_id, "at": at.isoformat(), "action": action, "actor": actor.id, "actor_name": actor.name,
+            "id": event_id,
+            "at": at.isoformat(),
+            "action": action,
+            "actor": actor.id,
+            "actor_name": actor.name,
             **{k: v for k, v in fields.items() if k != "duration"},
             "duration_seconds": duration.total_seconds() if isinstance(duration, timedelta) else None,
-        }  # fmt: skip
+        }
         self.on_event(payload)

@@ -45,9 +45,13 @@ class Discovery:
             for app in self.fleet.store.sync_apps(name, apps, now, hold_state=waking):
                 log.info("app.discovered provider=%s app=%s state=%s", name, app.name, app.state.value)
                 self.audit.record(
-                    "discovered", SCHEDULER, provider=name, app_id=app.app_id, app_name=app.name,
+                    "discovered",
+                    SCHEDULER,
+                    provider=name,
+                    app_id=app.app_id,
+                    app_name=app.name,
                     reason=f"found {app.state.value}",
-                )  # fmt: skip
+                )
         return errors
 
     def _failed(self, name: str, exc: ProviderError) -> None:

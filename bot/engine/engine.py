@@ -60,8 +60,15 @@ def _unheard(notice: Notice) -> None:
 class Engine:
     """The engine's parts, made once with what each needs; every method delegates to one."""
 
-    def __init__(self, fleet: Fleet, audit: Audit, *, hooks: Hooks | None = None, notify: Notify = _unheard,
-                 options: EngineOptions = EngineOptions()) -> None:  # fmt: skip
+    def __init__(
+        self,
+        fleet: Fleet,
+        audit: Audit,
+        *,
+        hooks: Hooks | None = None,
+        notify: Notify = _unheard,
+        options: EngineOptions = EngineOptions(),
+    ) -> None:
         hooks = hooks or NoHooks()
         self.fleet = fleet
         self.providers, self.store, self.clock, self.wakes = fleet.providers, fleet.store, fleet.clock, fleet.wakes

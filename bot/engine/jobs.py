@@ -70,14 +70,28 @@ def configure_scheduler(
     times: JobTimes = JobTimes(),
 ) -> None:
     common = {"coalesce": True, "max_instances": 1, "replace_existing": True, "misfire_grace_time": 60}
-    scheduler.add_job(engine.discover, IntervalTrigger(seconds=times.discover.total_seconds()), id="discover",
-                      name="discover apps", **common)  # fmt: skip
+    scheduler.add_job(
+        engine.discover,
+        IntervalTrigger(seconds=times.discover.total_seconds()),
+        id="discover",
+        name="discover apps",
+        **common,
+    )
     scheduler.add_job(engine.sweep, cron_trigger(sweep_cron, timezone), id="sweep", name="sweep idle apps", **common)
-    scheduler.add_job(engine.observe, IntervalTrigger(seconds=times.observe.total_seconds()), id="observe",
-                      name="observe activity", **common)  # fmt: skip
-    scheduler.add_job(ScheduleTick(engine, schedules, engine.clock),
-                      IntervalTrigger(seconds=times.schedules.total_seconds()), id="schedules", name="scheduled wakes",
-                      **common)  # fmt: skip
+    scheduler.add_job(
+        engine.observe,
+        IntervalTrigger(seconds=times.observe.total_seconds()),
+        id="observe",
+        name="observe activity",
+        **common,
+    )
+    scheduler.add_job(
+        ScheduleTick(engine, schedules, engine.clock),
+        IntervalTrigger(seconds=times.schedules.total_seconds()),
+        id="schedules",
+        name="scheduled wakes",
+        **common,
+    )
     scheduler.add_job(post_report, cron_trigger(report_cron, timezone), id="report", name="post the report", **common)
     scheduler.add_job(engine.housekeeping, IntervalTrigger(hours=1), id="housekeeping", name="housekeeping", **common)
     scheduler.add_listener(_log_failure, EVENT_JOB_ERROR)

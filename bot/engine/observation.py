@@ -45,10 +45,15 @@ class Observer:
             self.fleet.store.record_check_failure(view.row.provider, view.row.app_id, str(exc), now)
             return False
         self.fleet.store.record_activity(
-            view.row.provider, view.row.app_id, at=now, since=activity.since, until=activity.until,
-            requests=activity.requests, last_request_at=activity.last_request_at,
+            view.row.provider,
+            view.row.app_id,
+            at=now,
+            since=activity.since,
+            until=activity.until,
+            requests=activity.requests,
+            last_request_at=activity.last_request_at,
             last_deploy_at=activity.last_deploy_at,
-        )  # fmt: skip
+        )
         return True
 
     def observe(self, *, limit_per_provider: int = 50) -> int:
@@ -58,10 +63,14 @@ class Observer:
         catalog = self.fleet.catalog()
         for name, provider in self.fleet.providers.items():
             stale = [
-                v for v in catalog
-                if v.row.provider == name and v.managed and v.state is AppState.RUNNING and not v.row.gone
+                v
+                for v in catalog
+                if v.row.provider == name
+                and v.managed
+                and v.state is AppState.RUNNING
+                and not v.row.gone
                 and (v.row.checked_at is None or now - v.row.checked_at > STALE_AFTER)
-            ]  # fmt: skip
+            ]
             stale.sort(key=lambda v: v.row.checked_at or datetime.min.replace(tzinfo=now.tzinfo))
             for view in stale[:limit_per_provider]:
                 budget = provider.budget()

@@ -1,9 +1,9 @@
 """Putting one app to sleep: for the sweep (idle) or for someone who asked.
 
-    sleep_app ─▶ refused while a wake is in flight ─▶ app lock ─▶ get_app: not running? skipped
-              ─▶ (the sweep) used again since the decision? skipped ─▶ record the formation
-              ─▶ dry run? would_sleep ─▶ before_stop hook (its failure cancels) ─▶ provider.sleep
-              ─▶ nap begun, event slept, after_stop hook
+sleep_app ─▶ refused while a wake is in flight ─▶ app lock ─▶ get_app: not running? skipped
+          ─▶ (the sweep) used again since the decision? skipped ─▶ record the formation
+          ─▶ dry run? would_sleep ─▶ before_stop hook (its failure cancels) ─▶ provider.sleep
+          ─▶ nap begun, event slept, after_stop hook
 """
 
 from __future__ import annotations
@@ -90,7 +90,11 @@ class Sleeper:
             self.audit.event("slept", view, actor, reason, details={"formation": formation.describe()})
             log.info(
                 "app.slept provider=%s app=%s actor=%s reason=%s formation=%s",
-                view.row.provider, view.name, actor.id, reason, formation.describe(),
-            )  # fmt: skip
+                view.row.provider,
+                view.name,
+                actor.id,
+                reason,
+                formation.describe(),
+            )
             self.hooks.after_stop(view, reason)
             return Outcome(view.ref, view.label, "slept", reason, formation, fresh.url)

@@ -22,7 +22,6 @@ from typing import Any
 from bot.store.rows import Ref
 
 
-
 class Phase(enum.StrEnum):
     WAKING = "waking"
     UP = "up"

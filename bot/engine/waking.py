@@ -76,8 +76,9 @@ class Waker:
             return WakeJob(view.ref, view.label, self.fleet.clock.now(), view.row.url)
 
         def run(job: WakeJob) -> None:
-            wake = InFlightWake(view.row.provider, view.row.app_id, job.status.started_at, actor.id, actor.name,
-                                context if main else {})  # fmt: skip
+            wake = InFlightWake(
+                view.row.provider, view.row.app_id, job.status.started_at, actor.id, actor.name, context if main else {}
+            )
             self.fleet.store.begin_wake(wake)
             self.executor.submit(self._run_wake, job, view, actor)
 
@@ -93,8 +94,9 @@ class Waker:
             self.fleet.wakes.finish(job)
             self.fleet.store.end_wake(*view.ref)
             if job.status.phase is Phase.FAILED:
-                self.audit.event("wake_failed", view, actor, job.status.reason or "", outcome="failed",
-                                 duration=job.status.elapsed)  # fmt: skip
+                self.audit.event(
+                    "wake_failed", view, actor, job.status.reason or "", outcome="failed", duration=job.status.elapsed
+                )
                 self.notify(WakeFailed(view.label, view.ref, job.status.reason or "", actor.name))
             job.done.set()
 
@@ -134,8 +136,9 @@ class Waker:
                 self.fleet.store.update_app(*ref, last_wake_at=now, url=app.url)
                 self.fleet.store.set_state(*ref, AppState.RUNNING, now)
                 self.audit.event("woke", view, actor, "", duration=elapsed())
-                log.info("app.woke provider=%s app=%s seconds=%.0f",
-                         view.row.provider, view.name, elapsed().total_seconds())  # fmt: skip
+                log.info(
+                    "app.woke provider=%s app=%s seconds=%.0f", view.row.provider, view.name, elapsed().total_seconds()
+                )
                 self.hooks.after_start(view, f"asked by {actor.name}")
                 job.update(phase=Phase.UP, elapsed=elapsed(), url=app.url or view.row.url)
             else:
@@ -172,8 +175,12 @@ class Waker:
         for view in catalog:
             asleep = view.managed and view.state is AppState.SLEEPING and not view.row.gone
             if asleep and view.rules.schedule in schedules:
-                log.info("app.scheduled_wake provider=%s app=%s schedule=%s",
-                         view.row.provider, view.name, view.rules.schedule)  # fmt: skip
+                log.info(
+                    "app.scheduled_wake provider=%s app=%s schedule=%s",
+                    view.row.provider,
+                    view.name,
+                    view.rules.schedule,
+                )
                 actor = Actor("schedule", f"schedule {view.rules.schedule}", via="scheduler")
                 tickets.append(self.wake(view, actor, catalog=catalog))
         return tickets

@@ -137,9 +137,13 @@ class WebhookSender:
             if attempt == 0:  # never at the same moment as the event before: the scheduler keeps their order
                 run_at = self._last_first_at = max(run_at, self._last_first_at + EPSILON)
             self._scheduler.add_job(
-                self._run, DateTrigger(run_at), args=(hook, body, attempt), name=f"webhook {_safe(hook.url)}",
-                executor=EXECUTOR, misfire_grace_time=None,  # late (a busy executor, a start-up) is still sent
-            )  # fmt: skip
+                self._run,
+                DateTrigger(run_at),
+                args=(hook, body, attempt),
+                name=f"webhook {_safe(hook.url)}",
+                executor=EXECUTOR,
+                misfire_grace_time=None,  # late (a busy executor, a start-up) is still sent
+            )
         return True
 
     def _run(self, hook: Webhook, body: bytes, attempt: int) -> None:
@@ -174,8 +178,13 @@ class WebhookSender:
                 log.info("webhook.retry url=%s attempt=%d in=%.0fs why=%s", _safe(hook.url), attempt + 1, delay, why)
                 return
         self._count(dropped=1)
-        log.warning("webhook.failed url=%s attempts=%d why=%s%s", _safe(hook.url), attempt + 1, why,
-                    "" if retry else " (sent without a scheduler: not retried)")  # fmt: skip
+        log.warning(
+            "webhook.failed url=%s attempts=%d why=%s%s",
+            _safe(hook.url),
+            attempt + 1,
+            why,
+            "" if retry else " (sent without a scheduler: not retried)",
+        )
 
     def _count(self, *, delivered: int = 0, dropped: int = 0) -> None:
         with self._settled:

@@ -22,7 +22,6 @@ from bot.store.rows import AppRow, Keep, Ref
 from providers.base import AppState
 
 
-
 @dataclass(frozen=True)
 class ProviderInfo:
     name: str
@@ -101,9 +100,11 @@ class Catalog:
         if ":" in wanted:
             provider, _, app = wanted.partition(":")
             hits = [
-                v for v in self.views
-                if v.row.provider.lower() == provider and app in (v.row.app_id.lower(), v.name.lower(), v.row.name.lower())
-            ]  # fmt: skip
+                v
+                for v in self.views
+                if v.row.provider.lower() == provider
+                and app in (v.row.app_id.lower(), v.name.lower(), v.row.name.lower())
+            ]
             if len(hits) == 1:
                 return hits[0]
         for key in (
@@ -130,10 +131,14 @@ class Catalog:
             return list(self.views)
         wanted = text.strip().lower()
         return [
-            v for v in self.views
-            if wanted in v.label.lower() or wanted in v.row.name.lower() or wanted == v.state.value
-            or wanted in v.row.provider.lower() or wanted == v.kind
-        ]  # fmt: skip
+            v
+            for v in self.views
+            if wanted in v.label.lower()
+            or wanted in v.row.name.lower()
+            or wanted == v.state.value
+            or wanted in v.row.provider.lower()
+            or wanted == v.kind
+        ]
 
 
 @dataclass(frozen=True, eq=False)
@@ -158,8 +163,9 @@ def build_catalog(
 ) -> Catalog:
     keeps = keeps or {}
     # an app being woken shows as waking from the first click, before the provider says so
-    rows = [replace(r, state=AppState.WAKING) if r.key in waking and r.state is not AppState.RUNNING else r
-            for r in rows]  # fmt: skip
+    rows = [
+        replace(r, state=AppState.WAKING) if r.key in waking and r.state is not AppState.RUNNING else r for r in rows
+    ]
     resolved: dict[Ref, AppRules] = {}
     kinds: dict[Ref, str] = {}
     for row in rows:
@@ -243,11 +249,15 @@ def _group_decisions(views: list[AppView]) -> list[AppView]:
     for view in views:
         if view.decision.verdict in (Verdict.SLEEP, Verdict.CHECK) and len(view.group) > 1:
             holders = [
-                by_ref[r] for r in view.group
-                if r != view.ref and r in by_ref and by_ref[r].managed
-                and by_ref[r].state is AppState.RUNNING and by_ref[r].decision.verdict is Verdict.KEEP
+                by_ref[r]
+                for r in view.group
+                if r != view.ref
+                and r in by_ref
+                and by_ref[r].managed
+                and by_ref[r].state is AppState.RUNNING
+                and by_ref[r].decision.verdict is Verdict.KEEP
                 and by_ref[r].decision.sleeps_at is None
-            ]  # fmt: skip
+            ]
             if holders and "forced-sleep" not in view.decision.reason:
                 reason = f"its group is kept up by {holders[0].label} ({holders[0].decision.reason})"
                 view = replace(view, decision=Decision(Verdict.KEEP, reason))

@@ -41,9 +41,7 @@ class Prices:
 PRICE_KEYS = {"currency", "watts_per_container", "table_date", "per_hour"}
 
 
-def parse_prices(
-    raw: Any, built_in: Mapping[str, Mapping[str, float]]
-) -> tuple[Prices, list[tuple[str, str, str]]]:
+def parse_prices(raw: Any, built_in: Mapping[str, Mapping[str, float]]) -> tuple[Prices, list[tuple[str, str, str]]]:
     """`prices:` of paastis.yml (currency, watts_per_container, per_hour {type: {size: price}})
     over the `built_in` table."""
     problems: list[tuple[str, str, str]] = []

@@ -33,9 +33,19 @@ LEGACY_IGNORED = {
 }
 ALIASES = {"app_group": "group", "provider_name": "provider"}
 KEYS = {
-    "pattern", "app_name", "app_max_idle_time", "linked_apps", "ignore", "protect",
-    "idle_timeout", "schedule", "provider", "provider_zone", "notify", "group",
-}  # fmt: skip
+    "pattern",
+    "app_name",
+    "app_max_idle_time",
+    "linked_apps",
+    "ignore",
+    "protect",
+    "idle_timeout",
+    "schedule",
+    "provider",
+    "provider_zone",
+    "notify",
+    "group",
+}
 
 
 @dataclass(frozen=True)
@@ -89,9 +99,7 @@ def parse_rules(raw: Any) -> tuple[tuple[Rule, ...], list[tuple[str, str, str]],
     return tuple(rules), problems, warnings
 
 
-def _parse_rule(
-    entry: Mapping[str, Any], number: int, where: str, problems: list, warnings: list
-) -> Rule | None:
+def _parse_rule(entry: Mapping[str, Any], number: int, where: str, problems: list, warnings: list) -> Rule | None:
     values: dict[str, Any] = {}
     for key, value in entry.items():
         key = str(key)

@@ -30,8 +30,11 @@ from apscheduler.triggers.cron import CronTrigger
 
 DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 DAY_ALIASES = {
-    "daily": tuple(range(7)), "everyday": tuple(range(7)), "weekdays": tuple(range(5)), "weekends": (5, 6),
-}  # fmt: skip
+    "daily": tuple(range(7)),
+    "everyday": tuple(range(7)),
+    "weekdays": tuple(range(5)),
+    "weekends": (5, 6),
+}
 
 
 @dataclass(frozen=True)
@@ -141,7 +144,9 @@ class Schedule:
 # -- parsing -----------------------------------------------------------------------------
 
 _WINDOW = re.compile(
-    r"^(?P<days>[A-Za-z][A-Za-z,\- ]*?)?\s*(?:(?P<start>\d{1,2}:\d{2})\s*-\s*(?P<end>\d{1,2}:\d{2}))?\s*(?P<tz>[A-Za-z]+/[A-Za-z_/+\-0-9]+)?$"
+    r"^(?P<days>[A-Za-z][A-Za-z,\- ]*?)?\s*"
+    r"(?:(?P<start>\d{1,2}:\d{2})\s*-\s*(?P<end>\d{1,2}:\d{2}))?\s*"
+    r"(?P<tz>[A-Za-z]+/[A-Za-z_/+\-0-9]+)?$"
 )
 
 
@@ -206,7 +211,9 @@ def parse_holiday(text: str) -> Holiday:
         start = date.fromisoformat(first.strip())
         end = date.fromisoformat(last.strip()) if last else start
     except ValueError:
-        raise ValueError(f"{text!r} is not a holiday: write a date 2026-12-25 or a range 2026-12-24..2027-01-02") from None
+        raise ValueError(
+            f"{text!r} is not a holiday: write a date 2026-12-25 or a range 2026-12-24..2027-01-02"
+        ) from None
     if end < start:
         raise ValueError(f"{text!r} ends before it starts")
     return Holiday(start, end, cleaned)
@@ -224,9 +231,14 @@ def cron_trigger(expression: str, tz: ZoneInfo) -> CronTrigger:
     minute, hour, day, month, weekday = fields
     try:
         return CronTrigger(
-            second=second, minute=minute, hour=hour, day=day, month=month,
-            day_of_week=_crontab_weekdays(weekday), timezone=tz,
-        )  # fmt: skip
+            second=second,
+            minute=minute,
+            hour=hour,
+            day=day,
+            month=month,
+            day_of_week=_crontab_weekdays(weekday),
+            timezone=tz,
+        )
     except ValueError as exc:
         raise ValueError(f"{expression!r} is not a valid cron expression: {exc}") from None
 
@@ -329,10 +341,15 @@ def parse_schedules(
         if not (awake or asleep or holidays or sleep_at or wake_at) and not unknown:
             problems.append((where, "", "defines nothing: give it awake, asleep, holidays, sleep_at or wake_at"))
         schedules[str(name)] = Schedule(
-            name=str(name), awake=tuple(awake), asleep=tuple(asleep),
-            holidays=tuple([*holidays, *global_holidays]), sleep_at=tuple(sleep_at), wake_at=tuple(wake_at),
-            wake_at_start=wake_at_start, tz=tz,
-        )  # fmt: skip
+            name=str(name),
+            awake=tuple(awake),
+            asleep=tuple(asleep),
+            holidays=(*holidays, *global_holidays),
+            sleep_at=tuple(sleep_at),
+            wake_at=tuple(wake_at),
+            wake_at_start=wake_at_start,
+            tz=tz,
+        )
     return schedules, problems
 
 

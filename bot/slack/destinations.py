@@ -30,8 +30,8 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.webhook import WebhookClient
 
 from bot.chat.messages import Context, Message, escape
-from bot.slack.blocks import BlockKitError, message_payload
 from bot.clock import Clock
+from bot.slack.blocks import BlockKitError, message_payload
 
 log = logging.getLogger(__name__)
 
@@ -76,8 +76,14 @@ class ResponseUrlDestination:
 
     min_interval = RESPONSE_URL_INTERVAL
 
-    def __init__(self, response_url: ResponseUrl, *, user: str | None = None, max_updates: int = RESPONSE_URL_USES - 1,
-                 fallback: PostedDestination | None = None) -> None:  # fmt: skip
+    def __init__(
+        self,
+        response_url: ResponseUrl,
+        *,
+        user: str | None = None,
+        max_updates: int = RESPONSE_URL_USES - 1,
+        fallback: PostedDestination | None = None,
+    ) -> None:
         self.response_url = response_url
         self.user = user
         self.max_updates: int | None = max_updates
@@ -86,9 +92,11 @@ class ResponseUrlDestination:
     @property
     def context(self) -> Mapping[str, Any]:
         return {
-            "reply": "response_url", "url": self.response_url.url,
-            "issued_at": self.response_url.issued_at.isoformat(), "user": self.user,
-        }  # fmt: skip
+            "reply": "response_url",
+            "url": self.response_url.url,
+            "issued_at": self.response_url.issued_at.isoformat(),
+            "user": self.user,
+        }
 
     def send(self, message: Message) -> None:
         self.update(message)
@@ -105,8 +113,14 @@ class ResponseUrlDestination:
 class CommandDestination(ResponseUrlDestination):
     """/paastis: the first answer is the acknowledgement itself (ephemeral, within 3 s)."""
 
-    def __init__(self, ack: Callable[..., Any], response_url: ResponseUrl, *, user: str | None = None,
-                 fallback: PostedDestination | None = None) -> None:  # fmt: skip
+    def __init__(
+        self,
+        ack: Callable[..., Any],
+        response_url: ResponseUrl,
+        *,
+        user: str | None = None,
+        fallback: PostedDestination | None = None,
+    ) -> None:
         super().__init__(response_url, user=user, max_updates=RESPONSE_URL_USES, fallback=fallback)
         self.ack = ack
         self.acked = False
@@ -150,8 +164,13 @@ class PostedDestination:
 
     @property
     def context(self) -> Mapping[str, Any]:
-        return {"reply": "post", "channel": self.channel, "thread_ts": self.thread_ts, "ts": self.ts,
-                "asked_by": self.asked_by}  # fmt: skip
+        return {
+            "reply": "post",
+            "channel": self.channel,
+            "thread_ts": self.thread_ts,
+            "ts": self.ts,
+            "asked_by": self.asked_by,
+        }
 
     def send(self, message: Message) -> None:
         self.update(message)
@@ -185,12 +204,19 @@ class PostedDestination:
             self.on_change()
 
 
-def from_context(context: Mapping[str, Any], client: WebClient, clock: Clock) -> ResponseUrlDestination | PostedDestination | None:
+def from_context(
+    context: Mapping[str, Any], client: WebClient, clock: Clock
+) -> ResponseUrlDestination | PostedDestination | None:
     """Rebuild the reply of a wake that was in flight when Paastis stopped."""
     kind = context.get("reply")
     if kind == "post" and context.get("channel"):
-        return PostedDestination(client, str(context["channel"]), thread_ts=context.get("thread_ts"), ts=context.get("ts"),
-                           asked_by=context.get("asked_by"))  # fmt: skip
+        return PostedDestination(
+            client,
+            str(context["channel"]),
+            thread_ts=context.get("thread_ts"),
+            ts=context.get("ts"),
+            asked_by=context.get("asked_by"),
+        )
     if kind == "response_url" and context.get("issued_at"):
         issued = datetime.fromisoformat(str(context["issued_at"]))
         user = context.get("user")

@@ -11,8 +11,8 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from bot.chat import answers
-from bot.policy.catalog import AppView
 from bot.chat.messages import MAX_HOME_BLOCKS, Divider, Message
+from bot.policy.catalog import AppView
 from bot.slack.blocks import render_blocks
 
 

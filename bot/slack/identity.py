@@ -21,10 +21,10 @@ from datetime import datetime, timedelta
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 
+from bot.clock import Clock
 from bot.config.loading import Permissions
 from bot.engine.actors import Actor
 from bot.errors import ActionRefused
-from bot.clock import Clock
 
 log = logging.getLogger(__name__)
 

@@ -17,20 +17,25 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 
 from bot.chat.messages import Message
-from bot.slack.blocks import BlockKitError, message_payload
 from bot.clock import Clock
+from bot.slack.blocks import BlockKitError, message_payload
 
 log = logging.getLogger(__name__)
 
 SPACING = timedelta(seconds=1)
 FIXES = {
-    "not_in_channel": "invite @Paastis to the channel (private channels always need it), or keep the chat:write.public scope",
-    "channel_not_found": "check PAASTIS_CHANNEL (or the rule's notify:): use a channel id such as C0123ABCD, and invite @Paastis to private channels",
+    "not_in_channel": (
+        "invite @Paastis to the channel (private channels always need it), or keep the chat:write.public scope"
+    ),
+    "channel_not_found": (
+        "check PAASTIS_CHANNEL (or the rule's notify:): use a channel id such as C0123ABCD, "
+        "and invite @Paastis to private channels"
+    ),
     "is_archived": "the channel is archived: unarchive it or point PAASTIS_CHANNEL elsewhere",
     "missing_scope": "add the chat:write and chat:write.public scopes and reinstall the app",
     "invalid_auth": "SLACK_BOT_TOKEN was revoked or is wrong: copy it again from OAuth & Permissions",
     "token_revoked": "SLACK_BOT_TOKEN was revoked: reinstall the app and update the token",
-}  # fmt: skip
+}
 _STOP = object()
 
 

@@ -47,7 +47,7 @@ TOKEN_FIXES = {
     "account_inactive": "the app was uninstalled or its bot deactivated: reinstall it and update SLACK_BOT_TOKEN",
     "token_revoked": "SLACK_BOT_TOKEN was revoked: reinstall the app and update the token",
     "not_allowed_token_type": "use the app-level token (xapp-…, scope connections:write) as SLACK_APP_TOKEN",
-}  # fmt: skip
+}
 
 
 def run_slack(
@@ -68,8 +68,13 @@ def run_slack(
     except (SlackApiError, BoltError, SlackSetupError, SlackClientError, OSError) as exc:
         _refused("slack.start_failed", exc, slack.api_url)
         return EXIT_SLACK
-    log.info("slack.connected team=%s bot=%s api_url=%s mode=%s", parts.auth.get("team"), parts.auth.get("user"),
-             slack.api_url, "socket" if slack.socket_mode else "http")  # fmt: skip
+    log.info(
+        "slack.connected team=%s bot=%s api_url=%s mode=%s",
+        parts.auth.get("team"),
+        parts.auth.get("user"),
+        slack.api_url,
+        "socket" if slack.socket_mode else "http",
+    )
     bolt = parts.bolt
 
     socket: SocketModeHandler | None = None

@@ -13,25 +13,60 @@ migrations = Migrations("paastis")
 def m001_initial(db: sqlite_utils.Database) -> None:
     db["apps"].create(
         {
-            "provider": str, "app_id": str, "name": str, "state": str, "url": str, "formation": str,
-            "problem": str, "first_seen": str, "last_seen": str, "gone": int,
-            "last_request_at": str, "last_deploy_at": str, "last_wake_at": str, "last_used_at": str,
-            "checked_at": str, "check_error": str, "check_failed_at": str, "awake_since": str,
-            "recorded_formation": str, "recorded_at": str,
+            "provider": str,
+            "app_id": str,
+            "name": str,
+            "state": str,
+            "url": str,
+            "formation": str,
+            "problem": str,
+            "first_seen": str,
+            "last_seen": str,
+            "gone": int,
+            "last_request_at": str,
+            "last_deploy_at": str,
+            "last_wake_at": str,
+            "last_used_at": str,
+            "checked_at": str,
+            "check_error": str,
+            "check_failed_at": str,
+            "awake_since": str,
+            "recorded_formation": str,
+            "recorded_at": str,
         },
         pk=("provider", "app_id"),
-    )  # fmt: skip
+    )
     db["activity"].create(
-        {"id": int, "provider": str, "app_id": str, "at": str, "since": str, "until": str,
-         "requests": int, "last_request_at": str},
+        {
+            "id": int,
+            "provider": str,
+            "app_id": str,
+            "at": str,
+            "since": str,
+            "until": str,
+            "requests": int,
+            "last_request_at": str,
+        },
         pk="id",
-    )  # fmt: skip
+    )
     db["activity"].create_index(["provider", "app_id", "at"])
     db["events"].create(
-        {"id": int, "at": str, "provider": str, "app_id": str, "app_name": str, "action": str,
-         "outcome": str, "actor": str, "actor_name": str, "reason": str, "duration_ms": int, "details": str},
+        {
+            "id": int,
+            "at": str,
+            "provider": str,
+            "app_id": str,
+            "app_name": str,
+            "action": str,
+            "outcome": str,
+            "actor": str,
+            "actor_name": str,
+            "reason": str,
+            "duration_ms": int,
+            "details": str,
+        },
         pk="id",
-    )  # fmt: skip
+    )
     db["events"].create_index(["at"])
     db["events"].create_index(["provider", "app_id", "at"])
     db["keeps"].create(

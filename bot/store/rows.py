@@ -71,15 +71,27 @@ class AppRow:
             return formation_of(row.get(key))
 
         return cls(
-            provider=row["provider"], app_id=row["app_id"], name=row["name"], state=AppState(row["state"]),
-            url=row.get("url"), formation=formation("formation"), problem=row.get("problem"),
-            first_seen=when("first_seen"), last_seen=when("last_seen"), gone=bool(row.get("gone")),
-            last_request_at=when("last_request_at"), last_deploy_at=when("last_deploy_at"),
-            last_wake_at=when("last_wake_at"), last_used_at=when("last_used_at"),
-            checked_at=when("checked_at"), check_error=row.get("check_error"),
-            check_failed_at=when("check_failed_at"), awake_since=when("awake_since"),
-            recorded_formation=formation("recorded_formation"), recorded_at=when("recorded_at"),
-        )  # fmt: skip
+            provider=row["provider"],
+            app_id=row["app_id"],
+            name=row["name"],
+            state=AppState(row["state"]),
+            url=row.get("url"),
+            formation=formation("formation"),
+            problem=row.get("problem"),
+            first_seen=when("first_seen"),
+            last_seen=when("last_seen"),
+            gone=bool(row.get("gone")),
+            last_request_at=when("last_request_at"),
+            last_deploy_at=when("last_deploy_at"),
+            last_wake_at=when("last_wake_at"),
+            last_used_at=when("last_used_at"),
+            checked_at=when("checked_at"),
+            check_error=row.get("check_error"),
+            check_failed_at=when("check_failed_at"),
+            awake_since=when("awake_since"),
+            recorded_formation=formation("recorded_formation"),
+            recorded_at=when("recorded_at"),
+        )
 
     def as_paas_app(self) -> PaasApp:
         return PaasApp(

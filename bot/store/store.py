@@ -8,6 +8,7 @@ versioned with sqlite-utils migrations (bot/store/migrations.py). Timestamps are
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sqlite3
 import threading
@@ -24,6 +25,7 @@ from bot.store.rows import AppRow, Event, InFlightWake, Keep, Nap, iso, parse_is
 from providers.base import AppState, Formation, PaasApp
 
 __all__ = ["AppRow", "Event", "InFlightWake", "Keep", "Nap", "Store"]
+
 
 class Store:
     def __init__(self, path: Path | str) -> None:
@@ -54,10 +56,8 @@ class Store:
     def close(self) -> None:
         with self._write_lock:
             for conn in self._connections:
-                try:
+                with contextlib.suppress(sqlite3.ProgrammingError):  # a connection of a thread that is gone
                     conn.close()
-                except sqlite3.ProgrammingError:
-                    pass  # a connection of a thread that is gone
             self._connections.clear()
         self._local = threading.local()
 
@@ -79,12 +79,16 @@ class Store:
         stamp = iso(now)
         with self.transaction() as db:
             cursor = db.execute(f"select {', '.join(columns)} from apps where provider = ?", [provider])
-            known = {row[0]: dict(zip(columns, row)) for row in cursor.fetchall()}
+            known = {row[0]: dict(zip(columns, row, strict=False)) for row in cursor.fetchall()}
             inserts, updates, restarted = [], [], []
             for app in apps:
                 row = known.get(app.id)
-                values: dict[str, Any] = {"name": app.name, "state": app.state.value, "url": app.url,
-                                          "problem": app.problem}  # fmt: skip
+                values: dict[str, Any] = {
+                    "name": app.name,
+                    "state": app.state.value,
+                    "url": app.url,
+                    "problem": app.problem,
+                }
                 if app.formation is not None:
                     values["formation"] = app.formation.to_json()
                 if app.last_deployed_at:
@@ -111,8 +115,10 @@ class Store:
                 db["apps"].insert_all(inserts, alter=False)
             for app_id, changed in updates:
                 assignments = ", ".join(f"{k} = ?" for k in changed)
-                db.execute(f"update apps set {assignments} where provider = ? and app_id = ?",
-                           [*changed.values(), provider, app_id])  # fmt: skip
+                db.execute(
+                    f"update apps set {assignments} where provider = ? and app_id = ?",
+                    [*changed.values(), provider, app_id],
+                )
             db.execute("update apps set last_seen = ? where provider = ?", [stamp, provider])
             db.conn.executemany("update naps set end = ? where provider = ? and app_id = ? and end is null", restarted)
             listed = {app.id for app in apps}
@@ -128,7 +134,7 @@ class Store:
         where = "" if include_gone else "where gone = 0"
         cursor = self.db.execute(f"select * from apps {where} order by provider, name")
         names = [d[0] for d in cursor.description]
-        return [AppRow.from_row(dict(zip(names, values))) for values in cursor.fetchall()]
+        return [AppRow.from_row(dict(zip(names, values, strict=False))) for values in cursor.fetchall()]
 
     def update_app(self, provider: str, app_id: str, **values: Any) -> None:
         converted = {k: _column(v) for k, v in values.items()}
@@ -171,17 +177,26 @@ class Store:
                 newest = max(since, previous) if previous else since
             values: dict[str, Any] = {
                 "last_request_at": iso(newest),
-                "checked_at": iso(until), "check_error": None, "check_failed_at": None,
-            }  # fmt: skip
+                "checked_at": iso(until),
+                "check_error": None,
+                "check_failed_at": None,
+            }
             if last_deploy_at:
                 previous_deploy = parse_iso(row.get("last_deploy_at"))
                 if previous_deploy is None or last_deploy_at > previous_deploy:
                     values["last_deploy_at"] = iso(last_deploy_at)
             db["apps"].update((provider, app_id), values)
             db["activity"].insert(
-                {"provider": provider, "app_id": app_id, "at": iso(at), "since": iso(since), "until": iso(until),
-                 "requests": requests, "last_request_at": iso(last_request_at)}
-            )  # fmt: skip
+                {
+                    "provider": provider,
+                    "app_id": app_id,
+                    "at": iso(at),
+                    "since": iso(since),
+                    "until": iso(until),
+                    "requests": requests,
+                    "last_request_at": iso(last_request_at),
+                }
+            )
 
     def record_check_failure(self, provider: str, app_id: str, error: str, at: datetime) -> None:
         with self.transaction() as db:
@@ -207,9 +222,14 @@ class Store:
             open_naps = list(db["naps"].rows_where("provider = ? and app_id = ? and end is null", [provider, app_id]))
             if not open_naps:
                 db["naps"].insert(
-                    {"provider": provider, "app_id": app_id, "start": iso(at),
-                     "end": None, "formation": formation.to_json() if formation else None}
-                )  # fmt: skip
+                    {
+                        "provider": provider,
+                        "app_id": app_id,
+                        "start": iso(at),
+                        "end": None,
+                        "formation": formation.to_json() if formation else None,
+                    }
+                )
 
     def end_nap(self, provider: str, app_id: str, at: datetime) -> None:
         with self.transaction() as db:
@@ -221,9 +241,12 @@ class Store:
         rows = self.db["naps"].rows_where("end is null or end > ?", [iso(since)], order_by="start")
         return [
             Nap(
-                r["provider"], r["app_id"], parse_iso(r["start"]), parse_iso(r["end"]),
+                r["provider"],
+                r["app_id"],
+                parse_iso(r["start"]),
+                parse_iso(r["end"]),
                 Formation.from_json(r["formation"]) if r["formation"] else None,
-            )  # fmt: skip
+            )
             for r in rows
         ]
 
@@ -231,10 +254,17 @@ class Store:
     def set_keep(self, provider: str, app_id: str, keep: Keep) -> None:
         with self.transaction() as db:
             db["keeps"].upsert(
-                {"provider": provider, "app_id": app_id, "until": iso(keep.until), "by": keep.by,
-                 "by_name": keep.by_name, "reason": keep.reason, "created_at": iso(keep.created_at)},
+                {
+                    "provider": provider,
+                    "app_id": app_id,
+                    "until": iso(keep.until),
+                    "by": keep.by,
+                    "by_name": keep.by_name,
+                    "reason": keep.reason,
+                    "created_at": iso(keep.created_at),
+                },
                 pk=("provider", "app_id"),
-            )  # fmt: skip
+            )
 
     def drop_keep(self, provider: str, app_id: str) -> bool:
         with self.transaction() as db:
@@ -253,10 +283,16 @@ class Store:
     def begin_wake(self, wake: InFlightWake) -> None:
         with self.transaction() as db:
             db["wakes"].upsert(
-                {"provider": wake.provider, "app_id": wake.app_id, "started_at": iso(wake.started_at),
-                 "actor": wake.actor, "actor_name": wake.actor_name, "context": json.dumps(wake.context)},
+                {
+                    "provider": wake.provider,
+                    "app_id": wake.app_id,
+                    "started_at": iso(wake.started_at),
+                    "actor": wake.actor,
+                    "actor_name": wake.actor_name,
+                    "context": json.dumps(wake.context),
+                },
                 pk=("provider", "app_id"),
-            )  # fmt: skip
+            )
 
     def end_wake(self, provider: str, app_id: str) -> None:
         with self.transaction() as db:
@@ -264,8 +300,14 @@ class Store:
 
     def wakes_in_flight(self) -> list[InFlightWake]:
         return [
-            InFlightWake(r["provider"], r["app_id"], parse_iso(r["started_at"]), r["actor"], r["actor_name"],
-                         json.loads(r["context"] or "{}"))  # fmt: skip
+            InFlightWake(
+                r["provider"],
+                r["app_id"],
+                parse_iso(r["started_at"]),
+                r["actor"],
+                r["actor_name"],
+                json.loads(r["context"] or "{}"),
+            )
             for r in self.db["wakes"].rows
         ]
 
@@ -274,8 +316,12 @@ class Store:
         """Record a failure; returns the health row (failing_since, notified_at)."""
         with self.transaction() as db:
             row = next(iter(db["provider_health"].rows_where("provider = ?", [provider])), None)
-            values = {"provider": provider, "ok": 0, "error": error,
-                      "failing_since": (row or {}).get("failing_since") or iso(at)}  # fmt: skip
+            values = {
+                "provider": provider,
+                "ok": 0,
+                "error": error,
+                "failing_since": (row or {}).get("failing_since") or iso(at),
+            }
             if row and row["ok"]:
                 values["failing_since"] = iso(at)
             db["provider_health"].upsert(values, pk="provider")
@@ -286,10 +332,16 @@ class Store:
         with self.transaction() as db:
             row = next(iter(db["provider_health"].rows_where("provider = ?", [provider])), None)
             db["provider_health"].upsert(
-                {"provider": provider, "ok": 1, "error": None, "failing_since": None, "last_ok_at": iso(at),
-                 "notified_at": None},
+                {
+                    "provider": provider,
+                    "ok": 1,
+                    "error": None,
+                    "failing_since": None,
+                    "last_ok_at": iso(at),
+                    "notified_at": None,
+                },
                 pk="provider",
-            )  # fmt: skip
+            )
             return bool(row and not row["ok"])
 
     def provider_notified(self, provider: str, at: datetime) -> None:
@@ -316,12 +368,25 @@ class Store:
         details: Mapping[str, Any] | None = None,
     ) -> int:
         with self.transaction() as db:
-            return db["events"].insert(
-                {"at": iso(at), "provider": provider, "app_id": app_id, "app_name": app_name, "action": action,
-                 "outcome": outcome, "actor": actor, "actor_name": actor_name, "reason": reason,
-                 "duration_ms": int(duration.total_seconds() * 1000) if duration is not None else None,
-                 "details": json.dumps(dict(details or {}), default=str)}
-            ).last_pk  # fmt: skip
+            return (
+                db["events"]
+                .insert(
+                    {
+                        "at": iso(at),
+                        "provider": provider,
+                        "app_id": app_id,
+                        "app_name": app_name,
+                        "action": action,
+                        "outcome": outcome,
+                        "actor": actor,
+                        "actor_name": actor_name,
+                        "reason": reason,
+                        "duration_ms": int(duration.total_seconds() * 1000) if duration is not None else None,
+                        "details": json.dumps(dict(details or {}), default=str),
+                    }
+                )
+                .last_pk
+            )
 
     def events(
         self,
@@ -342,14 +407,22 @@ class Store:
         if actions:
             clauses.append(f"action in ({', '.join('?' for _ in actions)})")
             params += list(actions)
-        rows = self.db["events"].rows_where(
-            " and ".join(clauses) or None, params, order_by="id desc", limit=limit
-        )
+        rows = self.db["events"].rows_where(" and ".join(clauses) or None, params, order_by="id desc", limit=limit)
         return [
             Event(
-                r["id"], parse_iso(r["at"]), r["provider"], r["app_id"], r["app_name"], r["action"], r["outcome"],
-                r["actor"], r["actor_name"], r["reason"], r["duration_ms"], json.loads(r["details"] or "{}"),
-            )  # fmt: skip
+                r["id"],
+                parse_iso(r["at"]),
+                r["provider"],
+                r["app_id"],
+                r["app_name"],
+                r["action"],
+                r["outcome"],
+                r["actor"],
+                r["actor_name"],
+                r["reason"],
+                r["duration_ms"],
+                json.loads(r["details"] or "{}"),
+            )
             for r in rows
         ]
 

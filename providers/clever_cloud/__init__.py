@@ -42,19 +42,25 @@ OPTIONS = {
 
 
 ENVIRONMENT = {
-    "PROVIDER_CLEVER_API_HOST": EnvVariable("api_host", "Clever Cloud API base URL", OPTIONS["api_host"].default,
-                                            origin="paastis"),
-    "PROVIDER_CLEVER_OAUTH_CONSUMER_KEY": EnvVariable("consumer_key", "Clever Cloud OAuth consumer key",
-                                                      origin="paastis"),
-    "PROVIDER_CLEVER_OAUTH_CONSUMER_SECRET": EnvVariable("consumer_secret", "Clever Cloud OAuth consumer secret",
-                                                         origin="paastis"),
+    "PROVIDER_CLEVER_API_HOST": EnvVariable(
+        "api_host", "Clever Cloud API base URL", OPTIONS["api_host"].default, origin="paastis"
+    ),
+    "PROVIDER_CLEVER_OAUTH_CONSUMER_KEY": EnvVariable(
+        "consumer_key", "Clever Cloud OAuth consumer key", origin="paastis"
+    ),
+    "PROVIDER_CLEVER_OAUTH_CONSUMER_SECRET": EnvVariable(
+        "consumer_secret", "Clever Cloud OAuth consumer secret", origin="paastis"
+    ),
     "PROVIDER_CLEVER_TOKEN": EnvVariable("token", "Clever Cloud OAuth user token", origin="paastis", selects=True),
     "PROVIDER_CLEVER_SECRET": EnvVariable("secret", "Clever Cloud OAuth user token secret", origin="paastis"),
     "PROVIDER_CLEVER_OPERATION_TIMEOUT": EnvVariable(
-        "operation_timeout", "Seconds a Clever Cloud wake (a redeploy) may take", f"{OPERATION_TIMEOUT:g}",
-        origin="paastis"),
+        "operation_timeout",
+        "Seconds a Clever Cloud wake (a redeploy) may take",
+        f"{OPERATION_TIMEOUT:g}",
+        origin="paastis",
+    ),
     "PROVIDER_REGION": EnvVariable("zone", "Clever Cloud zone (par, rbx…; empty: all zones)", "all", origin="paastis"),
-}  # fmt: skip
+}
 
 # Estimated EUR per container-hour by runtime flavor (see bot.policy.pricing).
 PRICES = {"pico": 0.006, "nano": 0.009, "XS": 0.02, "S": 0.04, "M": 0.08, "L": 0.16, "XL": 0.32, "*": 0.02}
@@ -65,7 +71,9 @@ def build(spec: ProviderSpec, deps: ProviderDeps) -> CleverCloudProvider:
     limit = options["rate_limit"]
     client = CleverCloudClient(
         api_host=options["api_host"],
-        credentials=Credentials(options["consumer_key"], options["consumer_secret"], options["token"], options["secret"]),
+        credentials=Credentials(
+            options["consumer_key"], options["consumer_secret"], options["token"], options["secret"]
+        ),
         signature_method=options["signature_method"],
         clock=deps.clock,
         budget=CallBudget(deps.clock, limit=limit, reserve=limit // 5),
@@ -74,8 +82,13 @@ def build(spec: ProviderSpec, deps: ProviderDeps) -> CleverCloudProvider:
         user_agent=deps.user_agent,
         ca_bundle=deps.ca_bundle,
     )
-    return CleverCloudProvider(name=spec.name, client=client, clock=deps.clock, zone=options["zone"] or "",
-                               wake_timeout=options["operation_timeout"])
+    return CleverCloudProvider(
+        name=spec.name,
+        client=client,
+        clock=deps.clock,
+        zone=options["zone"] or "",
+        wake_timeout=options["operation_timeout"],
+    )
 
 
 PROVIDER_TYPE = ProviderType(

@@ -75,8 +75,9 @@ class Window:
         return max(self.seen.values(), default=None)
 
 
-def read_window(client: CleverCloudClient, path: str, since: datetime, until: datetime, *,
-                app: str, limit: int = LIMIT) -> Window:
+def read_window(
+    client: CleverCloudClient, path: str, since: datetime, until: datetime, *, app: str, limit: int = LIMIT
+) -> Window:
     """Replay the access logs of [since, until], resuming a cut stream where it stopped.
 
     Each ACCESS_LOG is counted once: a resumed stream starts after the Last-Event-ID sent,
@@ -98,8 +99,9 @@ def read_window(client: CleverCloudClient, path: str, since: datetime, until: da
                         full = len(seen) >= limit
                         ended_by = _ended_by(event.data, app)
                         if not full and ended_by != "UNTIL_REACHED":  # the window was not read to its end
-                            raise ActivityUnavailable(f"Clever Cloud ended the access logs of {app} early "
-                                                      f"({ended_by})", app=app)
+                            raise ActivityUnavailable(
+                                f"Clever Cloud ended the access logs of {app} early ({ended_by})", app=app
+                            )
                         return Window(seen, full=full)
         except StreamBroken as broken:
             log.info("clever.accesslogs.resume app=%s attempt=%d seen=%d why=%s", app, attempt + 1, len(seen), broken)
@@ -109,8 +111,9 @@ def read_window(client: CleverCloudClient, path: str, since: datetime, until: da
     raise ActivityUnavailable(f"the access logs of {app} could not be read: {reason}", app=app)
 
 
-def requests_activity(client: CleverCloudClient, path: str, since: datetime, until: datetime, *,
-                      app: str) -> tuple[int, datetime | None]:
+def requests_activity(
+    client: CleverCloudClient, path: str, since: datetime, until: datetime, *, app: str
+) -> tuple[int, datetime | None]:
     """How many requests [since, until] saw (at least), and a date no earlier than the newest."""
     window = read_window(client, path, since, until, app=app)
     if not window.full:
@@ -148,8 +151,16 @@ def last_human_deploy(deployments: Sequence[Mapping[str, Any]], paastis_user: st
     return None
 
 
-def activity(client: CleverCloudClient, *, owner: str, app: str, deployments_path: str, paastis_user: str,
-             since: datetime, until: datetime) -> Activity:
+def activity(
+    client: CleverCloudClient,
+    *,
+    owner: str,
+    app: str,
+    deployments_path: str,
+    paastis_user: str,
+    since: datetime,
+    until: datetime,
+) -> Activity:
     """Requests and deploys seen in [since, until] (both cut to the millisecond the API reads)."""
     until = _to_ms(until)
     since = min(_to_ms(since), until)
@@ -170,8 +181,9 @@ def _access_log(data: str, event_id: str | None, app: str) -> tuple[str, datetim
         if not key:
             raise ValueError("no id")
     except (AttributeError, ValueError, KeyError, TypeError):
-        raise ActivityUnavailable(f"Clever Cloud sent an access log of {app} Paastis cannot read: {data[:120]!r}",
-                                  app=app) from None
+        raise ActivityUnavailable(
+            f"Clever Cloud sent an access log of {app} Paastis cannot read: {data[:120]!r}", app=app
+        ) from None
     if when.tzinfo is None:
         raise ActivityUnavailable(f"Clever Cloud sent an access log of {app} dated without a time zone", app=app)
     return key, when
@@ -181,8 +193,9 @@ def _ended_by(data: str, app: str) -> str:
     try:
         return str(json.loads(data)["endedBy"])
     except (ValueError, KeyError, TypeError):
-        raise ActivityUnavailable(f"Clever Cloud ended the access logs of {app} with an unreadable "
-                                  f"END_OF_STREAM: {data[:120]!r}", app=app) from None
+        raise ActivityUnavailable(
+            f"Clever Cloud ended the access logs of {app} with an unreadable END_OF_STREAM: {data[:120]!r}", app=app
+        ) from None
 
 
 def _to_ms(when: datetime) -> datetime:

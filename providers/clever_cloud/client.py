@@ -129,8 +129,14 @@ class CleverCloudClient:
         self._session.headers.update({"User-Agent": user_agent, "Accept": "application/json"})
         self._session.mount(self.api_host + "/", transport or HTTPAdapter(pool_maxsize=max_concurrency, max_retries=0))
 
-    def get(self, path: str, params: dict[str, Any] | None = None, *, app: str | None = None,
-            expected_error_ids: frozenset[int] = frozenset()) -> Any:
+    def get(
+        self,
+        path: str,
+        params: dict[str, Any] | None = None,
+        *,
+        app: str | None = None,
+        expected_error_ids: frozenset[int] = frozenset(),
+    ) -> Any:
         """GET JSON; None when the API answers 404 with one of `expected_error_ids`."""
         return self._json("GET", path, params, app=app, expected_error_ids=expected_error_ids)
 
@@ -141,8 +147,9 @@ class CleverCloudClient:
         return self._json("DELETE", path, None, app=app)
 
     @contextmanager
-    def stream(self, path: str, params: dict[str, Any], *, app: str | None = None,
-               last_event_id: str | None = None) -> Iterator[Iterator[SseEvent]]:
+    def stream(
+        self, path: str, params: dict[str, Any], *, app: str | None = None, last_event_id: str | None = None
+    ) -> Iterator[Iterator[SseEvent]]:
         """Open an event stream; iterate its events until END_OF_STREAM (included).
 
         The connection keeps a concurrency slot while open. A stream that ends without
@@ -156,44 +163,83 @@ class CleverCloudClient:
             yield read_events(response, silence_timeout=self._silence_timeout, provider=self._provider, app=app)
 
     # -- internals ---------------------------------------------------------------------
-    def _json(self, method: str, path: str, params: dict[str, Any] | None, *, app: str | None,
-              expected_error_ids: frozenset[int] = frozenset()) -> Any:
+    def _json(
+        self,
+        method: str,
+        path: str,
+        params: dict[str, Any] | None,
+        *,
+        app: str | None,
+        expected_error_ids: frozenset[int] = frozenset(),
+    ) -> Any:
         with self._sent(method, path, params, app=app, expected_error_ids=expected_error_ids) as response:
             if response is None:
                 return None
             try:
                 return response.json() if response.content else None
             except ValueError:
-                raise ProviderUnavailable(f"Clever Cloud answered {method} {path} with something that is not JSON",
-                                          provider=self._provider, app=app) from None
+                raise ProviderUnavailable(
+                    f"Clever Cloud answered {method} {path} with something that is not JSON",
+                    provider=self._provider,
+                    app=app,
+                ) from None
 
     @contextmanager
-    def _sent(self, method: str, path: str, params: dict[str, Any] | None, *, app: str | None,
-              headers: dict[str, str] | None = None, stream: bool = False,
-              expected_error_ids: frozenset[int] = frozenset()) -> Iterator[Any]:
+    def _sent(
+        self,
+        method: str,
+        path: str,
+        params: dict[str, Any] | None,
+        *,
+        app: str | None,
+        headers: dict[str, str] | None = None,
+        stream: bool = False,
+        expected_error_ids: frozenset[int] = frozenset(),
+    ) -> Iterator[Any]:
         """The successful response (None for an expected error), holding a concurrency slot
         until it is read and closed. Back-offs wait without a slot."""
-        response = self._send(method, path, params, app=app, headers=headers, stream=stream,
-                              expected_error_ids=expected_error_ids)
+        response = self._send(
+            method, path, params, app=app, headers=headers, stream=stream, expected_error_ids=expected_error_ids
+        )
         try:
             yield response
         finally:
             if response is not None:
                 self._release(response)
 
-    def _send(self, method: str, path: str, params: dict[str, Any] | None, *, app: str | None,
-              headers: dict[str, str] | None, stream: bool, expected_error_ids: frozenset[int]) -> Any:
+    def _send(
+        self,
+        method: str,
+        path: str,
+        params: dict[str, Any] | None,
+        *,
+        app: str | None,
+        headers: dict[str, str] | None,
+        stream: bool,
+        expected_error_ids: frozenset[int],
+    ) -> Any:
         timeout = (self._timeout, self._silence_timeout if stream else self._timeout)
 
         def send() -> requests.Response:
             self._slots.acquire()
             try:
-                response = self._session.request(method, self.api_host + path, params=params, headers=headers,
-                                                 timeout=timeout, verify=self._verify, stream=stream)
+                response = self._session.request(
+                    method,
+                    self.api_host + path,
+                    params=params,
+                    headers=headers,
+                    timeout=timeout,
+                    verify=self._verify,
+                    stream=stream,
+                )
             except (requests.RequestException, OSError) as exc:  # OSError: an unreadable CA bundle
                 self._slots.release()
-                raise NoAnswer(self._transport_error(method, path, exc, app), reason=type(exc).__name__,
-                               transient=_transient(exc), unsent=isinstance(exc, requests.ConnectTimeout)) from None
+                raise NoAnswer(
+                    self._transport_error(method, path, exc, app),
+                    reason=type(exc).__name__,
+                    transient=_transient(exc),
+                    unsent=isinstance(exc, requests.ConnectTimeout),
+                ) from None
             log.debug("clever.call method=%s path=%s status=%s", method, path, response.status_code)
             return response
 
@@ -201,9 +247,16 @@ class CleverCloudClient:
             expected = response.status_code == 404 and _error_id(response) in expected_error_ids
             return response.status_code < 400 or expected
 
-        response = send_with_retries(send, policy=CLEVER_CLOUD_HTTP, request=Request(method, path, self._provider, app),
-                                     budget=self.budget, sleep=self._clock.sleep, detail=_message, accept=accept,
-                                     discard=self._release)
+        response = send_with_retries(
+            send,
+            policy=CLEVER_CLOUD_HTTP,
+            request=Request(method, path, self._provider, app),
+            budget=self.budget,
+            sleep=self._clock.sleep,
+            detail=_message,
+            accept=accept,
+            discard=self._release,
+        )
         if response.status_code >= 400:  # an expected error
             self._release(response)
             return None
@@ -224,13 +277,16 @@ class CleverCloudClient:
             why = f"the CA bundle could not be used ({exc})"
         return ProviderUnavailable(
             f"Clever Cloud could not be reached for {method} {path}: {why} ({type(exc).__name__})",
-            provider=self._provider, app=app)
+            provider=self._provider,
+            app=app,
+        )
 
 
 def _transient(exc: Exception) -> bool:
     """Worth another try: a refused or cut connection, a timeout; not TLS nor a CA bundle."""
     return isinstance(exc, (requests.ConnectionError, requests.Timeout)) and not isinstance(
-        exc, requests.exceptions.SSLError)
+        exc, requests.exceptions.SSLError
+    )
 
 
 def _body(response: requests.Response) -> Any:

@@ -40,6 +40,7 @@ from providers.base import (
     ProviderUnavailable,
 )
 from providers.clever_cloud.activity import activity, last_human_deploy
+from providers.clever_cloud.client import CleverCloudClient
 from providers.clever_cloud.state import (
     Status,
     app_status,
@@ -49,7 +50,6 @@ from providers.clever_cloud.state import (
     worker_commands,
 )
 from providers.clever_cloud.state import formation as formation_of
-from providers.clever_cloud.client import CleverCloudClient
 
 log = logging.getLogger(__name__)
 
@@ -85,8 +85,15 @@ class CleverCloudProvider:
     kind = "clever-cloud"
     poll_interval = POLL_INTERVAL
 
-    def __init__(self, *, name: str, client: CleverCloudClient, clock: Clock, zone: str = "",
-                 wake_timeout: float = OPERATION_TIMEOUT) -> None:
+    def __init__(
+        self,
+        *,
+        name: str,
+        client: CleverCloudClient,
+        clock: Clock,
+        zone: str = "",
+        wake_timeout: float = OPERATION_TIMEOUT,
+    ) -> None:
         self.name = name
         self.zone = zone
         self.wake_timeout = wake_timeout
@@ -115,8 +122,9 @@ class CleverCloudProvider:
         base = owner.app_path(app_id)
         raw = self._client.get(base, app=app_id)
         if not isinstance(raw, Mapping) or raw.get("id") != app_id:
-            raise ProviderUnavailable(f"Clever Cloud sent app {app_id} in a shape Paastis cannot read",
-                                      provider=self.name, app=app_id)
+            raise ProviderUnavailable(
+                f"Clever Cloud sent app {app_id} in a shape Paastis cannot read", provider=self.name, app=app_id
+            )
         if not self._in_zone(raw):
             raise AppNotFound(f"{app_id} is not in zone {self.zone}", provider=self.name, app=app_id)
         instances = _listed(self._client.get(f"{base}/instances", app=app_id), "instances")
@@ -126,8 +134,15 @@ class CleverCloudProvider:
             with self._lock:
                 self._following.pop(app_id, None)
         workers = self._workers(base, app_id) if any(i.get("state") == "UP" for i in instances) else 0
-        return self._view(raw, owner, status, formation_of(instances, workers), self._deployed_at(deployment),
-                          favourite=self._favourite(base, app_id), deployment=deployment)
+        return self._view(
+            raw,
+            owner,
+            status,
+            formation_of(instances, workers),
+            self._deployed_at(deployment),
+            favourite=self._favourite(base, app_id),
+            deployment=deployment,
+        )
 
     def sleep(self, app: PaasApp) -> Formation:
         base = self._owner_of(app.id).app_path(app.id)
@@ -161,17 +176,24 @@ class CleverCloudProvider:
         try:
             owner = self._owner_of(app.id)
             _, user = self._identity()
-            return activity(self._client, owner=owner.id, app=app.id, paastis_user=user,
-                            deployments_path=f"{owner.app_path(app.id)}/deployments",
-                            since=since, until=self._clock.now())
+            return activity(
+                self._client,
+                owner=owner.id,
+                app=app.id,
+                paastis_user=user,
+                deployments_path=f"{owner.app_path(app.id)}/deployments",
+                since=since,
+                until=self._clock.now(),
+            )
         except ActivityUnavailable as exc:
             exc.provider = self.name
             raise
         except (AuthenticationFailed, AppNotFound):
             raise
         except ProviderError as exc:
-            raise ActivityUnavailable(f"the activity of {app.name} cannot be read now: {exc}",
-                                      provider=self.name, app=app.id) from exc
+            raise ActivityUnavailable(
+                f"the activity of {app.name} cannot be read now: {exc}", provider=self.name, app=app.id
+            ) from exc
 
     def budget(self) -> BudgetSnapshot | None:
         return self._client.budget.snapshot()
@@ -186,14 +208,18 @@ class CleverCloudProvider:
         summary = self._client.get("/v2/summary")
         try:
             user = summary["user"]
-            owners = (Owner(user["id"], user.get("name") or "personal space", personal=True),) + tuple(
-                Owner(o["id"], o.get("name") or o["id"])
-                for o in summary.get("organisations") or ()
-                if o["id"] != user["id"]  # the personal space may be listed among organisations
+            owners = (
+                Owner(user["id"], user.get("name") or "personal space", personal=True),
+                *(
+                    Owner(o["id"], o.get("name") or o["id"])
+                    for o in summary.get("organisations") or ()
+                    if o["id"] != user["id"]  # the personal space may be listed among organisations
+                ),
             )
         except (KeyError, TypeError):
-            raise ProviderUnavailable("Clever Cloud sent a /v2/summary Paastis cannot read",
-                                      provider=self.name) from None
+            raise ProviderUnavailable(
+                "Clever Cloud sent a /v2/summary Paastis cannot read", provider=self.name
+            ) from None
         with self._lock:
             self._owners = (owners, user["id"], now)
         return owners, user["id"]
@@ -207,8 +233,9 @@ class CleverCloudProvider:
                 owner = self._index.get(app_id)
         if owner is None:
             where = f"zone {self.zone}" if self.zone else "any zone"
-            raise AppNotFound(f"Clever Cloud has no app {app_id} in {where} for this account",
-                              provider=self.name, app=app_id)
+            raise AppNotFound(
+                f"Clever Cloud has no app {app_id} in {where} for this account", provider=self.name, app=app_id
+            )
         return owner
 
     def _deployment(self, base: str, app_id: str) -> Mapping[str, Any] | None:
@@ -242,8 +269,11 @@ class CleverCloudProvider:
         return self._cached("favourite", app_id, fetch)
 
     def _workers(self, base: str, app_id: str) -> int:
-        return self._cached("workers", app_id, lambda: worker_commands(
-            _listed(self._client.get(f"{base}/env", app=app_id), "environment")))
+        return self._cached(
+            "workers",
+            app_id,
+            lambda: worker_commands(_listed(self._client.get(f"{base}/env", app=app_id), "environment")),
+        )
 
     def _cached(self, kind: str, app_id: str, fetch: Any) -> Any:
         now = self._clock.now()
@@ -264,9 +294,17 @@ class CleverCloudProvider:
     def _in_zone(self, raw: Mapping[str, Any]) -> bool:
         return not self.zone or raw.get("zone") == self.zone
 
-    def _view(self, raw: Mapping[str, Any], owner: Owner, status: Status, shape: Formation | None = None,
-              deployed: datetime | None = None, *, favourite: str | None = None,
-              deployment: Mapping[str, Any] | None = None) -> PaasApp:
+    def _view(
+        self,
+        raw: Mapping[str, Any],
+        owner: Owner,
+        status: Status,
+        shape: Formation | None = None,
+        deployed: datetime | None = None,
+        *,
+        favourite: str | None = None,
+        deployment: Mapping[str, Any] | None = None,
+    ) -> PaasApp:
         details = [("owner", owner.id), ("zone", str(raw.get("zone", ""))), ("clever_status", status.clever)]
         if deployment:
             details.append(("deployment", str(deployment.get("uuid") or deployment.get("id"))))

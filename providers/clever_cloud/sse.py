@@ -86,8 +86,9 @@ def read_events(response: requests.Response, *, silence_timeout: float, **where:
     provider and app for errors.
     """
     if not response.headers.get("Content-Type", "").startswith("text/event-stream"):
-        raise StreamBroken(f"Clever Cloud answered with {response.headers.get('Content-Type')!r}, "
-                           "not an event stream", **where)
+        raise StreamBroken(
+            f"Clever Cloud answered with {response.headers.get('Content-Type')!r}, not an event stream", **where
+        )
     decoder = SseDecoder()
     read = getattr(response.raw, "read1", None) or response.raw.read  # read1: whatever has arrived
     while True:
@@ -95,8 +96,11 @@ def read_events(response: requests.Response, *, silence_timeout: float, **where:
             chunk = read(8192)
         except (urllib3.exceptions.HTTPError, requests.RequestException, OSError) as exc:
             silent = isinstance(exc, urllib3.exceptions.ReadTimeoutError)
-            why = (f"sent nothing, not even a heartbeat, for {silence_timeout:g} s" if silent
-                   else f"was cut ({type(exc).__name__})")
+            why = (
+                f"sent nothing, not even a heartbeat, for {silence_timeout:g} s"
+                if silent
+                else f"was cut ({type(exc).__name__})"
+            )
             raise StreamBroken(f"the Clever Cloud event stream {why}", **where) from None
         if not chunk:
             raise StreamBroken("the Clever Cloud event stream closed without END_OF_STREAM", **where)

@@ -162,8 +162,10 @@ def worker_commands(environment: Sequence[Json]) -> int:
 def _failure(app: Json, deployment: Json, word: str) -> str:
     uuid = deployment.get("uuid") or deployment.get("id") or "?"
     still = " The previous instances still serve." if word == "restart-failed" else ""
-    return (f"the Clever Cloud deployment {uuid} failed ({word}).{still} Its logs: "
-            f"clever logs --app {app.get('id')} --deployment-id {uuid}")
+    return (
+        f"the Clever Cloud deployment {uuid} failed ({word}).{still} Its logs: "
+        f"clever logs --app {app.get('id')} --deployment-id {uuid}"
+    )
 
 
 def _unknown_why(app: Json) -> str:

@@ -87,7 +87,7 @@ class FakeProvider:
             return
         target = formation if formation and formation.running else None
         if target is None:
-            names = [p for p in current.formation.processes]
+            names = list(current.formation.processes)
             target = (
                 Formation(tuple(Process(p.name, 1 if p.name == "web" else 0, p.size) for p in names))
                 if any(p.name == "web" for p in names)
@@ -143,7 +143,7 @@ def apps_option(value: Any) -> tuple[dict[str, Any], ...]:
 OPTIONS = {
     "apps": Option("the simulated apps (default: a demo set)", apps_option, default=DEMO_APPS),
     "boot_seconds": Option("how long a simulated app takes to boot", seconds, default=20.0),
-    "latency": Option("delay added to every simulated API call, in seconds", lambda v: seconds(v), default=0.0),
+    "latency": Option("delay added to every simulated API call, in seconds", seconds, default=0.0),
     "wake_timeout": Option("how long a wake may take before it fails", seconds, default=120.0),
     "rate_limit": Option("simulated API calls allowed per minute (default: unlimited)", positive_int),
 }

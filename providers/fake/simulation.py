@@ -255,9 +255,7 @@ class SimulatedPaas:
                         last = tick
             return count, last
 
-    def request_times(
-        self, app_id: str, start: datetime, end: datetime, limit: int | None = None
-    ) -> list[datetime]:
+    def request_times(self, app_id: str, start: datetime, end: datetime, limit: int | None = None) -> list[datetime]:
         """Every request the app got in [start, end], oldest first (at most `limit`)."""
         with self._lock:
             app = self._settled(self._app(app_id))

@@ -64,18 +64,25 @@ OPTIONS = {
 
 
 ENVIRONMENT = {
-    "PROVIDER_SCALINGO_API_TOKEN": EnvVariable("api_token", "Scalingo API token (tk-us-…)", origin="paastis",
-                                               selects=True),
-    "PROVIDER_REGION": EnvVariable("region", "Scalingo region (osc-fr1, osc-secnum-fr1)", DEFAULT_REGION,
-                                   origin="paastis"),
+    "PROVIDER_SCALINGO_API_TOKEN": EnvVariable(
+        "api_token", "Scalingo API token (tk-us-…)", origin="paastis", selects=True
+    ),
+    "PROVIDER_REGION": EnvVariable(
+        "region", "Scalingo region (osc-fr1, osc-secnum-fr1)", DEFAULT_REGION, origin="paastis"
+    ),
     "PROVIDER_SCALINGO_OPERATION_TIMEOUT": EnvVariable(
-        "operation_timeout", "Seconds a Scalingo wake may take before it is reported failed",
-        f"{DEFAULT_OPERATION_TIMEOUT:g}", origin="paastis"),
-    "PROVIDER_SCALINGO_API_URL": EnvVariable("api_url", "Scalingo regional API base URL, without /v1",
-                                             "https://api.<region>.scalingo.com"),
-    "PROVIDER_SCALINGO_AUTH_URL": EnvVariable("auth_url", "Scalingo auth service base URL, without /v1",
-                                              DEFAULT_AUTH_URL),
-}  # fmt: skip
+        "operation_timeout",
+        "Seconds a Scalingo wake may take before it is reported failed",
+        f"{DEFAULT_OPERATION_TIMEOUT:g}",
+        origin="paastis",
+    ),
+    "PROVIDER_SCALINGO_API_URL": EnvVariable(
+        "api_url", "Scalingo regional API base URL, without /v1", "https://api.<region>.scalingo.com"
+    ),
+    "PROVIDER_SCALINGO_AUTH_URL": EnvVariable(
+        "auth_url", "Scalingo auth service base URL, without /v1", DEFAULT_AUTH_URL
+    ),
+}
 
 # Estimated EUR per container-hour by size, S 256 MB … 2XL 4 GB (see bot.policy.pricing).
 PRICES = {"S": 0.01, "M": 0.02, "L": 0.04, "XL": 0.08, "2XL": 0.16, "*": 0.02}

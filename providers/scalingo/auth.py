@@ -49,9 +49,7 @@ class Bearer:
 
 
 class ScalingoTokens:
-    def __init__(
-        self, http: httpx.Client, *, api_token: str, auth_url: str, clock: Clock, provider: str
-    ) -> None:
+    def __init__(self, http: httpx.Client, *, api_token: str, auth_url: str, clock: Clock, provider: str) -> None:
         self._http = http
         self._api_token = api_token
         self._exchange_url = f"{auth_url}/v1/tokens/exchange"

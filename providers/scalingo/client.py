@@ -117,11 +117,20 @@ class ScalingoClient:
         def accept(response: httpx.Response) -> bool:
             return response.is_success or response.status_code in allow or missing_process_type(response)
 
-        response = send_with_retries(send, policy=SCALINGO_HTTP, request=request, budget=self.budget,
-                                     sleep=self._clock.sleep, detail=error_text, accept=accept, renew=renew)
+        response = send_with_retries(
+            send,
+            policy=SCALINGO_HTTP,
+            request=request,
+            budget=self.budget,
+            sleep=self._clock.sleep,
+            detail=error_text,
+            accept=accept,
+            renew=renew,
+        )
         if missing_process_type(response) and 404 not in allow:
-            raise OperationRejected(f"{app or path} has no such process type ({error_text(response)})",
-                                    provider=self.provider, app=app)
+            raise OperationRejected(
+                f"{app or path} has no such process type ({error_text(response)})", provider=self.provider, app=app
+            )
         return response
 
     def _send(self, request: Request, bearer: str, body: Any, params: Mapping[str, Any] | None) -> httpx.Response:
@@ -138,8 +147,9 @@ class ScalingoClient:
                 what = f"cannot reach the Scalingo API at {self.api_url} ({type(exc).__name__})"
             error = ProviderUnavailable(f"{what}; try again later", provider=self.provider, app=request.app)
             transient = isinstance(exc, (httpx.TimeoutException, httpx.NetworkError))
-            raise NoAnswer(error, reason=type(exc).__name__, transient=transient,
-                           unsent=isinstance(exc, httpx.ConnectTimeout)) from exc
+            raise NoAnswer(
+                error, reason=type(exc).__name__, transient=transient, unsent=isinstance(exc, httpx.ConnectTimeout)
+            ) from exc
         log.debug(
             "scalingo.call provider=%s method=%s path=%s status=%s elapsed_ms=%d",
             self.provider,

@@ -75,9 +75,7 @@ class ScalingoProvider:
     kind = "scalingo"
     poll_interval = POLL_INTERVAL
 
-    def __init__(
-        self, client: ScalingoClient, *, name: str, region: str, clock: Clock, wake_timeout: float
-    ) -> None:
+    def __init__(self, client: ScalingoClient, *, name: str, region: str, clock: Clock, wake_timeout: float) -> None:
         self.name = name
         self.region = region
         self.api_url = client.api_url

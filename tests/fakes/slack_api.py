@@ -114,9 +114,14 @@ class FakeSlack:
 
     def add_user(self, user_id: str, name: str, *, admin: bool = False, owner: bool = False) -> None:
         self.users[user_id] = {
-            "id": user_id, "name": name.lower(), "real_name": name, "is_admin": admin, "is_owner": owner,
-            "is_primary_owner": False, "profile": {"display_name": name, "real_name": name},
-        }  # fmt: skip
+            "id": user_id,
+            "name": name.lower(),
+            "real_name": name,
+            "is_admin": admin,
+            "is_owner": owner,
+            "is_primary_owner": False,
+            "profile": {"display_name": name, "real_name": name},
+        }
 
     def response_url(self, key: str) -> str:
         return f"{self.base_url}/response/{key}"
@@ -147,7 +152,9 @@ class FakeSlack:
         return predicate()
 
     # -- the API -------------------------------------------------------------------------
-    def handle(self, method: str, token: str | None, body: dict[str, Any]) -> tuple[int, dict[str, str], dict[str, Any]]:
+    def handle(
+        self, method: str, token: str | None, body: dict[str, Any]
+    ) -> tuple[int, dict[str, str], dict[str, Any]]:
         if method in self._delays:
             time.sleep(self._delays[method])
         with self._lock:
@@ -160,7 +167,11 @@ class FakeSlack:
             return 200, {}, {"ok": False, "error": step["error"]}
         if method == "apps.connections.open":
             if token != self.app_token:
-                return 200, {}, {"ok": False, "error": "not_allowed_token_type" if token == self.bot_token else "invalid_auth"}
+                return (
+                    200,
+                    {},
+                    {"ok": False, "error": "not_allowed_token_type" if token == self.bot_token else "invalid_auth"},
+                )
             return 200, {}, {"ok": True, "url": self.socket_url}
         if token != self.bot_token:
             return 200, {}, {"ok": False, "error": "not_authed" if not token else "invalid_auth"}
@@ -304,9 +315,11 @@ def _element_errors(element: dict[str, Any], where: str) -> list[str]:
         errors.append(f"button style must be primary or danger {where}")
     confirm = element.get("confirm")
     if confirm and (
-        len(confirm["title"]["text"]) > 100 or len(confirm["text"]["text"]) > 300
-        or len(confirm["confirm"]["text"]) > 30 or len(confirm["deny"]["text"]) > 30
-    ):  # fmt: skip
+        len(confirm["title"]["text"]) > 100
+        or len(confirm["text"]["text"]) > 300
+        or len(confirm["confirm"]["text"]) > 30
+        or len(confirm["deny"]["text"]) > 30
+    ):
         errors.append(f"confirm dialog texts too long {where}")
     return errors
 

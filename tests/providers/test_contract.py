@@ -51,8 +51,10 @@ def only(kit: Kit, name: str) -> PaasApp:
 
 def test_is_a_provider(kit: Kit) -> None:
     assert isinstance(kit.provider, Provider)
-    assert kit.provider.name and kit.provider.kind
-    assert kit.provider.poll_interval > 0 and kit.provider.wake_timeout > 0
+    assert kit.provider.name
+    assert kit.provider.kind
+    assert kit.provider.poll_interval > 0
+    assert kit.provider.wake_timeout > 0
 
 
 def test_lists_running_and_sleeping_apps_with_their_urls(kit: Kit) -> None:
@@ -63,7 +65,8 @@ def test_lists_running_and_sleeping_apps_with_their_urls(kit: Kit) -> None:
 
     assert apps["front"].state is AppState.RUNNING
     assert apps["back"].state is AppState.SLEEPING
-    assert apps["front"].url and apps["front"].url.startswith("http")
+    assert apps["front"].url
+    assert apps["front"].url.startswith("http")
     assert all(a.provider == kit.provider.name for a in apps.values())
 
 
@@ -73,7 +76,8 @@ def test_get_app_gives_the_formation(kit: Kit) -> None:
     app = kit.provider.get_app(app_id)
 
     assert app.formation is not None
-    assert app.formation.amount("web") == 2 and app.formation.amount("worker") == 1
+    assert app.formation.amount("web") == 2
+    assert app.formation.amount("worker") == 1
 
 
 def test_an_unknown_app_is_not_found(kit: Kit) -> None:
@@ -86,7 +90,8 @@ def test_sleep_returns_what_ran_and_the_app_ends_asleep(kit: Kit) -> None:
 
     recorded = kit.provider.sleep(kit.provider.get_app(app_id))
 
-    assert recorded.amount("web") == 2 and recorded.amount("worker") == 1
+    assert recorded.amount("web") == 2
+    assert recorded.amount("worker") == 1
     assert settle(kit, app_id).state is AppState.SLEEPING
 
 
@@ -110,7 +115,8 @@ def test_an_app_first_seen_asleep_wakes_with_one_web_container(kit: Kit) -> None
     app = settle(kit, app_id)
 
     assert app.state is AppState.RUNNING
-    assert app.formation is not None and app.formation.amount("web") == 1
+    assert app.formation is not None
+    assert app.formation.amount("web") == 1
 
 
 def test_a_waking_app_is_busy_until_it_has_booted(kit: Kit) -> None:
@@ -148,7 +154,8 @@ def test_activity_counts_requests_and_dates_the_last_one(kit: Kit) -> None:
     assert activity.last_request_at is not None
     slack = timedelta(seconds=kit.activity_resolution_seconds)
     assert last_hit <= activity.last_request_at <= min(last_hit + slack, activity.until)
-    assert activity.since <= start and activity.until >= kit.clock.now() - timedelta(minutes=1)
+    assert activity.since <= start
+    assert activity.until >= kit.clock.now() - timedelta(minutes=1)
 
 
 def test_no_request_is_reported_as_none_not_as_an_error(kit: Kit) -> None:
@@ -158,7 +165,8 @@ def test_no_request_is_reported_as_none_not_as_an_error(kit: Kit) -> None:
 
     activity = kit.provider.activity(only(kit, "quiet"), since)
 
-    assert activity.requests == 0 and activity.last_request_at is None
+    assert activity.requests == 0
+    assert activity.last_request_at is None
 
 
 def test_a_deploy_is_reported_as_activity(kit: Kit) -> None:
@@ -173,7 +181,8 @@ def test_a_deploy_is_reported_as_activity(kit: Kit) -> None:
     activity = kit.provider.activity(app, since)
 
     seen = [t for t in (activity.last_deploy_at, app.last_deployed_at) if t]
-    assert seen and all(abs((t - deployed).total_seconds()) < 1 for t in seen)
+    assert seen
+    assert all(abs((t - deployed).total_seconds()) < 1 for t in seen)
 
 
 def test_unreadable_activity_raises_instead_of_looking_idle(kit: Kit) -> None:
@@ -196,4 +205,5 @@ def test_an_unavailable_api_raises_a_provider_error(kit: Kit) -> None:
 def test_errors_are_provider_errors_with_a_readable_message(kit: Kit) -> None:
     with pytest.raises(ProviderError) as caught:
         kit.provider.get_app("ghost")
-    assert str(caught.value) and "Traceback" not in str(caught.value)
+    assert str(caught.value)
+    assert "Traceback" not in str(caught.value)

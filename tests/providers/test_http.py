@@ -17,8 +17,14 @@ from providers.budget import CallBudget
 from providers.http import HttpPolicy, NoAnswer, Request, error_for_status, send_with_retries
 from tests.fakes.clock import FakeClock
 
-POLICY = HttpPolicy(api="Example", credentials_hint="Check EXAMPLE_TOKEN.", attempts=4, first_wait=1.0,
-                    longest_wait=30.0, retry_unavailable=True)  # fmt: skip
+POLICY = HttpPolicy(
+    api="Example",
+    credentials_hint="Check EXAMPLE_TOKEN.",
+    attempts=4,
+    first_wait=1.0,
+    longest_wait=30.0,
+    retry_unavailable=True,
+)
 GET = Request("GET", "/apps", "example-1")
 
 
@@ -51,15 +57,25 @@ class Script:
         return [b - a for a, b in zip(self.at, self.at[1:], strict=False)]
 
 
-def run(*steps: Scripted | Exception, request: Request = GET, policy: HttpPolicy = POLICY,
-        renew: Callable[[], bool] | None = None) -> tuple[Script, CallBudget, Scripted | ProviderError]:
+def run(
+    *steps: Scripted | Exception,
+    request: Request = GET,
+    policy: HttpPolicy = POLICY,
+    renew: Callable[[], bool] | None = None,
+) -> tuple[Script, CallBudget, Scripted | ProviderError]:
     clock = FakeClock()
     script = Script(clock, iter(steps))
     budget = CallBudget(clock, limit=60, reserve=10)
     try:
         result: Scripted | ProviderError = send_with_retries(
-            script.send, policy=policy, request=request, budget=budget, sleep=clock.sleep,
-            detail=lambda answer: "said so", renew=renew)  # fmt: skip
+            script.send,
+            policy=policy,
+            request=request,
+            budget=budget,
+            sleep=clock.sleep,
+            detail=lambda answer: "said so",
+            renew=renew,
+        )
     except ProviderError as exc:
         result = exc
     return script, budget, result
@@ -158,10 +174,18 @@ def test_a_401_renews_the_credentials_once_without_counting_a_try() -> None:
 
 @pytest.mark.parametrize(
     ("status", "error"),
-    [(401, "AuthenticationFailed"), (403, "AuthenticationFailed"), (404, "AppNotFound"), (429, "RateLimited"),
-     (500, "ProviderUnavailable"), (503, "ProviderUnavailable"), (400, "OperationRejected"),
-     (409, "OperationRejected"), (422, "OperationRejected")],
-)  # fmt: skip
+    [
+        (401, "AuthenticationFailed"),
+        (403, "AuthenticationFailed"),
+        (404, "AppNotFound"),
+        (429, "RateLimited"),
+        (500, "ProviderUnavailable"),
+        (503, "ProviderUnavailable"),
+        (400, "OperationRejected"),
+        (409, "OperationRejected"),
+        (422, "OperationRejected"),
+    ],
+)
 def test_every_error_status_is_one_provider_error(status: int, error: str) -> None:
     mapped = error_for_status(POLICY, Request("GET", "/apps/api", "example-1", "api"), status, "said so")
 

@@ -54,10 +54,8 @@ def _string_constants(path: Path) -> set[str]:
     """String literals of a module, docstrings left out."""
     tree = ast.parse(path.read_text())
     docstrings = {
-        id(node.value)
-        for node in ast.walk(tree)
-        if isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant)
-    }  # fmt: skip
+        id(node.value) for node in ast.walk(tree) if isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant)
+    }
     return {
         node.value
         for node in ast.walk(tree)

@@ -29,6 +29,7 @@ real API does so for the app itself, per clever-tools; for sub-resources it is a
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import socket
@@ -66,10 +67,23 @@ from providers.loopback import LoopbackServer
 
 DEMO_CREDENTIALS = Credentials("fake-consumer-key", "fake-consumer-secret", "fake-token", "fake-token-secret")
 _APP = r"/v2/(?P<owner>self|organisations/(?P<org>[^/]+))/applications/(?P<app>[^/]+)"
-_STATUS = {AuthenticationFailed: 401, AppNotFound: 404, RateLimited: 429, ProviderUnavailable: 503,
-           OperationRejected: 400}
-_REASONS = {200: "OK", 400: "Bad Request", 401: "Unauthorized", 404: "Not Found", 405: "Method Not Allowed",
-            429: "Too Many Requests", 500: "Internal Server Error", 503: "Service Unavailable"}
+_STATUS = {
+    AuthenticationFailed: 401,
+    AppNotFound: 404,
+    RateLimited: 429,
+    ProviderUnavailable: 503,
+    OperationRejected: 400,
+}
+_REASONS = {
+    200: "OK",
+    400: "Bad Request",
+    401: "Unauthorized",
+    404: "Not Found",
+    405: "Method Not Allowed",
+    429: "Too Many Requests",
+    500: "Internal Server Error",
+    503: "Service Unavailable",
+}
 
 
 @dataclass(frozen=True)
@@ -99,10 +113,17 @@ class FakeCleverCloud:
     """The WSGI app. `world` apps owned by "self" are the user's; any other owner is an
     organisation id (`orga_…`) the user belongs to."""
 
-    def __init__(self, world: SimulatedPaas, *, credentials: Credentials = DEMO_CREDENTIALS,
-                 user_id: str = "user_00000000-0000-4000-8000-paastis00001", user_name: str = "Paastis",
-                 organisations: Mapping[str, str] | None = None, zone: str = "par",
-                 heartbeat_seconds: float = 2.0) -> None:
+    def __init__(
+        self,
+        world: SimulatedPaas,
+        *,
+        credentials: Credentials = DEMO_CREDENTIALS,
+        user_id: str = "user_00000000-0000-4000-8000-paastis00001",
+        user_name: str = "Paastis",
+        organisations: Mapping[str, str] | None = None,
+        zone: str = "par",
+        heartbeat_seconds: float = 2.0,
+    ) -> None:
         self.world = world
         self.credentials = credentials
         self.user = {"id": user_id, "name": user_name}
@@ -126,8 +147,11 @@ class FakeCleverCloud:
             ("GET", re.compile(_APP + "/vhosts"), self._vhosts),
             ("GET", re.compile(_APP + "/vhosts/favourite"), self._favourite),
             ("GET", re.compile(_APP + "/env"), self._env),
-            ("GET", re.compile(r"/v4/accesslogs/organisations/(?P<org>[^/]+)/applications/(?P<app>[^/]+)/accesslogs"),
-             self._access_logs),
+            (
+                "GET",
+                re.compile(r"/v4/accesslogs/organisations/(?P<org>[^/]+)/applications/(?P<app>[^/]+)/accesslogs"),
+                self._access_logs,
+            ),
         ]
 
     # -- steering, for tests and the demo --------------------------------------------------
@@ -210,8 +234,15 @@ class FakeCleverCloud:
         with self._lock:
             target = scaling_to_restore(self._side(app))
         operation = self.world.scale(app.id, target)
-        return _Reply(200, {"id": len(app.operations), "message": "The application will be redeployed",
-                            "type": "success", "deploymentId": deployment_uuid(app, operation)})
+        return _Reply(
+            200,
+            {
+                "id": len(app.operations),
+                "message": "The application will be redeployed",
+                "type": "success",
+                "deploymentId": deployment_uuid(app, operation),
+            },
+        )
 
     def _undeploy(self, call: _Call) -> _Reply:
         app = self._target(call, "sleep")
@@ -325,8 +356,14 @@ class FakeCleverCloudServer:
     def options(self, **extra: Any) -> dict[str, Any]:
         """Provider options for this server (extra: zone, signature_method, rate_limit, …)."""
         c = self.api.credentials
-        return {"api_host": self.url, "consumer_key": c.consumer_key, "consumer_secret": c.consumer_secret,
-                "token": c.token, "secret": c.secret, **extra}
+        return {
+            "api_host": self.url,
+            "consumer_key": c.consumer_key,
+            "consumer_secret": c.consumer_secret,
+            "token": c.token,
+            "secret": c.secret,
+            **extra,
+        }
 
     def close(self) -> None:
         """End open streams, then stop the server. LoopbackServer's accept loop notices a
@@ -336,10 +373,8 @@ class FakeCleverCloudServer:
         closing.start()
         address = urlsplit(self.url)
         while closing.is_alive():
-            try:
+            with contextlib.suppress(OSError):
                 socket.create_connection((address.hostname, address.port), timeout=0.1).close()
-            except OSError:
-                pass
             closing.join(0.01)
 
     def __enter__(self) -> FakeCleverCloudServer:

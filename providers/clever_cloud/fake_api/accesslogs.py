@@ -75,8 +75,16 @@ class AccessLogStreams:
             fault = self._take_fault()
         return self._stream(app, zone, since, until, limit, _event_key(last_event_id), fault)
 
-    def _stream(self, app: SimApp, zone: str, since: datetime, until: datetime | None, limit: int | None,
-                after: tuple[int, int], fault: StreamFault | None) -> Iterator[bytes]:
+    def _stream(
+        self,
+        app: SimApp,
+        zone: str,
+        since: datetime,
+        until: datetime | None,
+        limit: int | None,
+        after: tuple[int, int],
+        fault: StreamFault | None,
+    ) -> Iterator[bytes]:
         yield b""  # WSGI sends the headers with the first chunk: send them now, as the API does
         sent, next_beat = 0, time.monotonic()
         while True:

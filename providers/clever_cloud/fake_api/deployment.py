@@ -28,5 +28,11 @@ def start_fake(world: SimulatedPaas, clock: Clock) -> FakeDeployment:
     """The Clever Cloud API over `world`, on a loopback port. The provider dates the newest
     request of a window holding 100 requests or more to within 60 s (a tail probe)."""
     server = serve(world, zone=ZONE)
-    return FakeDeployment(world, options=server.options(zone=ZONE), app_defaults={"zone": ZONE},
-                          app_id=clever_app_id, activity_resolution_seconds=60.0, close=server.close)
+    return FakeDeployment(
+        world,
+        options=server.options(zone=ZONE),
+        app_defaults={"zone": ZONE},
+        app_id=clever_app_id,
+        activity_resolution_seconds=60.0,
+        close=server.close,
+    )

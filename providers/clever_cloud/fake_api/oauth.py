@@ -33,8 +33,9 @@ def refusal(environ: Mapping[str, Any], credentials: Credentials) -> str | None:
     if not header.lower().startswith("oauth "):
         return "missing OAuth Authorization header"
     try:
-        params = rfc5849.collect_parameters(uri_query=environ.get("QUERY_STRING", ""),
-                                            headers={"Authorization": header}, exclude_oauth_signature=False)
+        params = rfc5849.collect_parameters(
+            uri_query=environ.get("QUERY_STRING", ""), headers={"Authorization": header}, exclude_oauth_signature=False
+        )
     except ValueError:
         return "malformed OAuth Authorization header"
     oauth = dict(p for p in params if p[0].startswith("oauth_"))
@@ -46,15 +47,19 @@ def refusal(environ: Mapping[str, Any], credentials: Credentials) -> str | None:
     given = oauth.get("oauth_signature", "")
     keys = SimpleNamespace(client_secret=credentials.consumer_secret, resource_owner_secret=credentials.secret)
     if method == "PLAINTEXT":
-        expected = {rfc5849.sign_plaintext_with_client(None, keys),
-                    f"{credentials.consumer_secret}&{credentials.secret}"}
+        expected = {
+            rfc5849.sign_plaintext_with_client(None, keys),
+            f"{credentials.consumer_secret}&{credentials.secret}",
+        }
     elif method in _HMAC:
         uri = rfc5849.base_string_uri(_uri(environ))
         signed = [p for p in params if p[0] != "oauth_signature"]
         variants = (signed, [p for p in signed if p[0].startswith("oauth_")])
         expected = {
-            _HMAC[method](rfc5849.signature_base_string(str(environ["REQUEST_METHOD"]), uri,
-                                                        rfc5849.normalize_parameters(v)), keys)
+            _HMAC[method](
+                rfc5849.signature_base_string(str(environ["REQUEST_METHOD"]), uri, rfc5849.normalize_parameters(v)),
+                keys,
+            )
             for v in variants
         }
     else:
@@ -68,4 +73,3 @@ def _uri(environ: Mapping[str, Any]) -> str:
     host = environ.get("HTTP_HOST") or f"{environ['SERVER_NAME']}:{environ['SERVER_PORT']}"
     path = f"{environ.get('SCRIPT_NAME', '')}{environ.get('PATH_INFO', '')}" or "/"
     return f"{environ.get('wsgi.url_scheme', 'http')}://{host}{path}"
-

@@ -81,17 +81,45 @@ def app_json(app: SimApp, side: CleverSide, *, owner_id: str, zone: str) -> dict
     web = max(side.scaling.amount("web"), 1)
     git = f"push-n3-{zone}-clevercloud-customers.services.clever-cloud.com/{app.id}.git"
     return {
-        "id": app.id, "name": app.name, "description": app.name, "zone": zone, "zoneId": f"zone_{zone}",
-        "ownerId": owner_id, "state": clever_state(app), "homogeneous": False,
-        "instance": {"type": "node", "version": "20260101", "variant": {"slug": "node", "name": "Node"},
-                     "minInstances": web, "maxInstances": web, "minFlavor": {"name": flavor},
-                     "maxFlavor": {"name": flavor}, "lifetime": "REGULAR", "defaultEnv": {}},
-        "deployment": {"shutdownable": True, "type": "GIT", "repoState": "CREATED",
-                       "url": f"git+ssh://git@{git}", "httpUrl": f"https://{git}"},
-        "vhosts": [{"fqdn": v} for v in side.vhosts], "creationDate": ms(side.created_at),
-        "last_deploy": len(app.operations), "archived": False, "stickySessions": False, "favourite": False,
-        "cancelOnPush": False, "separateBuild": False, "buildFlavor": None, "commitId": _commit(app.id),
-        "branch": "master", "forceHttps": "ENABLED", "deployUrl": f"https://{git}",
+        "id": app.id,
+        "name": app.name,
+        "description": app.name,
+        "zone": zone,
+        "zoneId": f"zone_{zone}",
+        "ownerId": owner_id,
+        "state": clever_state(app),
+        "homogeneous": False,
+        "instance": {
+            "type": "node",
+            "version": "20260101",
+            "variant": {"slug": "node", "name": "Node"},
+            "minInstances": web,
+            "maxInstances": web,
+            "minFlavor": {"name": flavor},
+            "maxFlavor": {"name": flavor},
+            "lifetime": "REGULAR",
+            "defaultEnv": {},
+        },
+        "deployment": {
+            "shutdownable": True,
+            "type": "GIT",
+            "repoState": "CREATED",
+            "url": f"git+ssh://git@{git}",
+            "httpUrl": f"https://{git}",
+        },
+        "vhosts": [{"fqdn": v} for v in side.vhosts],
+        "creationDate": ms(side.created_at),
+        "last_deploy": len(app.operations),
+        "archived": False,
+        "stickySessions": False,
+        "favourite": False,
+        "cancelOnPush": False,
+        "separateBuild": False,
+        "buildFlavor": None,
+        "commitId": _commit(app.id),
+        "branch": "master",
+        "forceHttps": "ENABLED",
+        "deployUrl": f"https://{git}",
     }
 
 
@@ -107,11 +135,20 @@ def instances_json(app: SimApp, side: CleverSide) -> list[dict[str, Any]]:
     mem, cpus = FLAVORS.get(flavor, (512, 1))
     deploy = deployment_uuid(app, operation) if operation else None
     return [
-        {"id": str(uuid.uuid5(uuid.NAMESPACE_URL, f"{app.id}/{deploy}/{n}")), "appId": app.id,
-         "ip": f"10.2.0.{n + 1}", "appPort": 8080, "state": state,
-         "flavor": {"name": flavor, "mem": mem, "cpus": cpus, "price": 0.0},
-         "commit": _commit(app.id), "deployNumber": len(app.operations), "deployId": deploy,
-         "instanceNumber": n, "displayName": f"{app.name}-{n}", "creationDate": ms(side.created_at)}
+        {
+            "id": str(uuid.uuid5(uuid.NAMESPACE_URL, f"{app.id}/{deploy}/{n}")),
+            "appId": app.id,
+            "ip": f"10.2.0.{n + 1}",
+            "appPort": 8080,
+            "state": state,
+            "flavor": {"name": flavor, "mem": mem, "cpus": cpus, "price": 0.0},
+            "commit": _commit(app.id),
+            "deployNumber": len(app.operations),
+            "deployId": deploy,
+            "instanceNumber": n,
+            "displayName": f"{app.name}-{n}",
+            "creationDate": ms(side.created_at),
+        }
         for n in range(shown.amount("web"))
     ]
 
@@ -122,14 +159,33 @@ def deployments_json(app: SimApp, *, paastis_user: dict[str, str], now: datetime
     for index, operation in enumerate(app.operations, start=1):
         status = {"running": "WIP", "done": "OK", "error": "FAIL"}[operation.status(now)]
         action = "DEPLOY" if operation.after.running else "UNDEPLOY"
-        listed.append({"id": index, "uuid": deployment_uuid(app, operation), "date": ms(operation.started_at),
-                       "state": status, "action": action, "commit": _commit(app.id),
-                       "cause": "redeploy" if action == "DEPLOY" else "undeploy",
-                       "instances": operation.after.amount("web"), "author": dict(paastis_user)})
+        listed.append(
+            {
+                "id": index,
+                "uuid": deployment_uuid(app, operation),
+                "date": ms(operation.started_at),
+                "state": status,
+                "action": action,
+                "commit": _commit(app.id),
+                "cause": "redeploy" if action == "DEPLOY" else "undeploy",
+                "instances": operation.after.amount("web"),
+                "author": dict(paastis_user),
+            }
+        )
     if app.deployed_at:
-        listed.append({"id": len(listed) + 1, "uuid": str(uuid.uuid5(uuid.NAMESPACE_URL, f"{app.id}/human")),
-                       "date": ms(app.deployed_at), "state": "OK", "action": "DEPLOY", "commit": _commit(app.name),
-                       "cause": "git push", "instances": max(app.formation.amount("web"), 1), "author": dict(HUMAN)})
+        listed.append(
+            {
+                "id": len(listed) + 1,
+                "uuid": str(uuid.uuid5(uuid.NAMESPACE_URL, f"{app.id}/human")),
+                "date": ms(app.deployed_at),
+                "state": "OK",
+                "action": "DEPLOY",
+                "commit": _commit(app.name),
+                "cause": "git push",
+                "instances": max(app.formation.amount("web"), 1),
+                "author": dict(HUMAN),
+            }
+        )
     return sorted(listed, key=lambda d: d["date"], reverse=True)
 
 
@@ -140,22 +196,32 @@ def deployment_uuid(app: SimApp, operation: SimOperation) -> str:
 def environment_json(side: CleverSide) -> list[dict[str, str]]:
     """Variables, with a secret among them: worker processes become CC_WORKER_COMMAND_<n>."""
     workers = [f"./bin/{p.name}" for p in side.scaling.processes if p.name != "web" for _ in range(p.amount)]
-    return [{"name": "PORT", "value": "8080"},
-            {"name": "DATABASE_URL", "value": "postgresql://app:fake-db-password@db.internal/app"},
-            *({"name": f"CC_WORKER_COMMAND_{n}", "value": command} for n, command in enumerate(workers))]
+    return [
+        {"name": "PORT", "value": "8080"},
+        {"name": "DATABASE_URL", "value": "postgresql://app:fake-db-password@db.internal/app"},
+        *({"name": f"CC_WORKER_COMMAND_{n}", "value": command} for n, command in enumerate(workers)),
+    ]
 
 
 def access_log_json(app: SimApp, when: datetime, event_id: str, zone: str) -> dict[str, Any]:
     place = {"city": "Nantes", "countryCode": "FR", "geoLocation": {"latitude": 47.2, "longitude": -1.5}}
     return {
-        "id": event_id, "date": iso(when), "applicationId": app.id,
-        "instanceId": str(uuid.uuid5(uuid.NAMESPACE_URL, f"{app.id}/instance")), "requestId": str(uuid.uuid4()),
-        "zone": zone, "region": zone, "bytesIn": 658, "bytesOut": 562, "tls": None,
+        "id": event_id,
+        "date": iso(when),
+        "applicationId": app.id,
+        "instanceId": str(uuid.uuid5(uuid.NAMESPACE_URL, f"{app.id}/instance")),
+        "requestId": str(uuid.uuid4()),
+        "zone": zone,
+        "region": zone,
+        "bytesIn": 658,
+        "bytesOut": 562,
+        "tls": None,
         "source": {"ip": "192.0.2.10", "port": 58477, **place},
         "destination": {"ip": "198.51.100.7", "port": 14001, **place},
-        "http": {"request": {"host": default_vhost(app.id).rstrip("/"), "method": "GET", "path": "/",
-                             "scheme": "HTTPS"},
-                 "response": {"statusCode": 200, "time": 31, "serviceTime": None}},
+        "http": {
+            "request": {"host": default_vhost(app.id).rstrip("/"), "method": "GET", "path": "/", "scheme": "HTTPS"},
+            "response": {"statusCode": 200, "time": 31, "serviceTime": None},
+        },
     }
 
 

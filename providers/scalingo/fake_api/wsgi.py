@@ -72,7 +72,7 @@ class Response:
             payload, kind = b"", None
         else:
             payload, kind = json.dumps(self.body).encode(), "application/json; charset=utf-8"
-        headers = list(self.headers) + [("Content-Length", str(len(payload)))]
+        headers = [*list(self.headers), ("Content-Length", str(len(payload)))]
         if kind:
             headers.append(("Content-Type", kind))
         start_response(f"{self.status} {HTTPStatus(self.status).phrase}", headers)

@@ -7,8 +7,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.errors import UsageError
 from bot.chat.commands import Command, parse
+from bot.errors import UsageError
 from bot.policy.durations import format_duration, parse_duration
 
 NOW = datetime(2026, 11, 2, 15, 0, tzinfo=UTC)  # Monday, 16:00 in Paris

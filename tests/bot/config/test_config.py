@@ -21,15 +21,24 @@ def problems(env: dict, yaml_text: str | None = None) -> list[str]:
 
 
 def test_the_original_environment_configures_a_scalingo_provider() -> None:
-    settings = build_settings({
-        **SCALINGO, "PROVIDER_REGION": "osc-secnum-fr1", "PROVIDER_SCALINGO_OPERATION_TIMEOUT": "45",
-        "START_AND_STOP_MAX_IDLE_TIME": "30", "START_AND_STOP_CHECKING_INTERVAL_CRON": "*/30 * * * * *",
-        "REGISTRY_IGNORED_APPS": "paastis-proxy, foo,review-*", "HOOKS_AFTER_STOP": "echo stopped",
-        "LOGGING_LEVEL": "debug",
-    })  # fmt: skip
+    settings = build_settings(
+        {
+            **SCALINGO,
+            "PROVIDER_REGION": "osc-secnum-fr1",
+            "PROVIDER_SCALINGO_OPERATION_TIMEOUT": "45",
+            "START_AND_STOP_MAX_IDLE_TIME": "30",
+            "START_AND_STOP_CHECKING_INTERVAL_CRON": "*/30 * * * * *",
+            "REGISTRY_IGNORED_APPS": "paastis-proxy, foo,review-*",
+            "HOOKS_AFTER_STOP": "echo stopped",
+            "LOGGING_LEVEL": "debug",
+        }
+    )
     (spec,) = settings.providers
     assert (spec.kind, spec.name, spec.options["region"], spec.options["operation_timeout"]) == (
-        "scalingo", "scalingo-osc-secnum-fr1", "osc-secnum-fr1", 45.0,
+        "scalingo",
+        "scalingo-osc-secnum-fr1",
+        "osc-secnum-fr1",
+        45.0,
     )
     assert settings.idle_timeout == timedelta(minutes=30)
     assert settings.sweep_cron == "*/30 * * * * *"
@@ -44,24 +53,36 @@ def test_the_provider_defaults_to_scalingo_when_its_token_is_given_as_in_the_ori
 
 
 def test_idle_time_is_minutes_or_a_duration() -> None:
-    assert build_settings({"PROVIDER_NAME": "fake", "START_AND_STOP_MAX_IDLE_TIME": "90s"}).idle_timeout == timedelta(seconds=90)
-    assert build_settings({"PROVIDER_NAME": "fake", "START_AND_STOP_MAX_IDLE_TIME": "75"}).idle_timeout == timedelta(minutes=75)
+    assert build_settings({"PROVIDER_NAME": "fake", "START_AND_STOP_MAX_IDLE_TIME": "90s"}).idle_timeout == timedelta(
+        seconds=90
+    )
+    assert build_settings({"PROVIDER_NAME": "fake", "START_AND_STOP_MAX_IDLE_TIME": "75"}).idle_timeout == timedelta(
+        minutes=75
+    )
 
 
 def test_every_problem_is_reported_at_once_naming_variable_value_and_fix() -> None:
-    found = problems({
-        "PROVIDER_NAME": "scalingo", "START_AND_STOP_MAX_IDLE_TIME": "soon",
-        "START_AND_STOP_CHECKING_INTERVAL_CRON": "every minute", "PAASTIS_TIMEZONE": "Paris",
-        "SLACK_BOT_TOKEN": "xoxp-user-token", "PAASTIS_ADMINS": "ada", "PORT": "http",
-        "PAASTIS_DRY_RUN": "maybe",
-    })  # fmt: skip
+    found = problems(
+        {
+            "PROVIDER_NAME": "scalingo",
+            "START_AND_STOP_MAX_IDLE_TIME": "soon",
+            "START_AND_STOP_CHECKING_INTERVAL_CRON": "every minute",
+            "PAASTIS_TIMEZONE": "Paris",
+            "SLACK_BOT_TOKEN": "xoxp-user-token",
+            "PAASTIS_ADMINS": "ada",
+            "PORT": "http",
+            "PAASTIS_DRY_RUN": "maybe",
+        }
+    )
     text = "\n".join(found)
     for expected in (
         "PROVIDER_SCALINGO_API_TOKEN: is required",
         "START_AND_STOP_MAX_IDLE_TIME = 'soon'",
         "START_AND_STOP_CHECKING_INTERVAL_CRON = 'every minute'",
-        "PAASTIS_TIMEZONE = 'Paris'", "IANA",
-        "SLACK_BOT_TOKEN = '<redacted>'", "xoxb-",
+        "PAASTIS_TIMEZONE = 'Paris'",
+        "IANA",
+        "SLACK_BOT_TOKEN = '<redacted>'",
+        "xoxb-",
         "PAASTIS_ADMINS = 'ada'",
         "PORT = 'http'",
         "PAASTIS_DRY_RUN = 'maybe'",
@@ -73,7 +94,8 @@ def test_every_problem_is_reported_at_once_naming_variable_value_and_fix() -> No
 
 def test_no_provider_at_all_says_how_to_configure_one() -> None:
     (only,) = problems({})
-    assert "PROVIDER_NAME" in only and "fake" in only
+    assert "PROVIDER_NAME" in only
+    assert "fake" in only
 
 
 def test_heroku_of_the_original_is_refused_clearly() -> None:
@@ -100,7 +122,8 @@ providers:
     settings = build_settings({"SCALINGO_TOKEN_A": "tk-a", "SCALINGO_TOKEN_B": "tk-b"}, yaml_text)
     assert [p.name for p in settings.providers] == ["scalingo-osc-fr1", "scalingo-secnum", "fake"]
     assert settings.providers[1].options["api_token"] == "tk-b"
-    assert "tk-a" not in repr(settings) and "tk-b" not in str(settings.redacted())
+    assert "tk-a" not in repr(settings)
+    assert "tk-b" not in str(settings.redacted())
 
 
 def test_yaml_problems_are_reported_with_the_env_ones() -> None:
@@ -139,7 +162,8 @@ colour: blue
 
 def test_invalid_yaml_names_the_line() -> None:
     (only,) = problems({"PROVIDER_NAME": "fake"}, "rules:\n  - pattern: 'x\n    app_name: y\n")
-    assert "not valid YAML" in only and "line" in only
+    assert "not valid YAML" in only
+    assert "line" in only
 
 
 def test_the_yaml_file_is_found_next_to_the_process_or_named(tmp_path: Path) -> None:
@@ -150,9 +174,13 @@ def test_the_yaml_file_is_found_next_to_the_process_or_named(tmp_path: Path) -> 
 
 
 def test_redacted_settings_show_no_secret() -> None:
-    settings = build_settings({
-        **SCALINGO, "SLACK_BOT_TOKEN": "xoxb-very-secret", "SLACK_SIGNING_SECRET": "signing-very-secret",
-    })  # fmt: skip
+    settings = build_settings(
+        {
+            **SCALINGO,
+            "SLACK_BOT_TOKEN": "xoxb-very-secret",
+            "SLACK_SIGNING_SECRET": "signing-very-secret",
+        }
+    )
     shown = str(settings.redacted()) + repr(settings)
     for secret in ("tk-us-secret-token-123", "xoxb-very-secret", "signing-very-secret"):
         assert secret not in shown

@@ -25,7 +25,9 @@ def test_quotes_comments_and_export() -> None:
 
 
 def test_check_config_reads_dot_env_and_the_environment_wins(tmp_path: Path) -> None:
-    (tmp_path / ".env").write_text("PROVIDER_NAME=scalingo\nPROVIDER_SCALINGO_API_TOKEN=tk-us-from-file\nSTART_AND_STOP_MAX_IDLE_TIME=20\n")
+    (tmp_path / ".env").write_text(
+        "PROVIDER_NAME=scalingo\nPROVIDER_SCALINGO_API_TOKEN=tk-us-from-file\nSTART_AND_STOP_MAX_IDLE_TIME=20\n"
+    )
     result = paastis("check-config", env={"START_AND_STOP_MAX_IDLE_TIME": "45"}, cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     assert '"idle_timeout": "0:45:00"' in result.stdout
@@ -36,6 +38,7 @@ def test_the_original_sample_env_passes_check_config_as_it_is(tmp_path: Path) ->
     (tmp_path / ".env").write_text(SAMPLE.read_text())
     result = paastis("check-config", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
-    assert "REGISTRY_TYPE is ignored" in result.stdout and "ROUTING_SYSTEM_API_ENABLED is ignored" in result.stdout
+    assert "REGISTRY_TYPE is ignored" in result.stdout
+    assert "ROUTING_SYSTEM_API_ENABLED is ignored" in result.stdout
     assert '"name": "scalingo-osc-fr1"' in result.stdout
     assert '"idle_timeout": "0:01:00"' in result.stdout  # START_AND_STOP_MAX_IDLE_TIME=1: minutes, as before

@@ -8,11 +8,11 @@ from datetime import timedelta
 import pytest
 
 from bot.engine.actors import Actor
-from bot.errors import ActionRefused
 from bot.engine.engine import EngineOptions
 from bot.engine.notices import ProviderTrouble, SweepDone, WakeFailed
-from bot.store.store import InFlightWake
 from bot.engine.wake_jobs import Phase
+from bot.errors import ActionRefused
+from bot.store.store import InFlightWake
 from providers.base import AppState, AuthenticationFailed, Formation, ProviderUnavailable
 from tests.bot.engine.harness import ADA, Harness
 
@@ -83,7 +83,8 @@ def test_twenty_concurrent_wakes_make_one_provider_call(h: Harness) -> None:
     results = [t.wait(timeout=10) for t in tickets]
 
     assert h.calls("wake", "review-42") == 1
-    assert len(results) == 20 and all(r.phase is Phase.UP for r in results)
+    assert len(results) == 20
+    assert all(r.phase is Phase.UP for r in results)
     assert len(h.events_of("woke")) == 1
 
 
@@ -209,9 +210,12 @@ def test_a_kept_app_stays_up_until_its_pin_expires(h: Harness) -> None:
 
 def test_protected_ignored_and_self_apps_are_never_slept(tmp_path, clock) -> None:
     h = Harness(
-        tmp_path / "p.db", clock, rules=[{"pattern": "^prod-", "protect": True}],
-        ignored=["legacy-*"], self_app="paastis",
-    )  # fmt: skip
+        tmp_path / "p.db",
+        clock,
+        rules=[{"pattern": "^prod-", "protect": True}],
+        ignored=["legacy-*"],
+        self_app="paastis",
+    )
     for name in ("prod-api", "legacy-cms", "paastis", "review-1"):
         h.add(name)
     h.discover()
@@ -223,7 +227,9 @@ def test_protected_ignored_and_self_apps_are_never_slept(tmp_path, clock) -> Non
 
 
 def test_a_back_end_reached_only_through_its_front_stays_up_with_it(tmp_path, clock) -> None:
-    h = Harness(tmp_path / "p.db", clock, rules=[{"pattern": r"^shop-pr(\d+)-front$", "linked_apps": ["shop-pr$1-back"]}])
+    h = Harness(
+        tmp_path / "p.db", clock, rules=[{"pattern": r"^shop-pr(\d+)-front$", "linked_apps": ["shop-pr$1-back"]}]
+    )
     front = h.add("shop-pr7-front", steady_every=120)
     h.add("shop-pr7-back")
     h.discover()
@@ -238,21 +244,24 @@ def test_a_back_end_reached_only_through_its_front_stays_up_with_it(tmp_path, cl
     h.clock.advance(minutes=1)
     h.discover()
     progress = h.wake("shop-pr7-front")
-    assert progress.phase is Phase.UP and [s.label for s in progress.linked] == ["shop-pr7-back"]
+    assert progress.phase is Phase.UP
+    assert [s.label for s in progress.linked] == ["shop-pr7-back"]
     assert h.state("shop-pr7-back") is AppState.RUNNING
 
 
 def test_a_provider_failing_for_long_is_reported_once(h: Harness) -> None:
     h.add("any")
     h.world.fail("list", times=-1)
-    assert h.discover() and not h.notices
+    assert h.discover()
+    assert not h.notices
     h.clock.advance(minutes=6)
     h.discover()
     h.clock.advance(minutes=1)
     h.discover()
 
     trouble = [n for n in h.notices if isinstance(n, ProviderTrouble)]
-    assert len(trouble) == 1 and "down" in trouble[0].error
+    assert len(trouble) == 1
+    assert "down" in trouble[0].error
 
 
 def test_polling_stays_within_the_api_budget(tmp_path, clock) -> None:
@@ -266,7 +275,8 @@ def test_polling_stays_within_the_api_budget(tmp_path, clock) -> None:
 
     assert report.of("deferred")  # the rest waits for the next minute, and stays up meanwhile
     snapshot = h.provider.budget()
-    assert snapshot is not None and snapshot.used_last_minute <= 10
+    assert snapshot is not None
+    assert snapshot.used_last_minute <= 10
     slept = len(report.of("slept"))
     assert 0 < slept < 30
     assert sum(h.state(f"app-{i:02d}") is AppState.RUNNING for i in range(30)) == 30 - slept
@@ -275,9 +285,11 @@ def test_polling_stays_within_the_api_budget(tmp_path, clock) -> None:
 def test_a_forced_sleep_window_sleeps_apps_in_use_at_its_start(tmp_path, clock) -> None:
     # the fake clock starts on Monday 2026-11-02 09:00 UTC = 10:00 in Paris
     h = Harness(
-        tmp_path / "p.db", clock, rules=[{"pattern": ".*", "schedule": "nights"}],
+        tmp_path / "p.db",
+        clock,
+        rules=[{"pattern": ".*", "schedule": "nights"}],
         schedules={"nights": {"asleep": "daily 20:00-07:00"}},
-    )  # fmt: skip
+    )
     h.add("busy", steady_every=60)
     h.discover()
     clock.advance(minutes=2)
@@ -299,14 +311,19 @@ def test_sleeping_an_app_records_who_and_why(h: Harness) -> None:
 
     outcome = h.engine.sleep(h.view("api"), ADA)[0]
 
-    assert outcome.action == "slept" and outcome.formation == Formation.of(web=2)
+    assert outcome.action == "slept"
+    assert outcome.formation == Formation.of(web=2)
     event = h.events_of("slept")[0]
     assert (event["actor"], event["actor_name"], event["reason"]) == ("U0ADA", "Ada", "asked by Ada")
 
 
 def test_credentials_refused_are_told_at_once_and_logged_once(h: Harness, caplog) -> None:
     h.add("any")
-    h.world.fail("list", error=AuthenticationFailed("the Scalingo API token was refused: check PROVIDER_SCALINGO_API_TOKEN"), times=-1)
+    h.world.fail(
+        "list",
+        error=AuthenticationFailed("the Scalingo API token was refused: check PROVIDER_SCALINGO_API_TOKEN"),
+        times=-1,
+    )
     with caplog.at_level("DEBUG", logger="bot.engine.discovery"):
         for _ in range(5):
             h.discover()

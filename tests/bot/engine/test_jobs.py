@@ -16,8 +16,15 @@ PARIS = ZoneInfo("Europe/Paris")
 def jobs(tmp_path, clock, sweep_cron: str = "* * * * *"):
     h = Harness(tmp_path / "p.db", clock)
     scheduler = BackgroundScheduler(timezone=PARIS)
-    configure_scheduler(scheduler, h.engine, h.schedules, sweep_cron=sweep_cron, report_cron="0 9 * * 1-5",
-                        timezone=PARIS, post_report=lambda: None)  # fmt: skip
+    configure_scheduler(
+        scheduler,
+        h.engine,
+        h.schedules,
+        sweep_cron=sweep_cron,
+        report_cron="0 9 * * 1-5",
+        timezone=PARIS,
+        post_report=lambda: None,
+    )
     return {job.id: job for job in scheduler.get_jobs()}
 
 
@@ -42,8 +49,12 @@ def test_the_report_fires_at_nine_in_the_team_time_zone_on_weekdays(tmp_path, cl
 
 def test_a_schedule_wakes_its_sleeping_apps_once_when_its_time_comes(tmp_path, clock) -> None:
     # the fake clock starts on Monday 2026-11-02 09:00 UTC = 10:00 in Paris
-    h = Harness(tmp_path / "p.db", clock, rules=[{"pattern": "^office-", "schedule": "office"}],
-                schedules={"office": {"awake": "Mon-Fri 08:00-19:00", "wake_at_start": True}})  # fmt: skip
+    h = Harness(
+        tmp_path / "p.db",
+        clock,
+        rules=[{"pattern": "^office-", "schedule": "office"}],
+        schedules={"office": {"awake": "Mon-Fri 08:00-19:00", "wake_at_start": True}},
+    )
     h.add("office-crm", running=False)
     h.add("review-1", running=False)
     h.discover()

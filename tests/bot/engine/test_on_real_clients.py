@@ -27,7 +27,8 @@ def test_a_failed_clever_cloud_redeploy_is_a_clear_message_and_an_event(tmp_path
         message = answers.wake_progress(progress, h.view("crm-staging").value)
         assert message.text.startswith("❌ Waking crm-staging failed: ")
         assert [b.label for b in message.buttons()] == ["Retry"]
-        assert h.events_of("wake_failed") and any(isinstance(n, WakeFailed) for n in h.notices)
+        assert h.events_of("wake_failed")
+        assert any(isinstance(n, WakeFailed) for n in h.notices)
         assert kit.world.app(app_id).state is AppState.CRASHED
     finally:
         kit.close()
@@ -46,7 +47,8 @@ def test_a_wrong_scalingo_token_is_told_at_once_and_nothing_is_slept(tmp_path, c
         h.sweep()
 
     trouble = [n for n in h.notices if isinstance(n, ProviderTrouble)]
-    assert len(trouble) == 1 and "PROVIDER_SCALINGO_API_TOKEN" in trouble[0].error
+    assert len(trouble) == 1
+    assert "PROVIDER_SCALINGO_API_TOKEN" in trouble[0].error
     assert "tk-us-wrong-token" not in trouble[0].error
     assert world.app("review-1").state is AppState.RUNNING
     provider.close()

@@ -39,8 +39,13 @@ class Receiver:
         if self.attempts <= self.fail_first:
             start_response("503 Service Unavailable", [])
             return [b""]
-        ok = verify(self.secret, environ.get("HTTP_X_PAASTIS_TIMESTAMP", ""), body,
-                    environ.get("HTTP_X_PAASTIS_SIGNATURE", ""), time.time())  # fmt: skip
+        ok = verify(
+            self.secret,
+            environ.get("HTTP_X_PAASTIS_TIMESTAMP", ""),
+            body,
+            environ.get("HTTP_X_PAASTIS_SIGNATURE", ""),
+            time.time(),
+        )
         if ok:
             self.accepted.append(json.loads(body))
             start_response("204 No Content", [])

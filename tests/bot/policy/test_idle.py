@@ -14,7 +14,7 @@ MIN = timedelta(minutes=1)
 
 
 def facts(**kw) -> Facts:
-    base = dict(state=AppState.RUNNING, idle_timeout=15 * MIN, last_activity=NOW - 20 * MIN, checked_at=NOW)
+    base = {"state": AppState.RUNNING, "idle_timeout": 15 * MIN, "last_activity": NOW - 20 * MIN, "checked_at": NOW}
     return Facts(**{**base, **kw})
 
 
@@ -37,19 +37,35 @@ def facts(**kw) -> Facts:
         ("being woken", {"waking": True}, Verdict.KEEP, "being woken"),
         (
             "forced-sleep window began while it was up",
-            {"last_activity": NOW, "forced_sleep_since": NOW - 5 * MIN, "awake_since": NOW - 60 * MIN,
-             "forced_sleep_window": "daily 20:00-07:00"},
-            Verdict.SLEEP, "forced-sleep window",
+            {
+                "last_activity": NOW,
+                "forced_sleep_since": NOW - 5 * MIN,
+                "awake_since": NOW - 60 * MIN,
+                "forced_sleep_window": "daily 20:00-07:00",
+            },
+            Verdict.SLEEP,
+            "forced-sleep window",
         ),
         (
             "woken inside the forced-sleep window: its idle timeout applies",
             {"last_activity": NOW, "forced_sleep_since": NOW - 60 * MIN, "awake_since": NOW - 5 * MIN},
-            Verdict.KEEP, "idle for",
+            Verdict.KEEP,
+            "idle for",
         ),
-        ("75 minutes is 75 minutes", {"idle_timeout": 75 * MIN, "last_activity": NOW - 74 * MIN}, Verdict.KEEP, "idle for 1 h 14 min"),
-        ("76 minutes past a 75-minute timeout", {"idle_timeout": 75 * MIN, "last_activity": NOW - 76 * MIN}, Verdict.SLEEP, "1 h 16 min"),
+        (
+            "75 minutes is 75 minutes",
+            {"idle_timeout": 75 * MIN, "last_activity": NOW - 74 * MIN},
+            Verdict.KEEP,
+            "idle for 1 h 14 min",
+        ),
+        (
+            "76 minutes past a 75-minute timeout",
+            {"idle_timeout": 75 * MIN, "last_activity": NOW - 76 * MIN},
+            Verdict.SLEEP,
+            "1 h 16 min",
+        ),
     ],
-)  # fmt: skip
+)
 def test_decide(case: str, given: dict, verdict: Verdict, says: str) -> None:
     decision = decide(facts(**given), NOW)
     assert decision.verdict is verdict, case

@@ -123,12 +123,23 @@ def test_bad_windows_say_how_to_write_them(text: str, error: str) -> None:
 
 def test_bad_schedules_are_reported_together() -> None:
     _, problems = parse_schedules(
-        {"a": {"awake": "Mon-Fri 8-19"}, "b": {"sleep_at": "every night"}, "c": {"holidays": ["2026-13-01"]},
-         "d": {"aweke": "Mon-Fri"}, "e": {}},
+        {
+            "a": {"awake": "Mon-Fri 8-19"},
+            "b": {"sleep_at": "every night"},
+            "c": {"holidays": ["2026-13-01"]},
+            "d": {"aweke": "Mon-Fri"},
+            "e": {},
+        },
         PARIS,
-    )  # fmt: skip
+    )
     where = {p[0] for p in problems}
-    assert {"schedules.a.awake", "schedules.b.sleep_at", "schedules.c.holidays", "schedules.d.aweke", "schedules.e"} <= where
+    assert {
+        "schedules.a.awake",
+        "schedules.b.sleep_at",
+        "schedules.c.holidays",
+        "schedules.d.aweke",
+        "schedules.e",
+    } <= where
 
 
 def test_a_window_may_carry_its_own_time_zone() -> None:

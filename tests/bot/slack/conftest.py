@@ -41,8 +41,14 @@ APPS = [
 @pytest.fixture(autouse=True)
 def _no_slack_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     """Bolt reads some SLACK_* variables by itself: the tests must not depend on the shell."""
-    for name in ("SLACK_CLIENT_ID", "SLACK_CLIENT_SECRET", "SLACK_SIGNING_SECRET", "SLACK_BOT_TOKEN",
-                 "SLACK_APP_TOKEN", "SLACK_VERIFICATION_TOKEN"):  # fmt: skip
+    for name in (
+        "SLACK_CLIENT_ID",
+        "SLACK_CLIENT_SECRET",
+        "SLACK_SIGNING_SECRET",
+        "SLACK_BOT_TOKEN",
+        "SLACK_APP_TOKEN",
+        "SLACK_VERIFICATION_TOKEN",
+    ):
         monkeypatch.delenv(name, raising=False)
 
 
@@ -57,10 +63,17 @@ def slack() -> Iterator[FakeSlack]:
         yield fake
 
 
-def settings_for(tmp_path: Path, slack: FakeSlack, *, apps: list[dict[str, Any]] | None = None,
-                 rules: list[dict[str, Any]] | None = None, **slack_settings: Any) -> Settings:  # fmt: skip
+def settings_for(
+    tmp_path: Path,
+    slack: FakeSlack,
+    *,
+    apps: list[dict[str, Any]] | None = None,
+    rules: list[dict[str, Any]] | None = None,
+    **slack_settings: Any,
+) -> Settings:
     spec, problems = parse_spec("fake", {"apps": apps or APPS, "boot_seconds": "20s"}, where="test")
-    assert spec is not None and not problems, problems
+    assert spec is not None, problems
+    assert not problems, problems
     parsed, rule_problems, _ = parse_rules(rules or [])
     assert not rule_problems, rule_problems
     return Settings(
@@ -68,16 +81,30 @@ def settings_for(tmp_path: Path, slack: FakeSlack, *, apps: list[dict[str, Any]]
         rules=parsed,
         db_path=tmp_path / "paastis.db",
         permissions=Permissions(admins=(OPS_GROUP,)),
-        slack=SlackSettings(**{"bot_token": slack.bot_token, "signing_secret": SECRET, "api_url": slack.api_url,
-                               "channel": CHANNEL, **slack_settings}),
-    )  # fmt: skip
+        slack=SlackSettings(
+            **{
+                "bot_token": slack.bot_token,
+                "signing_secret": SECRET,
+                "api_url": slack.api_url,
+                "channel": CHANNEL,
+                **slack_settings,
+            }
+        ),
+    )
 
 
 class Rig:
     """Paastis + the real Bolt app; requests are signed and dispatched like Slack sends them."""
 
-    def __init__(self, tmp_path: Path, clock: FakeClock, slack: FakeSlack, *, apps: list[dict[str, Any]] | None = None,
-                 rules: list[dict[str, Any]] | None = None) -> None:  # fmt: skip
+    def __init__(
+        self,
+        tmp_path: Path,
+        clock: FakeClock,
+        slack: FakeSlack,
+        *,
+        apps: list[dict[str, Any]] | None = None,
+        rules: list[dict[str, Any]] | None = None,
+    ) -> None:
         self.slack = slack
         self.clock = clock
         self.settings = settings_for(tmp_path, slack, apps=apps, rules=rules)
@@ -102,35 +129,77 @@ class Rig:
         self._keys += 1
         return f"r{self._keys}"
 
-    def dispatch(self, body: str, *, timestamp: int | None = None, secret: str = SECRET,
-                 content_type: str = "application/x-www-form-urlencoded") -> BoltResponse:  # fmt: skip
+    def dispatch(
+        self,
+        body: str,
+        *,
+        timestamp: int | None = None,
+        secret: str = SECRET,
+        content_type: str = "application/x-www-form-urlencoded",
+    ) -> BoltResponse:
         return self.bolt.dispatch(BoltRequest(body=body, headers=signed_headers(body, timestamp, secret, content_type)))
 
     def command(self, text: str, user: str = ALICE, *, key: str | None = None) -> tuple[BoltResponse, str]:
         """`/paastis <text>` from `user`; returns the response and the response_url's key."""
         key = key or self.key()
-        body = urlencode({
-            "token": "legacy", "team_id": "T0TEST", "team_domain": "paastis-test", "channel_id": "C0GENERAL",
-            "channel_name": "general", "user_id": user, "user_name": user.lower(), "command": "/paastis",
-            "text": text, "response_url": self.slack.response_url(key), "trigger_id": "1.2.3", "api_app_id": "A0TEST",
-        })  # fmt: skip
+        body = urlencode(
+            {
+                "token": "legacy",
+                "team_id": "T0TEST",
+                "team_domain": "paastis-test",
+                "channel_id": "C0GENERAL",
+                "channel_name": "general",
+                "user_id": user,
+                "user_name": user.lower(),
+                "command": "/paastis",
+                "text": text,
+                "response_url": self.slack.response_url(key),
+                "trigger_id": "1.2.3",
+                "api_app_id": "A0TEST",
+            }
+        )
         return self.dispatch(body), key
 
-    def click(self, action: str, value: str = "", user: str = ALICE, *, where: str = "ephemeral",
-              message_ts: str = "1700000000.000001", channel: str = "C0GENERAL", key: str | None = None,
-              metadata: str = "", action_id: str | None = None, thread_ts: str | None = None,
-              ) -> tuple[BoltResponse, str]:  # fmt: skip
+    def click(
+        self,
+        action: str,
+        value: str = "",
+        user: str = ALICE,
+        *,
+        where: str = "ephemeral",
+        message_ts: str = "1700000000.000001",
+        channel: str = "C0GENERAL",
+        key: str | None = None,
+        metadata: str = "",
+        action_id: str | None = None,
+        thread_ts: str | None = None,
+    ) -> tuple[BoltResponse, str]:
         """A button click on an ephemeral message, a channel message (maybe in a thread) or the Home tab."""
         key = key or self.key()
-        body = click_payload(action_id or action, value, user, where=where, message_ts=message_ts, channel=channel,
-                             response_url=self.slack.response_url(key), metadata=metadata)  # fmt: skip
+        body = click_payload(
+            action_id or action,
+            value,
+            user,
+            where=where,
+            message_ts=message_ts,
+            channel=channel,
+            response_url=self.slack.response_url(key),
+            metadata=metadata,
+        )
         if thread_ts:
             body["message"]["thread_ts"] = thread_ts
         return self.dispatch("payload=" + quote(json.dumps(body))), key
 
     def event(self, event: dict[str, Any]) -> BoltResponse:
-        body = {"token": "legacy", "team_id": "T0TEST", "api_app_id": "A0TEST", "type": "event_callback",
-                "event_id": "Ev0TEST", "event_time": 1700000000, "event": event}  # fmt: skip
+        body = {
+            "token": "legacy",
+            "team_id": "T0TEST",
+            "api_app_id": "A0TEST",
+            "type": "event_callback",
+            "event_id": "Ev0TEST",
+            "event_time": 1700000000,
+            "event": event,
+        }
         return self.dispatch(json.dumps(body), content_type="application/json")
 
     @contextmanager
@@ -157,8 +226,9 @@ class Rig:
 
     # -- looking ------------------------------------------------------------------------
     def last_response(self, key: str, timeout: float = 5.0, *, containing: str = "") -> dict[str, Any]:
-        assert self.slack.wait_for(lambda: any(containing in r.get("text", "") for r in self.slack.responses(key)),
-                                   timeout), (key, self.slack.responses(key))  # fmt: skip
+        assert self.slack.wait_for(
+            lambda: any(containing in r.get("text", "") for r in self.slack.responses(key)), timeout
+        ), (key, self.slack.responses(key))
         return self.slack.responses(key)[-1]
 
     def wake_calls(self, app: str) -> int:
@@ -177,22 +247,47 @@ def built_with(side: SlackSide, settings: Settings, clock: FakeClock) -> Paastis
     return build(settings, clock=clock, poster=side.poster, groups_of=side.directory.groups_of)
 
 
-def signed_headers(body: str, timestamp: int | None = None, secret: str = SECRET,
-                   content_type: str = "application/x-www-form-urlencoded") -> dict[str, list[str]]:  # fmt: skip
+def signed_headers(
+    body: str,
+    timestamp: int | None = None,
+    secret: str = SECRET,
+    content_type: str = "application/x-www-form-urlencoded",
+) -> dict[str, list[str]]:
     ts = str(int(time.time()) if timestamp is None else timestamp)
     digest = hmac.new(secret.encode(), f"v0:{ts}:{body}".encode(), hashlib.sha256).hexdigest()
     return {"content-type": [content_type], "x-slack-request-timestamp": [ts], "x-slack-signature": [f"v0={digest}"]}
 
 
-def click_payload(action_id: str, value: str, user: str, *, where: str, message_ts: str, channel: str,
-                  response_url: str, metadata: str = "") -> dict[str, Any]:  # fmt: skip
+def click_payload(
+    action_id: str,
+    value: str,
+    user: str,
+    *,
+    where: str,
+    message_ts: str,
+    channel: str,
+    response_url: str,
+    metadata: str = "",
+) -> dict[str, Any]:
     body: dict[str, Any] = {
-        "type": "block_actions", "user": {"id": user, "username": user.lower(), "name": user.lower(), "team_id": "T0TEST"},
-        "api_app_id": "A0TEST", "token": "legacy", "team": {"id": "T0TEST", "domain": "paastis-test"},
-        "trigger_id": "1.2.3", "response_url": response_url,
-        "actions": [{"type": "button", "action_id": action_id, "block_id": "b1", "value": value,
-                     "text": {"type": "plain_text", "text": "Wake"}, "action_ts": "1700000000.1"}],
-    }  # fmt: skip
+        "type": "block_actions",
+        "user": {"id": user, "username": user.lower(), "name": user.lower(), "team_id": "T0TEST"},
+        "api_app_id": "A0TEST",
+        "token": "legacy",
+        "team": {"id": "T0TEST", "domain": "paastis-test"},
+        "trigger_id": "1.2.3",
+        "response_url": response_url,
+        "actions": [
+            {
+                "type": "button",
+                "action_id": action_id,
+                "block_id": "b1",
+                "value": value,
+                "text": {"type": "plain_text", "text": "Wake"},
+                "action_ts": "1700000000.1",
+            }
+        ],
+    }
     if not value:
         del body["actions"][0]["value"]
     if where == "home":
@@ -201,7 +296,12 @@ def click_payload(action_id: str, value: str, user: str, *, where: str, message_
         del body["response_url"]
     else:
         ephemeral = where == "ephemeral"
-        body["container"] = {"type": "message", "message_ts": message_ts, "channel_id": channel, "is_ephemeral": ephemeral}
+        body["container"] = {
+            "type": "message",
+            "message_ts": message_ts,
+            "channel_id": channel,
+            "is_ephemeral": ephemeral,
+        }
         body["channel"] = {"id": channel, "name": "general"}
         if not ephemeral:
             body["message"] = {"type": "message", "ts": message_ts, "text": "notice", "blocks": []}

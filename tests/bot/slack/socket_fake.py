@@ -9,6 +9,7 @@ Client frames are masked; server frames are not.
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import json
 import queue
@@ -66,9 +67,7 @@ class FakeSocketSlack:
             if not chunk:
                 return
             request += chunk
-        headers = dict(
-            line.split(": ", 1) for line in request.decode().split("\r\n")[1:] if ": " in line
-        )  # fmt: skip
+        headers = dict(line.split(": ", 1) for line in request.decode().split("\r\n")[1:] if ": " in line)
         accept = base64.b64encode(hashlib.sha1((headers["Sec-WebSocket-Key"] + GUID).encode()).digest()).decode()
         client.sendall(
             (
@@ -79,10 +78,8 @@ class FakeSocketSlack:
         self._clients.append(client)
         client.sendall(_frame(0x1, json.dumps({"type": "hello", "num_connections": 1}).encode()))
         self.connected.set()
-        try:
+        with contextlib.suppress(OSError):
             self._read(client)
-        except OSError:
-            pass
 
     def _read(self, client: socket.socket) -> None:
         while True:

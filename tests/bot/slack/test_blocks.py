@@ -25,6 +25,7 @@ from bot.chat.messages import (
     Section,
 )
 from bot.chat.report import ProviderCounts, Report, report_message
+from bot.engine.wake_jobs import JobStatus, Phase, TicketProgress
 from bot.slack.blocks import (
     BlockKitError,
     base_action,
@@ -33,9 +34,8 @@ from bot.slack.blocks import (
     render_blocks,
 )
 from bot.slack.home import home_message
-from bot.engine.wake_jobs import JobStatus, Phase, TicketProgress
-from tests.fakes.slack_api import block_errors
 from tests.bot.slack.conftest import Rig
+from tests.fakes.slack_api import block_errors
 
 GOLDEN = Path(__file__).parent / "golden"
 PARIS = ZoneInfo("Europe/Paris")
@@ -65,7 +65,8 @@ def test_a_long_section_becomes_several_sections_and_nothing_is_lost() -> None:
     lines = [f"line {i:04d} " + "x" * 90 for i in range(100)]  # 10,000 characters
     payload = message_payload(Message("log", (Section("\n".join(lines), Button("Wake", WAKE, "fake:a")),)))
     texts = [b["text"]["text"] for b in payload["blocks"]]
-    assert len(texts) == 4 and all(len(t) <= 3000 for t in texts)
+    assert len(texts) == 4
+    assert all(len(t) <= 3000 for t in texts)
     assert "\n".join(texts).split("\n") == lines
     assert payload["blocks"][0]["accessory"]["action_id"] == WAKE
     assert block_errors(payload["blocks"], 50) == []
@@ -83,11 +84,15 @@ def test_more_than_50_blocks_is_refused_not_truncated() -> None:
 def test_labels_are_shortened_with_an_ellipsis_but_values_are_never_cut() -> None:
     long = "review-" + "a" * 400
     confirm = Confirm("Put " + long + " to sleep?", f"Put {long} to sleep now?", "Sleep " + long)
-    payload = message_payload(Message("t", (Header("Recent events of " + long), Section("x", Button(long, SLEEP, "v", confirm=confirm)))))
+    payload = message_payload(
+        Message("t", (Header("Recent events of " + long), Section("x", Button(long, SLEEP, "v", confirm=confirm))))
+    )
     header, section = payload["blocks"]
-    assert len(header["text"]["text"]) == 150 and header["text"]["text"].endswith("…")
+    assert len(header["text"]["text"]) == 150
+    assert header["text"]["text"].endswith("…")
     button = section["accessory"]
-    assert len(button["text"]["text"]) == 75 and button["text"]["text"].endswith("…")
+    assert len(button["text"]["text"]) == 75
+    assert button["text"]["text"].endswith("…")
     assert [len(button["confirm"][k]["text"]) for k in ("title", "text", "confirm")] == [100, 300, 30]
     assert block_errors(payload["blocks"], 50) == []
     with pytest.raises(BlockKitError, match="value of 2001"):
@@ -99,11 +104,17 @@ def test_buttons_keep_style_url_confirm_and_fallback_text() -> None:
     payload = message_payload(message)
     assert payload["text"] == "✅ review-42 is up in 23 s"
     button = payload["blocks"][0]["accessory"]
-    assert button == {"type": "button", "text": {"type": "plain_text", "text": "Open", "emoji": True},
-                      "action_id": OPEN, "value": "fake:review-42", "url": "https://review-42.fake-paas.test"}  # fmt: skip
+    assert button == {
+        "type": "button",
+        "text": {"type": "plain_text", "text": "Open", "emoji": True},
+        "action_id": OPEN,
+        "value": "fake:review-42",
+        "url": "https://review-42.fake-paas.test",
+    }
     sleep = Button("Sleep", SLEEP, "fake:a", "danger", confirm=Confirm("Put to sleep?", "Put a to sleep now?", "Sleep"))
     rendered = render_blocks(Message("t", (Section("a", sleep),)))[0]["accessory"]
-    assert rendered["style"] == "danger" and rendered["confirm"]["style"] == "danger"
+    assert rendered["style"] == "danger"
+    assert rendered["confirm"]["style"] == "danger"
     assert rendered["confirm"]["deny"]["text"] == "Cancel"
 
 
@@ -186,7 +197,9 @@ def _progress(phase: Phase) -> TicketProgress:
     started = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
     elapsed = timedelta(seconds=12 if phase is Phase.WAKING else 23)
     reason = "the app crashed while booting" if phase is Phase.FAILED else None
-    main = JobStatus(("fake", "review-42"), "review-42", phase, started, elapsed, "https://review-42.fake-paas.test", reason)
+    main = JobStatus(
+        ("fake", "review-42"), "review-42", phase, started, elapsed, "https://review-42.fake-paas.test", reason
+    )
     linked = (JobStatus(("fake", "review-42-db"), "review-42-db", Phase.UP, started, timedelta(seconds=8)),)
     return TicketProgress(main, linked if phase is Phase.WAKING else (), joined=phase is Phase.WAKING, slow=False)
 
@@ -194,9 +207,21 @@ def _progress(phase: Phase) -> TicketProgress:
 def _report() -> Report:
     end = datetime(2026, 11, 2, 8, 0, tzinfo=UTC)
     return Report(
-        start=end - timedelta(days=1), end=end,
-        counts={"fake": ProviderCounts(awake=3, asleep=12), "scalingo-osc-fr1": ProviderCounts(awake=2, asleep=5, other=1)},
-        hours_slept=301.5, money_saved=12.34, kwh_saved=6.1, slept_apps=17, woke=4, wake_failures=(),
-        unused=("old-demo", "review-7"), problems=("provider scalingo-osc-fr1 failing since 07:40: HTTP 503",),
-        currency="EUR", prices_dated="2026-06", watts=20.0,
-    )  # fmt: skip
+        start=end - timedelta(days=1),
+        end=end,
+        counts={
+            "fake": ProviderCounts(awake=3, asleep=12),
+            "scalingo-osc-fr1": ProviderCounts(awake=2, asleep=5, other=1),
+        },
+        hours_slept=301.5,
+        money_saved=12.34,
+        kwh_saved=6.1,
+        slept_apps=17,
+        woke=4,
+        wake_failures=(),
+        unused=("old-demo", "review-7"),
+        problems=("provider scalingo-osc-fr1 failing since 07:40: HTTP 503",),
+        currency="EUR",
+        prices_dated="2026-06",
+        watts=20.0,
+    )

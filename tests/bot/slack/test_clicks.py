@@ -7,8 +7,8 @@ import json
 import pytest
 
 from bot.chat.messages import KEEP, OPEN, PAGE, WAKE
-from tests.fakes.slack_api import walk_texts
 from tests.bot.slack.conftest import ADMIN, ALICE, CHANNEL, Rig
+from tests.fakes.slack_api import walk_texts
 
 
 def sweep(rig: Rig) -> str:
@@ -26,7 +26,8 @@ def test_wake_on_an_ephemeral_answer_replaces_it_in_place(rig: Rig) -> None:
     final = rig.last_response(key, containing="is up")
     assert final["text"] == "✅ shop-demo is up in 20 s"
     uses = rig.slack.responses(key)
-    assert all(u["replace_original"] is True for u in uses) and 1 <= len(uses) <= 5
+    assert all(u["replace_original"] is True for u in uses)
+    assert 1 <= len(uses) <= 5
     assert rig.wake_calls("shop-demo") == 1
 
 
@@ -35,10 +36,15 @@ def test_wake_on_the_sweep_notice_answers_in_its_thread_so_the_channel_sees_who(
     notice = rig.slack.message(CHANNEL, notice_ts)
     assert notice.text == "💤 Put 2 apps to sleep"
     button = next(b["accessory"] for b in notice.blocks if "review-42" in b["text"]["text"])
-    response, key = rig.click(button["action_id"], button["value"], where="channel", channel=CHANNEL, message_ts=notice_ts)
+    response, key = rig.click(
+        button["action_id"], button["value"], where="channel", channel=CHANNEL, message_ts=notice_ts
+    )
     assert response.status == 200
-    assert rig.slack.wait_for(lambda: rig.slack.thread(CHANNEL, notice_ts)
-                              and "is up" in rig.slack.thread(CHANNEL, notice_ts)[0].current["text"])  # fmt: skip
+    assert rig.slack.wait_for(
+        lambda: (
+            rig.slack.thread(CHANNEL, notice_ts) and "is up" in rig.slack.thread(CHANNEL, notice_ts)[0].current["text"]
+        )
+    )
     (progress,) = rig.slack.thread(CHANNEL, notice_ts)
     shown = list(walk_texts(progress.current["blocks"]))
     assert shown[0] == "✅ *review-42* is up in 22 s"
@@ -57,11 +63,16 @@ def test_retry_inside_the_thread_stays_in_that_thread(rig: Rig) -> None:
     failed = rig.slack.thread(CHANNEL, notice_ts)[0]
     retry = failed.current["blocks"][0]["accessory"]
     assert (retry["text"]["text"], retry["action_id"]) == ("Retry", WAKE)
-    response, _ = rig.click(retry["action_id"], retry["value"], where="channel", channel=CHANNEL,
-                            message_ts=failed.ts, thread_ts=notice_ts)  # fmt: skip
+    response, _ = rig.click(
+        retry["action_id"], retry["value"], where="channel", channel=CHANNEL, message_ts=failed.ts, thread_ts=notice_ts
+    )
     assert response.status == 200
-    assert rig.slack.wait_for(lambda: len(rig.slack.thread(CHANNEL, notice_ts)) == 2
-                              and "is up" in rig.slack.thread(CHANNEL, notice_ts)[1].current["text"])  # fmt: skip
+    assert rig.slack.wait_for(
+        lambda: (
+            len(rig.slack.thread(CHANNEL, notice_ts)) == 2
+            and "is up" in rig.slack.thread(CHANNEL, notice_ts)[1].current["text"]
+        )
+    )
 
 
 @pytest.mark.parametrize("value", ["fake:review-42", "fake:never-existed", "garbage", ""])
@@ -81,7 +92,8 @@ def test_open_is_only_acknowledged(rig: Rig) -> None:
     response, key = rig.click(OPEN, "fake:hello")
     assert (response.status, response.body) == (200, "")
     rig.paastis.engine.executor.submit(lambda: None).result()
-    assert rig.slack.responses(key) == [] and not rig.slack.messages
+    assert rig.slack.responses(key) == []
+    assert not rig.slack.messages
 
 
 def test_a_button_of_another_version_is_answered_clearly(rig: Rig) -> None:

@@ -8,8 +8,8 @@ from urllib.parse import urlencode
 
 from slack_bolt.request import BoltRequest
 
-from tests.fakes.slack_api import walk_texts
 from tests.bot.slack.conftest import ADMIN, SECRET, Rig, signed_headers
+from tests.fakes.slack_api import walk_texts
 
 
 def ack_of(response) -> dict:
@@ -33,7 +33,8 @@ def test_status_answers_at_once_with_the_apps_and_their_buttons(rig: Rig) -> Non
     for app in ("hello", "review-42", "shop-demo"):
         assert f"*{app}*" in shown
     wake = [b["accessory"] for b in answer["blocks"] if b.get("accessory", {}).get("value") == "fake:shop-demo"]
-    assert wake[0]["action_id"] == "paastis.wake" and wake[0]["text"]["text"] == "Wake"
+    assert wake[0]["action_id"] == "paastis.wake"
+    assert wake[0]["text"]["text"] == "Wake"
     assert len(rig.world.calls) == calls_before  # no provider call to answer
     assert rig.slack.responses(key) == []  # the acknowledgement was the answer
 
@@ -43,7 +44,8 @@ def test_wake_acknowledges_then_replaces_the_answer_until_the_app_is_up(rig: Rig
         response, key = rig.command("wake shop-demo")
         assert ack_of(response)["text"] == "⏳ Waking shop-demo (0 s)"
     final = rig.last_response(key, containing="is up")
-    assert final["replace_original"] is True and final["response_type"] == "ephemeral"
+    assert final["replace_original"] is True
+    assert final["response_type"] == "ephemeral"
     assert final["text"] == "✅ shop-demo is up in 20 s"
     assert final["blocks"][0]["accessory"]["url"] == "https://shop-demo.fake-paas.test"
     assert len(rig.slack.responses(key)) <= 5
@@ -87,8 +89,9 @@ def test_bad_and_stale_signatures_are_refused_with_401(rig: Rig) -> None:
 
 
 def test_url_verification_and_ssl_check_are_answered(rig: Rig) -> None:
-    challenge = rig.dispatch(json.dumps({"type": "url_verification", "challenge": "c-123", "token": "t"}),
-                             content_type="application/json")  # fmt: skip
+    challenge = rig.dispatch(
+        json.dumps({"type": "url_verification", "challenge": "c-123", "token": "t"}), content_type="application/json"
+    )
     assert (challenge.status, json.loads(challenge.body)) == (200, {"challenge": "c-123"})
     check = rig.dispatch(urlencode({"ssl_check": "1", "token": "t"}), secret="whatever")
     assert (check.status, check.body) == (200, "")

@@ -30,8 +30,10 @@ def test_a_crashing_command_answers_an_apology_and_logs_the_traceback(rig: Rig, 
     assert json.loads(response.body) == {"response_type": "ephemeral", "text": SORRY}
     (record,) = [r for r in caplog.records if r.name == "bot.slack.listeners"]
     assert record.getMessage() == "slack.listener_failed kind=command error=Boom"
-    assert record.exc_info and record.exc_info[0] is Boom
-    assert "Traceback" not in response.body and "Boom" not in response.body
+    assert record.exc_info
+    assert record.exc_info[0] is Boom
+    assert "Traceback" not in response.body
+    assert "Boom" not in response.body
 
 
 def test_a_crashing_click_is_acknowledged_and_apologised_for(rig: Rig, caplog, monkeypatch) -> None:
@@ -45,8 +47,15 @@ def test_a_crashing_click_is_acknowledged_and_apologised_for(rig: Rig, caplog, m
 
 
 def button(**changes) -> dict:
-    body = click_payload(WAKE, "fake:shop-demo", ALICE, where="ephemeral", message_ts="1.1", channel="C0GENERAL",
-                         response_url="http://127.0.0.1:9/never")  # fmt: skip
+    body = click_payload(
+        WAKE,
+        "fake:shop-demo",
+        ALICE,
+        where="ephemeral",
+        message_ts="1.1",
+        channel="C0GENERAL",
+        response_url="http://127.0.0.1:9/never",
+    )
     body.update(changes)
     return body
 

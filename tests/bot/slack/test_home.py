@@ -5,8 +5,8 @@ from __future__ import annotations
 import logging
 
 from bot.chat.messages import PAGE, SLEEP, WAKE
-from tests.fakes.slack_api import walk_texts
 from tests.bot.slack.conftest import ADMIN, ALICE, Rig
+from tests.fakes.slack_api import walk_texts
 
 
 def opened(rig: Rig, user: str = ALICE, tab: str = "home", metadata: str | None = None) -> None:
@@ -29,7 +29,8 @@ def test_opening_the_home_tab_publishes_the_dashboard(rig: Rig) -> None:
     assert any("h* of app time slept" in t for t in shown)  # the savings summary
     buttons = {b["accessory"]["value"]: b["accessory"]["action_id"] for b in view["blocks"] if "accessory" in b}
     assert buttons == {"fake:hello": SLEEP, "fake:review-42": SLEEP, "fake:shop-demo": WAKE}
-    assert view["private_metadata"] == "1|" and len(view["blocks"]) <= 100
+    assert view["private_metadata"] == "1|"
+    assert len(view["blocks"]) <= 100
 
 
 def test_the_messages_tab_publishes_nothing(rig: Rig) -> None:
@@ -63,7 +64,9 @@ def test_a_wake_from_the_home_tab_reports_in_a_dm_and_refreshes_the_tab(rig: Rig
         assert len(views_of(rig, ALICE)) == 1  # the tab is refreshed as soon as the wake starts
     assert rig.slack.wait_for(lambda: "is up" in rig.slack.messages[0].current["text"])
     (dm,) = rig.slack.messages
-    assert dm.channel == "D" + ALICE and dm.thread_ts is None and dm.edits  # one DM, edited in place
+    assert dm.channel == "D" + ALICE
+    assert dm.thread_ts is None
+    assert dm.edits
     views = views_of(rig, ALICE, 2)
     last = {b["accessory"]["value"]: b["accessory"]["action_id"] for b in views[-1]["blocks"] if "accessory" in b}
     assert last["fake:shop-demo"] == SLEEP  # it is up now: the tab offers Sleep

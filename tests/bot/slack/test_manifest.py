@@ -22,7 +22,8 @@ SCOPES = {"commands", "chat:write", "chat:write.public", "users:read", "usergrou
 def test_the_manifest_declares_the_registered_command_with_every_subcommand() -> None:
     (command,) = MANIFEST["features"]["slash_commands"]
     assert command["command"] == COMMAND
-    assert command["description"] and len(command["description"]) <= 2000
+    assert command["description"]
+    assert len(command["description"]) <= 2000
     for name in NAMES:
         assert name in command["usage_hint"], name
 
@@ -35,10 +36,15 @@ def test_interactivity_and_the_home_tab_are_on_and_every_url_is_the_events_path(
     settings, features = MANIFEST["settings"], MANIFEST["features"]
     assert settings["interactivity"]["is_enabled"] is True
     assert features["app_home"] == {
-        "home_tab_enabled": True, "messages_tab_enabled": True, "messages_tab_read_only_enabled": True,
-    }  # fmt: skip
-    urls = [settings["interactivity"]["request_url"], settings["event_subscriptions"]["request_url"],
-            features["slash_commands"][0]["url"]]  # fmt: skip
+        "home_tab_enabled": True,
+        "messages_tab_enabled": True,
+        "messages_tab_read_only_enabled": True,
+    }
+    urls = [
+        settings["interactivity"]["request_url"],
+        settings["event_subscriptions"]["request_url"],
+        features["slash_commands"][0]["url"],
+    ]
     assert urls == [f"https://paastis.example.com{EVENTS_PATH}"] * 3
     assert settings["socket_mode_enabled"] is False
 

@@ -21,12 +21,16 @@ def test_a_members_sleep_click_is_refused_with_the_reason(rig: Rig) -> None:
     _, key = rig.click(SLEEP, "fake:hello", user=ALICE)
     assert rig.last_response(key)["text"] == REFUSAL
     rig.paastis.engine.executor.submit(lambda: None).result()
-    assert sleeps(rig) == 0 and rig.world.app("hello").state.value == "running"
+    assert sleeps(rig) == 0
+    assert rig.world.app("hello").state.value == "running"
 
 
 def test_a_workspace_admins_sleep_click_works(rig: Rig) -> None:
     _, key = rig.click(SLEEP, "fake:hello", user=ADMIN)
-    assert rig.last_response(key, containing="going to sleep")["text"] == "💤 hello is going to sleep · web×1 will be restored at wake"
+    assert (
+        rig.last_response(key, containing="going to sleep")["text"]
+        == "💤 hello is going to sleep · web×1 will be restored at wake"
+    )
     assert sleeps(rig) == 1
 
 
@@ -69,7 +73,8 @@ def test_a_user_group_slack_cannot_list_fails_closed_too(rig: Rig) -> None:
 def test_a_slow_slack_fails_closed_within_the_acknowledgement_window(rig: Rig) -> None:
     rig.slack.delay("users.info", 2.5)
     response, _ = rig.command("sleep hello", user=ADMIN)
-    assert response.status == 200 and "Slack could not tell whether you are an admin" in response.body
+    assert response.status == 200
+    assert "Slack could not tell whether you are an admin" in response.body
     assert sleeps(rig) == 0
 
 

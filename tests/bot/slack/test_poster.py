@@ -16,7 +16,8 @@ def test_a_sweep_posts_one_notice_with_a_wake_button_per_app(rig: Rig) -> None:
     rig.paastis.engine.sweep()
     assert rig.side.poster.flush()
     (post,) = rig.slack.calls_to("chat.postMessage")
-    assert post.token == rig.slack.bot_token and post.body["channel"] == CHANNEL
+    assert post.token == rig.slack.bot_token
+    assert post.body["channel"] == CHANNEL
     assert post.body["text"] == "💤 Put 2 apps to sleep"
     buttons = [b["accessory"] for b in post.body["blocks"] if "accessory" in b]
     assert [(b["action_id"], b["value"]) for b in buttons] == [(WAKE, "fake:hello"), (WAKE, "fake:review-42")]
@@ -28,7 +29,9 @@ def test_a_rules_notify_channel_gets_the_notices_of_its_apps(tmp_path, clock, sl
         rig.clock.advance(minutes=20)
         rig.paastis.engine.sweep()
         assert rig.side.poster.flush()
-        posted = {m.channel: [b["accessory"]["value"] for b in m.blocks if "accessory" in b] for m in rig.slack.messages}
+        posted = {
+            m.channel: [b["accessory"]["value"] for b in m.blocks if "accessory" in b] for m in rig.slack.messages
+        }
         assert posted == {CHANNEL: ["fake:hello"], "C0REVIEWS": ["fake:review-42"]}
     finally:
         rig.close()

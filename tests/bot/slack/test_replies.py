@@ -43,7 +43,8 @@ def test_a_response_url_refuses_a_sixth_use_and_after_30_minutes(rig: Rig) -> No
     assert len(rig.slack.responses("budget")) == 5  # the sixth never left
     late = ResponseUrl(rig.slack.response_url("late"), rig.clock.now(), rig.clock)
     rig.clock.advance(minutes=31)
-    assert late.post({"text": "too late"}) is False and rig.slack.responses("late") == []
+    assert late.post({"text": "too late"}) is False
+    assert rig.slack.responses("late") == []
 
 
 def test_the_fake_refuses_a_sixth_use_like_slack(rig: Rig) -> None:
@@ -75,6 +76,7 @@ def test_a_thread_reply_slack_refuses_goes_to_the_clicker_in_a_dm(rig: Rig) -> N
     reply.send(plain("⏳ Waking shop-demo (0 s)"))
     reply.update(plain("✅ shop-demo is up"))
     (told,) = rig.slack.messages
-    assert told.channel == "D" + ALICE and told.text == "⏳ Waking shop-demo (0 s)"
+    assert told.channel == "D" + ALICE
+    assert told.text == "⏳ Waking shop-demo (0 s)"
     assert told.current["text"] == "✅ shop-demo is up"  # edited in place, not a second DM
     assert len(rig.slack.calls_to("chat.postMessage")) == 2  # the refused thread reply, then the DM

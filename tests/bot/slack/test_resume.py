@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bot.engine.actors import Actor
 from bot.chat.messages import WAKE
+from bot.engine.actors import Actor
 from bot.store.store import InFlightWake, Store
+from tests.bot.slack.conftest import ALICE, CHANNEL, Rig
 from tests.fakes.clock import FakeClock
 from tests.fakes.slack_api import FakeSlack
-from tests.bot.slack.conftest import ALICE, CHANNEL, Rig
 
 
 def interrupted(tmp_path: Path, clock: FakeClock, slack: FakeSlack, **click) -> tuple[dict, str]:
@@ -19,7 +19,7 @@ def interrupted(tmp_path: Path, clock: FakeClock, slack: FakeSlack, **click) -> 
     first = Rig(tmp_path, clock, slack)
     with first.held_wakes():
         _, key = first.click(WAKE, "fake:shop-demo", **click)
-        assert slack.wait_for(lambda: first.paastis.store.wakes_in_flight())
+        assert slack.wait_for(first.paastis.store.wakes_in_flight)
         (wake,) = first.paastis.store.wakes_in_flight()
     first.close()
     left_behind(first, wake)
@@ -41,14 +41,16 @@ def restarted(tmp_path: Path, clock: FakeClock, slack: FakeSlack) -> Rig:
 
 def test_a_resumed_wake_replaces_the_ephemeral_answer_with_the_outcome(tmp_path, clock, slack) -> None:
     context, key = interrupted(tmp_path, clock, slack)
-    assert context["reply"] == "response_url" and context["url"] == slack.response_url(key)
+    assert context["reply"] == "response_url"
+    assert context["url"] == slack.response_url(key)
     before = len(slack.responses(key))
     rig = restarted(tmp_path, clock, slack)
     try:
         assert rig.paastis.engine.wait_idle(5)
         assert len(slack.responses(key)) == before + 1  # only the end: earlier uses are unknown
         final = slack.responses(key)[-1]
-        assert final["text"] == "✅ shop-demo is up in 20 s" and final["replace_original"] is True
+        assert final["text"] == "✅ shop-demo is up in 20 s"
+        assert final["replace_original"] is True
         assert rig.paastis.store.wakes_in_flight() == []
     finally:
         rig.close()
@@ -59,7 +61,9 @@ def test_a_resumed_wake_from_a_channel_notice_ends_in_the_same_thread(tmp_path, 
     assert (context["channel"], context["thread_ts"]) == (CHANNEL, "1700000000.000042")
     rig = restarted(tmp_path, clock, slack)
     try:
-        assert slack.wait_for(lambda: any("is up" in m.current["text"] for m in slack.thread(CHANNEL, "1700000000.000042")))
+        assert slack.wait_for(
+            lambda: any("is up" in m.current["text"] for m in slack.thread(CHANNEL, "1700000000.000042"))
+        )
         last = slack.thread(CHANNEL, "1700000000.000042")[-1]
         assert "Asked by Alice" in str(last.current["blocks"])
     finally:
@@ -74,7 +78,8 @@ def test_an_expired_response_url_ends_in_a_direct_message(tmp_path, clock, slack
     try:
         assert slack.wait_for(lambda: slack.messages)
         (dm,) = slack.messages
-        assert dm.channel == "D" + ALICE and dm.text.startswith("✅ shop-demo is up")
+        assert dm.channel == "D" + ALICE
+        assert dm.text.startswith("✅ shop-demo is up")
         assert len(slack.responses(key)) == before
     finally:
         rig.close()
@@ -91,6 +96,7 @@ def test_a_wake_without_a_slack_message_is_resumed_silently(tmp_path, clock, sla
     try:
         assert rig.paastis.engine.wait_idle(5)
         assert rig.world.app("shop-demo").state.value == "running"
-        assert slack.messages == [] and slack.response_uses == {}
+        assert slack.messages == []
+        assert slack.response_uses == {}
     finally:
         rig.close()

@@ -19,10 +19,10 @@ import pytest
 
 from bot.slack.app import slack_side
 from bot.slack.server import EXIT_SLACK, run_slack
-from tests.fakes.clock import FakeClock
-from tests.fakes.slack_api import FakeSlack
 from tests.bot.slack.conftest import ALICE, built_with, settings_for, signed_headers
 from tests.bot.slack.socket_fake import FakeSocketSlack
+from tests.fakes.clock import FakeClock
+from tests.fakes.slack_api import FakeSlack
 
 
 @contextmanager
@@ -37,8 +37,9 @@ def running(tmp_path: Path, slack: FakeSlack, **slack_settings: Any) -> Iterator
     stop, ready, result = threading.Event(), threading.Event(), {}
 
     def serve() -> None:
-        result["code"] = run_slack(paastis, side, settings, stop, host="127.0.0.1",
-                                   ready=lambda port: (result.update(port=port), ready.set()))  # fmt: skip
+        result["code"] = run_slack(
+            paastis, side, settings, stop, host="127.0.0.1", ready=lambda port: (result.update(port=port), ready.set())
+        )
 
     thread = threading.Thread(target=serve, daemon=True)
     thread.start()
@@ -54,8 +55,11 @@ def running(tmp_path: Path, slack: FakeSlack, **slack_settings: Any) -> Iterator
 
 
 def http(port: int, path: str, body: str | None = None, headers: dict[str, list[str]] | None = None) -> tuple[int, str]:
-    request = urllib.request.Request(f"http://127.0.0.1:{port}{path}", data=body.encode() if body is not None else None,
-                                     headers={k: v[0] for k, v in (headers or {}).items()})  # fmt: skip
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{port}{path}",
+        data=body.encode() if body is not None else None,
+        headers={k: v[0] for k, v in (headers or {}).items()},
+    )
     try:
         with urllib.request.urlopen(request, timeout=5) as response:
             return response.status, response.read().decode()
@@ -64,8 +68,15 @@ def http(port: int, path: str, body: str | None = None, headers: dict[str, list[
 
 
 def command(slack: FakeSlack, text: str, key: str) -> dict[str, str]:
-    return {"command": "/paastis", "text": text, "user_id": ALICE, "user_name": "alice", "channel_id": "C0GENERAL",
-            "team_id": "T0TEST", "response_url": slack.response_url(key)}  # fmt: skip
+    return {
+        "command": "/paastis",
+        "text": text,
+        "user_id": ALICE,
+        "user_name": "alice",
+        "channel_id": "C0GENERAL",
+        "team_id": "T0TEST",
+        "response_url": slack.response_url(key),
+    }
 
 
 def command_body(slack: FakeSlack, text: str) -> str:
@@ -77,19 +88,22 @@ def test_http_mode_serves_slack_events_and_healthz(tmp_path: Path, slack: FakeSl
         assert http(port, "/healthz") == (200, "ok\n")
         body = command_body(slack, "status")
         status, answer = http(port, "/slack/events", body, signed_headers(body))
-        assert status == 200 and json.loads(answer)["text"] == "3 apps · 2 running · 1 asleep"
+        assert status == 200
+        assert json.loads(answer)["text"] == "3 apps · 2 running · 1 asleep"
         assert http(port, "/slack/events", body, signed_headers(body, secret="wrong"))[0] == 401
         garbage = "payload=%7Bnot-json"
         assert http(port, "/slack/events", garbage, signed_headers(garbage))[0] == 400
         assert http(port, "/elsewhere")[0] == 404
         challenge = json.dumps({"type": "url_verification", "challenge": "c-9"})
         assert http(port, "/slack/events", challenge, signed_headers(challenge, content_type="application/json")) == (
-            200, '{"challenge": "c-9"}'
-        )  # fmt: skip
+            200,
+            '{"challenge": "c-9"}',
+        )
     assert f"slack.listening port={port} paths=/slack/events /healthz" in caplog.text
     assert "slack.malformed_request path=/slack/events error=JSONDecodeError" in caplog.text
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
-    assert slack.bot_token not in caplog.text and "test-signing-secret" not in caplog.text
+    assert slack.bot_token not in caplog.text
+    assert "test-signing-secret" not in caplog.text
 
 
 def test_socket_mode_answers_commands_over_the_websocket(tmp_path: Path, slack: FakeSlack) -> None:
@@ -97,15 +111,23 @@ def test_socket_mode_answers_commands_over_the_websocket(tmp_path: Path, slack: 
     slack.socket_url = socket.url
     try:
         with running(tmp_path, slack, app_token=slack.app_token, signing_secret=None) as port:
-            assert port is None and socket.connected.wait(5)
+            assert port is None
+            assert socket.connected.wait(5)
             payload = command(slack, "status", "socket")
-            socket.send({"envelope_id": "e-1", "type": "slash_commands", "payload": payload,
-                         "accepts_response_payload": True})  # fmt: skip
+            socket.send(
+                {"envelope_id": "e-1", "type": "slash_commands", "payload": payload, "accepts_response_payload": True}
+            )
             ack = socket.ack_for("e-1")
             assert ack["payload"]["response_type"] == "ephemeral"
             assert ack["payload"]["text"] == "3 apps · 2 running · 1 asleep"
-            event = {"type": "event_callback", "team_id": "T0TEST", "event": {"type": "app_home_opened", "user": ALICE, "tab": "home"}}
-            socket.send({"envelope_id": "e-2", "type": "events_api", "payload": event, "accepts_response_payload": False})
+            event = {
+                "type": "event_callback",
+                "team_id": "T0TEST",
+                "event": {"type": "app_home_opened", "user": ALICE, "tab": "home"},
+            }
+            socket.send(
+                {"envelope_id": "e-2", "type": "events_api", "payload": event, "accepts_response_payload": False}
+            )
             assert socket.ack_for("e-2")["envelope_id"] == "e-2"
             assert slack.wait_for(lambda: slack.views.get(ALICE))  # the Home tab, published over the Web API
         opened = slack.calls_to("apps.connections.open")
@@ -122,8 +144,12 @@ def test_socket_mode_still_answers_healthz_when_a_port_is_given(tmp_path: Path, 
     side = slack_side(settings.slack, settings.permissions, clock)
     paastis = built_with(side, settings, clock)
     stop, ports = threading.Event(), []
-    thread = threading.Thread(target=run_slack, args=(paastis, side, settings, stop),
-                              kwargs={"host": "127.0.0.1", "ready": ports.append}, daemon=True)  # fmt: skip
+    thread = threading.Thread(
+        target=run_slack,
+        args=(paastis, side, settings, stop),
+        kwargs={"host": "127.0.0.1", "ready": ports.append},
+        daemon=True,
+    )
     thread.start()
     try:
         assert slack.wait_for(lambda: ports, timeout=10)
@@ -140,16 +166,24 @@ def test_socket_mode_still_answers_healthz_when_a_port_is_given(tmp_path: Path, 
 @pytest.mark.parametrize(
     ("setting", "line"),
     [
-        ({"bot_token": "xoxb-wrong"}, ("slack.start_failed error=invalid_auth fix=SLACK_BOT_TOKEN is wrong: copy the "
-                                       "Bot User OAuth Token (xoxb-…) from OAuth & Permissions")),
+        (
+            {"bot_token": "xoxb-wrong"},
+            (
+                "slack.start_failed error=invalid_auth fix=SLACK_BOT_TOKEN is wrong: copy the "
+                "Bot User OAuth Token (xoxb-…) from OAuth & Permissions"
+            ),
+        ),
         ({"bot_token": None}, "slack.start_failed error=not_authed fix=SLACK_BOT_TOKEN is empty"),
-        ({"api_url": "http://127.0.0.1:9/api/"},
-         "slack.start_failed error=URLError fix=check SLACK_API_URL (http://127.0.0.1:9/api/) and the network"),
+        (
+            {"api_url": "http://127.0.0.1:9/api/"},
+            "slack.start_failed error=URLError fix=check SLACK_API_URL (http://127.0.0.1:9/api/) and the network",
+        ),
     ],
     ids=["wrong token", "no token", "unreachable API"],
-)  # fmt: skip
-def test_a_slack_that_refuses_to_start_is_one_clear_line_and_an_exit_code(tmp_path: Path, slack: FakeSlack, caplog,
-                                                                          setting, line) -> None:  # fmt: skip
+)
+def test_a_slack_that_refuses_to_start_is_one_clear_line_and_an_exit_code(
+    tmp_path: Path, slack: FakeSlack, caplog, setting, line
+) -> None:
     settings = settings_for(tmp_path, slack, **setting)
     clock = FakeClock()
     side = slack_side(settings.slack, settings.permissions, clock)

@@ -36,7 +36,9 @@ def test_twenty_clicks_one_wake_every_click_acknowledged_in_time(rig: Rig, slack
     assert slack.wait_for(lambda: all("is up" in slack.responses(k)[-1]["text"] for k in keys))
     assert rig.wake_calls("shop-demo") == 1
     assert all(len(slack.responses(k)) <= 5 for k in keys)
-    assert [t.rsplit("_", 1)[0] for t in rig.wake_threads] == ["paastis-work"]  # the engine's executor, not Bolt's listener pool
+    assert [t.rsplit("_", 1)[0] for t in rig.wake_threads] == [
+        "paastis-work"
+    ]  # the engine's executor, not Bolt's listener pool
     print(f"\nslowest acknowledgement of {CLICKS} concurrent clicks: {slowest * 1000:.0f} ms")
 
 
@@ -44,12 +46,19 @@ def test_twenty_clicks_on_the_channel_notice_make_one_wake_and_twenty_thread_rep
     notice = rig.side.client.chat_postMessage(channel=CHANNEL, text="💤 Put 1 app to sleep")
     with rig.held_wakes():
         with ThreadPoolExecutor(CLICKS) as pool:
-            responses = list(pool.map(
-                lambda i: rig.click(WAKE, "fake:shop-demo", user=ALICE, where="channel", channel=CHANNEL,
-                                    message_ts=notice["ts"])[0],
-                range(CLICKS),
-            ))  # fmt: skip
+            responses = list(
+                pool.map(
+                    lambda i: rig.click(
+                        WAKE, "fake:shop-demo", user=ALICE, where="channel", channel=CHANNEL, message_ts=notice["ts"]
+                    )[0],
+                    range(CLICKS),
+                )
+            )
         assert all(r.status == 200 for r in responses)
-    assert slack.wait_for(lambda: len(slack.thread(CHANNEL, notice["ts"])) == CLICKS
-                          and all("is up" in m.current["text"] for m in slack.thread(CHANNEL, notice["ts"])))  # fmt: skip
+    assert slack.wait_for(
+        lambda: (
+            len(slack.thread(CHANNEL, notice["ts"])) == CLICKS
+            and all("is up" in m.current["text"] for m in slack.thread(CHANNEL, notice["ts"]))
+        )
+    )
     assert rig.wake_calls("shop-demo") == 1

@@ -37,9 +37,15 @@ def test_two_threads_write_and_read_back(tmp_path, clock) -> None:
             for i in range(20):
                 store.add_event(at=clock.now(), action="kept", actor=f"U{offset}", app_id=f"app-{i}", provider="fake")
                 store.record_activity(
-                    "fake", f"app-{i}", at=clock.now(), since=clock.now() - timedelta(minutes=5), until=clock.now(),
-                    requests=1, last_request_at=clock.now(), last_deploy_at=None,
-                )  # fmt: skip
+                    "fake",
+                    f"app-{i}",
+                    at=clock.now(),
+                    since=clock.now() - timedelta(minutes=5),
+                    until=clock.now(),
+                    requests=1,
+                    last_request_at=clock.now(),
+                    last_deploy_at=None,
+                )
         except BaseException as exc:  # pragma: no cover - reported below
             errors.append(exc)
 
@@ -74,11 +80,27 @@ def test_a_window_without_requests_keeps_the_last_known_one(tmp_path, clock) -> 
     store = Store(tmp_path / "p.db")
     store.sync_apps("fake", [app("a")], clock.now())
     t0 = clock.now()
-    store.record_activity("fake", "a", at=t0, since=t0 - timedelta(minutes=20), until=t0, requests=2,
-                          last_request_at=t0 - timedelta(minutes=3), last_deploy_at=None)  # fmt: skip
+    store.record_activity(
+        "fake",
+        "a",
+        at=t0,
+        since=t0 - timedelta(minutes=20),
+        until=t0,
+        requests=2,
+        last_request_at=t0 - timedelta(minutes=3),
+        last_deploy_at=None,
+    )
     later = t0 + timedelta(minutes=10)
-    store.record_activity("fake", "a", at=later, since=t0 - timedelta(minutes=2), until=later, requests=0,
-                          last_request_at=None, last_deploy_at=None)  # fmt: skip
+    store.record_activity(
+        "fake",
+        "a",
+        at=later,
+        since=t0 - timedelta(minutes=2),
+        until=later,
+        requests=0,
+        last_request_at=None,
+        last_deploy_at=None,
+    )
     assert store.app("fake", "a").last_request_at == t0 - timedelta(minutes=3)
 
 
@@ -86,9 +108,25 @@ def test_a_gap_in_observation_is_never_read_as_idleness(tmp_path, clock) -> None
     store = Store(tmp_path / "p.db")
     store.sync_apps("fake", [app("a")], clock.now())
     t0 = clock.now()
-    store.record_activity("fake", "a", at=t0, since=t0 - timedelta(minutes=20), until=t0, requests=1,
-                          last_request_at=t0 - timedelta(minutes=3), last_deploy_at=None)  # fmt: skip
+    store.record_activity(
+        "fake",
+        "a",
+        at=t0,
+        since=t0 - timedelta(minutes=20),
+        until=t0,
+        requests=1,
+        last_request_at=t0 - timedelta(minutes=3),
+        last_deploy_at=None,
+    )
     later = t0 + timedelta(hours=2)  # unobserved for 2 hours, then a window of the last 20 minutes
-    store.record_activity("fake", "a", at=later, since=later - timedelta(minutes=20), until=later, requests=0,
-                          last_request_at=None, last_deploy_at=None)  # fmt: skip
+    store.record_activity(
+        "fake",
+        "a",
+        at=later,
+        since=later - timedelta(minutes=20),
+        until=later,
+        requests=0,
+        last_request_at=None,
+        last_deploy_at=None,
+    )
     assert store.app("fake", "a").last_request_at == later - timedelta(minutes=20)

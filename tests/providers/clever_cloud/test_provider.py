@@ -29,11 +29,11 @@ from providers.base import (
 )
 from providers.budget import CallBudget
 from providers.clever_cloud import CleverCloudProvider, build
-from providers.clever_cloud.state import app_status, open_url
 from providers.clever_cloud.client import CleverCloudClient, Credentials, oauth1
 from providers.clever_cloud.fake_api import FakeCleverCloudServer, serve
 from providers.clever_cloud.fake_api.payloads import clever_app_id
 from providers.clever_cloud.sse import SseDecoder, SseEvent
+from providers.clever_cloud.state import app_status, open_url
 from providers.fake import SimulatedPaas
 from tests.fakes.clock import FakeClock
 
@@ -49,7 +49,8 @@ def fake(world: SimulatedPaas):
 
 def make_provider(fake: FakeCleverCloudServer, clock: FakeClock, **options: object) -> CleverCloudProvider:
     spec, problems = parse_spec("clever-cloud", fake.options(**{"zone": ZONE, **options}), where="test")
-    assert not problems and spec is not None, problems
+    assert spec is not None, problems
+    assert not problems, problems
     return build(spec, ProviderDeps(clock=clock))
 
 
@@ -88,16 +89,25 @@ def signed_header(credentials: Credentials, method: str, url: str, **fixed: str)
 
 
 def test_the_rfc_5849_hmac_sha1_example_gets_its_published_signature() -> None:
-    header = signed_header(RFC_CREDENTIALS, "HMAC-SHA1", "http://photos.example.net/photos?file=vacation.jpg&size=original",
-                           nonce="chapoH", timestamp="137131202", realm="Photos")
+    header = signed_header(
+        RFC_CREDENTIALS,
+        "HMAC-SHA1",
+        "http://photos.example.net/photos?file=vacation.jpg&size=original",
+        nonce="chapoH",
+        timestamp="137131202",
+        realm="Photos",
+    )
 
     assert 'oauth_signature="MdpQcU8iPSUjWoN%2FUDMsK2sui9I%3D"' in header  # RFC 5849 §1.2
 
 
 def test_plaintext_signs_with_both_secrets_encoded_and_joined_by_an_ampersand() -> None:
     # RFC 5849 §2.3's request: client secret ja893SD9, token secret xyz4992k83j47x0b
-    rfc = signed_header(Credentials("jd83jd92dhsh93js", "ja893SD9", "hdk48Djdsa", "xyz4992k83j47x0b"), "PLAINTEXT",
-                        "https://server.example.com/request_token")
+    rfc = signed_header(
+        Credentials("jd83jd92dhsh93js", "ja893SD9", "hdk48Djdsa", "xyz4992k83j47x0b"),
+        "PLAINTEXT",
+        "https://server.example.com/request_token",
+    )
     # §3.4.4: each secret is percent-encoded (§3.6) before the join, then the whole is encoded again
     reserved = signed_header(Credentials("ck", "a b&c", "t", "d/e"), "PLAINTEXT", "https://example.com/")
 
@@ -115,8 +125,9 @@ def test_every_signature_method_is_accepted_by_the_api(fake, clock, world, metho
 
 
 @pytest.mark.parametrize("method", ["PLAINTEXT", "HMAC-SHA512"])
-def test_a_wrong_secret_is_refused_with_a_clear_message_that_shows_no_secret(fake, clock, world, caplog,
-                                                                            method) -> None:
+def test_a_wrong_secret_is_refused_with_a_clear_message_that_shows_no_secret(
+    fake, clock, world, caplog, method
+) -> None:
     add(world, "front")
     caplog.set_level(logging.DEBUG)
     provider = make_provider(fake, clock, secret="wrong-token-secret-7f3a", signature_method=method)
@@ -125,7 +136,9 @@ def test_a_wrong_secret_is_refused_with_a_clear_message_that_shows_no_secret(fak
         provider.list_apps()
 
     message = str(refused.value)
-    assert "refused" in message and "PROVIDER_CLEVER_SECRET" in message and "invalid OAuth signature" in message
+    assert "refused" in message
+    assert "PROVIDER_CLEVER_SECRET" in message
+    assert "invalid OAuth signature" in message
     shown = message + caplog.text + repr(provider) + repr(provider._client)
     for secret in ("wrong-token-secret-7f3a", fake.api.credentials.consumer_secret):
         assert secret not in shown
@@ -140,8 +153,10 @@ def test_the_fake_refuses_an_hmac_signature_made_with_another_secret(fake, world
     answer = requests.get(fake.url + "/v2/self", auth=oauth1(forged, "HMAC-SHA512"), timeout=5)
     signed = requests.get(fake.url + "/v2/self?x=1", auth=oauth1(good, "HMAC-SHA512"), timeout=5)
 
-    assert answer.status_code == 401 and answer.json()["message"] == "Unauthorized: invalid OAuth signature"
-    assert signed.status_code == 200 and signed.json()["id"] == fake.api.user["id"]
+    assert answer.status_code == 401
+    assert answer.json()["message"] == "Unauthorized: invalid OAuth signature"
+    assert signed.status_code == 200
+    assert signed.json()["id"] == fake.api.user["id"]
 
 
 # -- state, the way clever-client's getStatus computes it ----------------------------------
@@ -156,10 +171,20 @@ UP, DEPLOYING, STOPPING = {"state": "UP"}, {"state": "DEPLOYING"}, {"state": "ST
         ({"state": "SHOULD_BE_DOWN"}, {"action": "UNDEPLOY", "state": "WIP"}, [STOPPING], AppState.STOPPING, "stopped"),
         ({"state": "WANTS_TO_BE_UP"}, {"action": "DEPLOY", "state": "WIP"}, [DEPLOYING], AppState.WAKING, "starting"),
         ({"state": "WANTS_TO_BE_UP"}, {"action": "DEPLOY", "state": "FAIL"}, [], AppState.CRASHED, "start-failed"),
-        ({"state": "SHOULD_BE_UP", "homogeneous": True}, {"state": "WIP"}, [], AppState.WAKING,
-         "restarting-with-downtime"),
-        ({"state": "SHOULD_BE_UP", "homogeneous": False}, {"state": "WIP"}, [UP, DEPLOYING], AppState.WAKING,
-         "restarting"),
+        (
+            {"state": "SHOULD_BE_UP", "homogeneous": True},
+            {"state": "WIP"},
+            [],
+            AppState.WAKING,
+            "restarting-with-downtime",
+        ),
+        (
+            {"state": "SHOULD_BE_UP", "homogeneous": False},
+            {"state": "WIP"},
+            [UP, DEPLOYING],
+            AppState.WAKING,
+            "restarting",
+        ),
         ({"state": "SHOULD_BE_UP"}, {"state": "FAIL"}, [UP], AppState.CRASHED, "restart-failed"),
         ({"state": "SHOULD_BE_UP"}, {"state": "OK"}, [UP, UP], AppState.RUNNING, "running"),
         ({"state": "SHOULD_BE_UP"}, None, [UP], AppState.RUNNING, "running"),
@@ -195,9 +220,12 @@ def test_a_wake_goes_from_sleeping_through_waking_to_running(provider, clock, wo
     clock.advance(seconds=181)
     running = provider.get_app(app_id)
 
-    assert before.state is AppState.SLEEPING and before.formation.amount("web") == 0
-    assert waking.state is AppState.WAKING and ("clever_status", "starting") in waking.details
-    assert running.state is AppState.RUNNING and running.formation.amount("web") == 1
+    assert before.state is AppState.SLEEPING
+    assert before.formation.amount("web") == 0
+    assert waking.state is AppState.WAKING
+    assert ("clever_status", "starting") in waking.details
+    assert running.state is AppState.RUNNING
+    assert running.formation.amount("web") == 1
 
 
 def wake_a_broken_app(provider: CleverCloudProvider, world: SimulatedPaas) -> str:
@@ -215,8 +243,10 @@ def test_a_failed_redeploy_ends_crashed_with_a_clear_reason(provider, clock, wor
 
     deployment = dict(app.details)["deployment"]
     assert app.state is AppState.CRASHED
-    assert app.problem == (f"the Clever Cloud deployment {deployment} failed (start-failed). Its logs: "
-                           f"clever logs --app {app_id} --deployment-id {deployment}")
+    assert app.problem == (
+        f"the Clever Cloud deployment {deployment} failed (start-failed). Its logs: "
+        f"clever logs --app {app_id} --deployment-id {deployment}"
+    )
 
 
 def test_a_crashed_app_listed_with_a_coarse_state_is_corrected_by_get_app(provider, clock, world) -> None:
@@ -238,8 +268,12 @@ def test_an_app_of_another_zone_is_never_listed_nor_touched(fake, provider, cloc
     stranger = PaasApp(provider=provider.name, id=there, name="there", state=AppState.SLEEPING)
 
     listed = [a.id for a in provider.list_apps()]
-    for attempt in (lambda: provider.get_app(there), lambda: provider.sleep(stranger),
-                    lambda: provider.wake(stranger, None), lambda: provider.activity(stranger, clock.now())):
+    for attempt in (
+        lambda: provider.get_app(there),
+        lambda: provider.sleep(stranger),
+        lambda: provider.wake(stranger, None),
+        lambda: provider.activity(stranger, clock.now()),
+    ):
         with pytest.raises(AppNotFound, match="in zone par"):
             attempt()
 
@@ -292,12 +326,22 @@ DEFAULT = "app-0210ab5c-1d2e-4f3a-8b9c-0d1e2f3a4b5c.cleverapps.io/"
         ([DEFAULT, "shop.cleverapps.io/"], None, "https://shop.cleverapps.io"),
         ([DEFAULT], None, "https://app-0210ab5c-1d2e-4f3a-8b9c-0d1e2f3a4b5c.cleverapps.io"),
         (["example.com/api/"], None, "https://example.com/api"),
-        (["app_0210ab5c-1d2e-4f3a-8b9c-0d1e2f3a4b5c.cleverapps.io/"], None,
-         "https://app-0210ab5c-1d2e-4f3a-8b9c-0d1e2f3a4b5c.cleverapps.io"),
+        (
+            ["app_0210ab5c-1d2e-4f3a-8b9c-0d1e2f3a4b5c.cleverapps.io/"],
+            None,
+            "https://app-0210ab5c-1d2e-4f3a-8b9c-0d1e2f3a4b5c.cleverapps.io",
+        ),
         ([], None, None),
     ],
-    ids=["favourite first", "then a custom domain", "then a cleverapps name", "then the default",
-         "path kept, slash dropped", "never app_", "no vhost, no link"],
+    ids=[
+        "favourite first",
+        "then a custom domain",
+        "then a cleverapps name",
+        "then the default",
+        "path kept, slash dropped",
+        "never app_",
+        "no vhost, no link",
+    ],
 )
 def test_the_open_link(vhosts, favourite, expected) -> None:
     assert open_url([{"fqdn": v} for v in vhosts], favourite) == expected
@@ -346,13 +390,20 @@ def test_a_cut_access_log_stream_resumes_without_losing_or_double_counting(fake,
     streams = [r for r in fake.api.requests if r.path.endswith("/accesslogs")]
     assert (activity.requests, activity.last_request_at) == (5, times[-1])
     assert [s.last_event_id is None for s in streams] == [True, False]
-    assert streams[1].query["limit"] == "98" and streams[1].query["since"] == streams[0].query["since"]
+    assert streams[1].query["limit"] == "98"
+    assert streams[1].query["since"] == streams[0].query["since"]
 
 
 def make_client(fake: FakeCleverCloudServer, clock: FakeClock, **settings: float) -> CleverCloudClient:
-    return CleverCloudClient(api_host=fake.url, credentials=fake.api.credentials, signature_method="HMAC-SHA512",
-                             clock=clock, budget=CallBudget(clock, limit=120, reserve=24), provider="clever-par",
-                             **settings)
+    return CleverCloudClient(
+        api_host=fake.url,
+        credentials=fake.api.credentials,
+        signature_method="HMAC-SHA512",
+        clock=clock,
+        budget=CallBudget(clock, limit=120, reserve=24),
+        provider="clever-par",
+        **settings,
+    )
 
 
 def test_an_access_log_stream_silent_past_its_heartbeats_is_unknown_not_idle(fake, clock, world) -> None:
@@ -362,7 +413,7 @@ def test_an_access_log_stream_silent_past_its_heartbeats_is_unknown_not_idle(fak
     app = provider.list_apps()[0]
     fake.api.fault_stream("silence", times=3, seconds=1.0)
 
-    with pytest.raises(ActivityUnavailable, match="not even a heartbeat, for 0.2 s"):
+    with pytest.raises(ActivityUnavailable, match=r"not even a heartbeat, for 0\.2 s"):
         provider.activity(app, clock.now() - timedelta(minutes=15))
     assert world.app(app_id).state is AppState.RUNNING
 
@@ -434,7 +485,8 @@ def test_an_api_that_stays_down_is_unavailable_after_four_attempts(fake, provide
     with pytest.raises(ProviderUnavailable, match=r"HTTP 503 .* after 4 attempts"):
         provider.list_apps()
 
-    assert len(fake.api.requests) == 4 and clock.now() - started == timedelta(seconds=1 + 2 + 4)
+    assert len(fake.api.requests) == 4
+    assert clock.now() - started == timedelta(seconds=1 + 2 + 4)
 
 
 def test_a_429_waits_retry_after_then_gives_up_rate_limited(fake, provider, clock, world) -> None:
@@ -463,8 +515,11 @@ def test_a_redeploy_is_not_sent_twice_on_a_503(fake, provider, world) -> None:
 
 
 def test_an_unreadable_ca_bundle_is_a_provider_error(clock) -> None:
-    spec, _ = parse_spec("clever-cloud", {"api_host": "https://127.0.0.1:9", "consumer_key": "k",
-                                          "consumer_secret": "s", "token": "t", "secret": "s2"}, where="test")
+    spec, _ = parse_spec(
+        "clever-cloud",
+        {"api_host": "https://127.0.0.1:9", "consumer_key": "k", "consumer_secret": "s", "token": "t", "secret": "s2"},
+        where="test",
+    )
     provider = build(spec, ProviderDeps(clock=clock, ca_bundle="/nonexistent/ca.pem"))
 
     with pytest.raises(ProviderUnavailable, match="CA bundle"):
@@ -496,7 +551,8 @@ def test_sleep_wake_and_activity_cost_a_known_number_of_calls(fake, provider, cl
     assert [m for m, _ in activity_calls] == ["GET", "GET"]
     assert activity_calls[0][1].endswith(f"/applications/{app_id}/accesslogs")
     assert activity_calls[1][1] == f"{base}/deployments"
-    assert ran.amount("web") == 2 and ran.amount("worker") == 1
+    assert ran.amount("web") == 2
+    assert ran.amount("worker") == 1
 
 
 def test_get_app_and_list_apps_cost_a_known_number_of_calls(fake, provider, world) -> None:
@@ -550,23 +606,35 @@ def test_a_transport_given_by_the_composition_root_carries_every_call(fake, cloc
 
 
 def test_options_defaults_and_problems() -> None:
-    spec, problems = parse_spec("clever-cloud", {"zone": "Par!", "signature_method": "RSA-SHA1"}, where="clever")
+    _spec, problems = parse_spec("clever-cloud", {"zone": "Par!", "signature_method": "RSA-SHA1"}, where="clever")
 
     assert sorted(p.key for p in problems) == [
-        "clever.consumer_key", "clever.consumer_secret", "clever.secret", "clever.signature_method",
-        "clever.token", "clever.zone"]
-    good, none = parse_spec("clever-cloud", {"consumer_key": "k", "consumer_secret": "cs", "token": "t",
-                                             "secret": "ts", "zone": "MTL"}, where="clever")
-    assert not none and good.name == "clever-mtl"
+        "clever.consumer_key",
+        "clever.consumer_secret",
+        "clever.secret",
+        "clever.signature_method",
+        "clever.token",
+        "clever.zone",
+    ]
+    good, none = parse_spec(
+        "clever-cloud",
+        {"consumer_key": "k", "consumer_secret": "cs", "token": "t", "secret": "ts", "zone": "MTL"},
+        where="clever",
+    )
+    assert not none
+    assert good.name == "clever-mtl"
     assert good.options["api_host"] == "https://api.clever-cloud.com"
-    assert good.options["signature_method"] == "HMAC-SHA512" and good.options["operation_timeout"] == 900
-    assert "cs" not in repr(good) and good.redacted()["consumer_secret"] == "<redacted>"
+    assert good.options["signature_method"] == "HMAC-SHA512"
+    assert good.options["operation_timeout"] == 900
+    assert "cs" not in repr(good)
+    assert good.redacted()["consumer_secret"] == "<redacted>"
 
 
 def test_waking_is_followed_at_a_pace_that_fits_minutes_long_redeploys(fake, clock) -> None:
     provider = make_provider(fake, clock, operation_timeout="20m", rate_limit=30)
 
-    assert provider.poll_interval == 15 and provider.wake_timeout == 1200
+    assert provider.poll_interval == 15
+    assert provider.wake_timeout == 1200
     assert provider.budget().limit_per_minute == 30
 
 
@@ -574,16 +642,22 @@ def test_waking_is_followed_at_a_pace_that_fits_minutes_long_redeploys(fake, clo
 
 
 def test_sse_events_survive_any_chunking() -> None:
-    payload = ("event: HEARTBEAT\r\ndata: {}\r\n\r\n: a comment\n"
-               "event: ACCESS_LOG\ndata: {\"city\":\ndata: \"Montréal\"}\nid: 12-0\n\n").encode()
+    payload = (
+        "event: HEARTBEAT\r\ndata: {}\r\n\r\n: a comment\n"
+        'event: ACCESS_LOG\ndata: {"city":\ndata: "Montréal"}\nid: 12-0\n\n'
+    ).encode()
     whole = SseDecoder().feed(payload)
     decoder = SseDecoder()
     pieces = [e for i in range(len(payload)) for e in decoder.feed(payload[i : i + 1])]
 
-    assert whole == pieces == [
-        SseEvent("HEARTBEAT", "{}", None),
-        SseEvent("ACCESS_LOG", '{"city":\n"Montréal"}', "12-0"),
-    ]
+    assert (
+        whole
+        == pieces
+        == [
+            SseEvent("HEARTBEAT", "{}", None),
+            SseEvent("ACCESS_LOG", '{"city":\n"Montréal"}', "12-0"),
+        ]
+    )
 
 
 # -- the fake itself: the shapes the documentation describes ------------------------------------
@@ -602,19 +676,24 @@ def test_the_fake_answers_in_the_documented_shapes(fake, clock, world) -> None:
     deploying = client.get(f"/v2/self/applications/{app_id}/deployments", {"limit": 1})
     clock.advance(seconds=61)
     deployed = client.get(f"/v2/self/applications/{app_id}/deployments", {"limit": 1})
-    no_favourite = requests.get(f"{fake.url}/v2/self/applications/{app_id}/vhosts/favourite",
-                                auth=oauth1(fake.api.credentials, "PLAINTEXT"), timeout=5)
+    no_favourite = requests.get(
+        f"{fake.url}/v2/self/applications/{app_id}/vhosts/favourite",
+        auth=oauth1(fake.api.credentials, "PLAINTEXT"),
+        timeout=5,
+    )
 
     assert summary["user"]["id"] == user
     assert [o["id"] for o in summary["organisations"]] == [user, ORG]  # the personal space is listed too
     assert organisations == [{"id": ORG, "name": "Acme"}]
-    assert isinstance(apps, list) and [a["id"] for a in apps] == [app_id]  # unwrapped, personal apps only
-    assert apps[0]["state"] == "SHOULD_BE_DOWN" and apps[0]["vhosts"] == [{"fqdn": app_id.replace("_", "-")
-                                                                          + ".cleverapps.io/"}]
+    assert isinstance(apps, list)
+    assert [a["id"] for a in apps] == [app_id]
+    assert apps[0]["state"] == "SHOULD_BE_DOWN"
+    assert apps[0]["vhosts"] == [{"fqdn": app_id.replace("_", "-") + ".cleverapps.io/"}]
     assert set(redeploy) == {"id", "message", "type", "deploymentId"}
     assert [(d["uuid"], d["state"], d["action"]) for d in deploying] == [(redeploy["deploymentId"], "WIP", "DEPLOY")]
     assert [(d["uuid"], d["state"], d["author"]["id"]) for d in deployed] == [(redeploy["deploymentId"], "OK", user)]
-    assert no_favourite.status_code == 404 and no_favourite.json()["id"] == 4021
+    assert no_favourite.status_code == 404
+    assert no_favourite.json()["id"] == 4021
 
 
 def test_the_fake_streams_live_with_heartbeats_until_until_passes(fake, clock, world) -> None:
@@ -633,4 +712,6 @@ def test_the_fake_streams_live_with_heartbeats_until_until_passes(fake, clock, w
             elif event.event == "ACCESS_LOG":
                 clock.advance(minutes=2)
 
-    assert seen[0] == "HEARTBEAT" and seen.count("ACCESS_LOG") == 1 and seen[-1] == "END_OF_STREAM"
+    assert seen[0] == "HEARTBEAT"
+    assert seen.count("ACCESS_LOG") == 1
+    assert seen[-1] == "END_OF_STREAM"

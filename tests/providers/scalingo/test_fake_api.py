@@ -7,6 +7,7 @@ on are pinned here: a provider bug cannot hide a fake bug.
 from __future__ import annotations
 
 import base64
+import itertools
 import json
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -59,7 +60,8 @@ def test_the_exchange_gives_a_three_part_jwt_expiring_in_an_hour(http: httpx.Cli
 def test_an_unknown_api_token_is_refused_at_the_exchange(http: httpx.Client) -> None:
     response = http.post("https://auth.scalingo.test/v1/tokens/exchange", auth=("", "tk-us-wrong"))
 
-    assert response.status_code == 401 and "error" in response.json()
+    assert response.status_code == 401
+    assert "error" in response.json()
 
 
 BASIC = f"Basic {base64.b64encode(b':' + TOKEN.encode()).decode()}"  # the API token itself: not for regional APIs
@@ -71,7 +73,8 @@ def test_regional_calls_need_a_valid_bearer(http: httpx.Client, authorization: s
 
     response = http.get(f"{API}/v1/apps", headers=headers)
 
-    assert response.status_code == 401 and response.json()["error"]
+    assert response.status_code == 401
+    assert response.json()["error"]
 
 
 def test_a_bearer_expires_after_an_hour_on_the_fake_clock(http: httpx.Client, clock: FakeClock) -> None:
@@ -81,7 +84,8 @@ def test_a_bearer_expires_after_an_hour_on_the_fake_clock(http: httpx.Client, cl
     clock.advance(minutes=60)
 
     response = api(http, "GET", "/apps", jwt)
-    assert response.status_code == 401 and "expired" in response.json()["error"]
+    assert response.status_code == 401
+    assert "expired" in response.json()["error"]
 
 
 def test_apps_are_listed_with_their_regional_url_and_status(http: httpx.Client, world: SimulatedPaas) -> None:
@@ -93,13 +97,15 @@ def test_apps_are_listed_with_their_regional_url_and_status(http: httpx.Client, 
     apps = {a["name"]: a for a in response.json()["apps"]}
     assert apps["front"]["url"] == "https://front.osc-fr1.scalingo.io"
     assert (apps["front"]["status"], apps["back"]["status"]) == ("running", "stopped")
-    assert apps["front"]["region"] == "osc-fr1" and len(apps["front"]["id"]) == 24
+    assert apps["front"]["region"] == "osc-fr1"
+    assert len(apps["front"]["id"]) == 24
 
 
 def test_an_unknown_app_is_a_404_naming_the_resource(http: httpx.Client) -> None:
     response = api(http, "GET", "/apps/ghost", bearer(http))
 
-    assert response.status_code == 404 and response.json() == {"resource": "app", "error": "not found"}
+    assert response.status_code == 404
+    assert response.json() == {"resource": "app", "error": "not found"}
 
 
 def test_a_scale_answers_202_with_the_operation_and_the_complete_formation(
@@ -135,7 +141,8 @@ def test_a_failed_boot_ends_the_operation_in_error_with_its_reason(
     clock.advance(seconds=11)
 
     operation = http.get(location, headers={"Authorization": f"Bearer {jwt}"}).json()["operation"]
-    assert operation["status"] == "error" and "crashed" in operation["error"]
+    assert operation["status"] == "error"
+    assert "crashed" in operation["error"]
     assert api(http, "GET", "/apps/broken", jwt).json()["app"]["status"] == "crashed"
 
 
@@ -146,7 +153,8 @@ def test_a_second_scale_while_one_runs_is_refused(http: httpx.Client, world: Sim
 
     response = api(http, "POST", "/apps/slow/scale", jwt, json={"containers": [{"name": "web", "amount": 0}]})
 
-    assert response.status_code == 409 and "scaling" in response.json()["error"]
+    assert response.status_code == 409
+    assert "scaling" in response.json()["error"]
     assert api(http, "GET", "/apps/slow", jwt).json()["app"]["status"] == "scaling"
 
 
@@ -157,8 +165,10 @@ def test_scaling_an_unknown_type_or_too_many_containers_is_refused(http: httpx.C
     unknown = api(http, "POST", "/apps/api/scale", jwt, json={"containers": [{"name": "clock", "amount": 1}]})
     too_many = api(http, "POST", "/apps/api/scale", jwt, json={"containers": [{"name": "web", "amount": 11}]})
 
-    assert unknown.status_code == 404 and unknown.json()["resource"] == "container_type"
-    assert too_many.status_code == 422 and "amount" in too_many.json()["errors"]
+    assert unknown.status_code == 404
+    assert unknown.json()["resource"] == "container_type"
+    assert too_many.status_code == 422
+    assert "amount" in too_many.json()["errors"]
 
 
 def test_the_router_metric_is_a_bare_array_of_minutes_oldest_first(
@@ -172,11 +182,14 @@ def test_the_router_metric_is_a_bare_array_of_minutes_oldest_first(
     points = api(http, "GET", "/apps/busy/stats/router", bearer(http), params={"since": 1}).json()
 
     times = [datetime.fromisoformat(p["time"]) for p in points]
-    assert len(points) == 61 and all(b - a == timedelta(minutes=1) for a, b in zip(times, times[1:]))
+    assert len(points) == 61
+    assert all(b - a == timedelta(minutes=1) for a, b in itertools.pairwise(times))
     assert points[0]["value"] is None
     assert times[-1] == clock.now().replace(second=0)  # the current minute is included
     assert [p["value"] for p in points if p["value"]] == [4]
-    assert next(t for t, p in zip(times, points) if p["value"]) == datetime(2026, 11, 2, 9, 30, tzinfo=UTC)
+    assert next(t for t, p in zip(times, points, strict=False) if p["value"]) == datetime(
+        2026, 11, 2, 9, 30, tzinfo=UTC
+    )
 
 
 def test_no_request_in_the_window_is_a_404_no_metrics_found(
@@ -188,7 +201,8 @@ def test_no_request_in_the_window_is_a_404_no_metrics_found(
 
     response = api(http, "GET", "/apps/quiet/stats/router", bearer(http), params={"since": 1})
 
-    assert response.status_code == 404 and response.json() == {"error": "no metrics found"}
+    assert response.status_code == 404
+    assert response.json() == {"error": "no metrics found"}
 
 
 def test_container_metrics_need_a_container_type(http: httpx.Client, world: SimulatedPaas) -> None:
@@ -196,7 +210,8 @@ def test_container_metrics_need_a_container_type(http: httpx.Client, world: Simu
 
     response = api(http, "GET", "/apps/api/stats/cpu", bearer(http))
 
-    assert response.status_code == 400 and response.json() == {"error": "'container' should be defined"}
+    assert response.status_code == 400
+    assert response.json() == {"error": "'container' should be defined"}
 
 
 def test_the_61st_call_in_a_minute_is_a_plain_text_429(
@@ -207,8 +222,10 @@ def test_the_61st_call_in_a_minute_is_a_plain_text_429(
 
     assert statuses[:60] == [200] * 60
     refused = api(http, "GET", "/apps", jwt)
-    assert refused.status_code == 429 and refused.text == "Retry later"
-    assert refused.headers["Content-Type"].startswith("text/plain") and "Retry-After" not in refused.headers
+    assert refused.status_code == 429
+    assert refused.text == "Retry later"
+    assert refused.headers["Content-Type"].startswith("text/plain")
+    assert "Retry-After" not in refused.headers
     clock.advance(seconds=60)
     assert api(http, "GET", "/apps", jwt).status_code == 200
 
@@ -225,9 +242,12 @@ def test_injected_failures_come_out_as_the_api_would_say_them(http: httpx.Client
     stats = api(http, "GET", "/apps/api/stats/router", jwt, params={"since": 1})
     shown = api(http, "GET", "/apps/api", jwt)
 
-    assert listed.status_code == 503 and "error" in listed.json()
-    assert stats.status_code == 500 and stats.json() == {"error": "Internal error occured, we're on it!"}
-    assert shown.status_code == 429 and shown.text == "Retry later"
+    assert listed.status_code == 503
+    assert "error" in listed.json()
+    assert stats.status_code == 500
+    assert stats.json() == {"error": "Internal error occured, we're on it!"}
+    assert shown.status_code == 429
+    assert shown.text == "Retry later"
 
 
 def test_served_on_loopback_for_the_demo(world: SimulatedPaas, clock: FakeClock) -> None:

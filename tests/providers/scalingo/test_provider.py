@@ -8,6 +8,7 @@ failed boots say why; metrics that cannot be read are never taken for idleness.
 
 from __future__ import annotations
 
+import itertools
 import logging
 import threading
 from collections.abc import Callable
@@ -95,18 +96,22 @@ def statuses(calls: list[Received]) -> list[int]:
 def test_a_token_alone_configures_osc_fr1_with_sound_defaults() -> None:
     spec, problems = parse_spec("scalingo", {"api_token": "tk-us-secret"}, where="providers[0]")
 
-    assert problems == [] and spec is not None
+    assert problems == []
+    assert spec is not None
     provider = PROVIDER_TYPE.build(spec, ProviderDeps(clock=FakeClock()))
     assert provider.name == "scalingo-osc-fr1"
     assert provider.api_url == "https://api.osc-fr1.scalingo.com"
-    assert provider.wake_timeout == DEFAULT_OPERATION_TIMEOUT and provider.poll_interval == 5
+    assert provider.wake_timeout == DEFAULT_OPERATION_TIMEOUT
+    assert provider.poll_interval == 5
     assert "tk-us-secret" not in repr(spec) + repr(provider) + str(spec.redacted())
 
 
 def test_any_region_is_data_and_names_its_provider_and_api() -> None:
     spec, problems = parse_spec("scalingo", {"api_token": "tk", "region": "osc-secnum-fr1"}, where="p")
 
-    assert problems == [] and spec is not None and spec.name == "scalingo-osc-secnum-fr1"
+    assert problems == []
+    assert spec is not None
+    assert spec.name == "scalingo-osc-secnum-fr1"
     provider = PROVIDER_TYPE.build(spec, ProviderDeps(clock=FakeClock()))
     assert provider.api_url == "https://api.osc-secnum-fr1.scalingo.com"
 
@@ -114,7 +119,8 @@ def test_any_region_is_data_and_names_its_provider_and_api() -> None:
 def test_operation_timeout_keeps_the_original_meaning_seconds_a_wake_may_take() -> None:
     spec, problems = parse_spec("scalingo", {"api_token": "tk", "operation_timeout": "30"}, where="p")
 
-    assert problems == [] and spec is not None
+    assert problems == []
+    assert spec is not None
     assert PROVIDER_TYPE.build(spec, ProviderDeps(clock=FakeClock(), ca_bundle=certifi.where())).wake_timeout == 30
 
 
@@ -157,7 +163,8 @@ def test_a_bearer_refused_twice_is_an_authentication_failure_not_a_loop(sc: Scal
 
     with pytest.raises(AuthenticationFailed):
         sc.provider.list_apps()
-    assert statuses(sc.calls()) == [401, 401] and sc.fake.auth.exchanges == 2
+    assert statuses(sc.calls()) == [401, 401]
+    assert sc.fake.auth.exchanges == 2
 
 
 def test_threads_sharing_a_provider_exchange_the_token_once(sc: Scalingo) -> None:
@@ -170,7 +177,8 @@ def test_threads_sharing_a_provider_exchange_the_token_once(sc: Scalingo) -> Non
     for thread in threads:
         thread.join(timeout=10)
 
-    assert len(results) == 8 and sc.fake.auth.exchanges == 1
+    assert len(results) == 8
+    assert sc.fake.auth.exchanges == 1
     assert statuses(sc.calls()) == [200] * 8
 
 
@@ -184,7 +192,8 @@ def test_a_wrong_api_token_says_what_to_fix_and_never_shows_the_token(caplog: py
         provider.list_apps()
 
     message = str(caught.value)
-    assert "api_token" in message and "PROVIDER_SCALINGO_API_TOKEN" in message
+    assert "api_token" in message
+    assert "PROVIDER_SCALINGO_API_TOKEN" in message
     assert wrong not in message + repr(provider) + caplog.text
     assert sc.calls() == []  # no regional call was made with it
 
@@ -201,7 +210,9 @@ def test_secrets_never_reach_the_logs(caplog: pytest.LogCaptureFixture) -> None:
     sc.provider.activity(app, sc.clock.now() - timedelta(minutes=30))
 
     assert "scalingo.call" in caplog.text  # calls are logged …
-    assert API_TOKEN not in caplog.text and "eyJ" not in caplog.text and "Bearer" not in caplog.text  # … not secrets
+    assert API_TOKEN not in caplog.text
+    assert "eyJ" not in caplog.text
+    assert "Bearer" not in caplog.text
 
 
 # -- rate limit ------------------------------------------------------------------------
@@ -214,16 +225,17 @@ def test_a_429_storm_during_activity_checks_backs_off_and_every_check_completes(
     sc.fake.auth.spend_elsewhere(API_TOKEN, 60)  # a CI job spent the whole minute
 
     results = []
-    for round_ in range(3):
+    for _round in range(3):
         for app_id in apps:
             results.append(sc.provider.activity(listed[app_id], sc.clock.now() - timedelta(minutes=30)))
         sc.fake.auth.spend_elsewhere(API_TOKEN, 60)  # and it keeps at it
 
-    assert len(results) == 30 and all(isinstance(r, Activity) for r in results)
+    assert len(results) == 30
+    assert all(isinstance(r, Activity) for r in results)
     assert [r.requests for r in results[:10]] == [0, 0, 0, 2, 0, 0, 0, 0, 0, 0]
     refused = [c for c in sc.calls() if c.status == 429]
     assert refused, "the storm never reached the provider"
-    gaps = [(b.at - a.at).total_seconds() for a, b in zip(refused, refused[1:])][:3]
+    gaps = [(b.at - a.at).total_seconds() for a, b in itertools.pairwise(refused)][:3]
     assert gaps == [5, 10, 20]  # exponential back-off without Retry-After
     assert most_calls_in_a_minute(sc.calls()) <= 60
 
@@ -256,7 +268,8 @@ def test_a_429_storm_during_a_wake_slows_it_but_the_app_comes_back(sc: Scalingo)
         app = sc.provider.get_app("shop")
 
     assert app.state is AppState.RUNNING
-    assert app.formation is not None and (app.formation.amount("web"), app.formation.amount("worker")) == (2, 1)
+    assert app.formation is not None
+    assert (app.formation.amount("web"), app.formation.amount("worker")) == (2, 1)
     assert 429 in statuses(sc.calls())
     assert most_calls_in_a_minute(sc.calls()) <= 60
 
@@ -273,7 +286,8 @@ def test_a_rate_limit_that_never_ends_gives_up_after_five_tries(sc: Scalingo) ->
         sc.provider.get_app("api")
 
     assert statuses(sc.calls()) == [200] + [429] * 10
-    assert caught.value.retry_after > 0 and sc.provider.budget().throttled_until is not None
+    assert caught.value.retry_after > 0
+    assert sc.provider.budget().throttled_until is not None
 
 
 # -- state, sleep and wake -------------------------------------------------------------
@@ -289,7 +303,8 @@ def test_sleep_after_get_app_costs_one_call_and_wake_one(sc: Scalingo) -> None:
     wake_calls = sc.calls_during(lambda: sc.provider.wake(app, recorded[0]))
 
     assert sleep_calls == [("POST", "/v1/apps/api/scale")]
-    assert recorded[0].amount("web") == 2 and recorded[0].amount("worker") == 1
+    assert recorded[0].amount("web") == 2
+    assert recorded[0].amount("worker") == 1
     assert wake_calls == [("POST", "/v1/apps/api/scale")]
 
 
@@ -343,9 +358,11 @@ def test_the_recorded_formation_comes_back_with_its_sizes(sc: Scalingo) -> None:
     awake = sc.follow("api")
 
     assert recorded == ran
-    assert asleep.state is AppState.SLEEPING and not asleep.formation.running
+    assert asleep.state is AppState.SLEEPING
+    assert not asleep.formation.running
     restored = Formation((Process("web", 2, "L"), Process("worker", 1, "S"), Process("clock", 0, "XS")))
-    assert awake.state is AppState.RUNNING and awake.formation == restored  # the clock, off, is left as it is
+    assert awake.state is AppState.RUNNING
+    assert awake.formation == restored
     assert sc.world.app("api").formation == restored
 
 
@@ -401,8 +418,10 @@ def test_a_crashed_app_is_reported_crashed_with_a_reason(sc: Scalingo) -> None:
     listed = sc.provider.list_apps()[0]
     fetched = sc.provider.get_app("flaky")
 
-    assert listed.state is AppState.CRASHED and fetched.state is AppState.CRASHED
-    assert fetched.problem and "crashed" in fetched.problem
+    assert listed.state is AppState.CRASHED
+    assert fetched.state is AppState.CRASHED
+    assert fetched.problem
+    assert "crashed" in fetched.problem
 
 
 def test_an_unknown_app_is_not_found_and_a_process_type_it_lacks_is_rejected(sc: Scalingo) -> None:
@@ -516,11 +535,14 @@ def test_two_regions_in_one_process_keep_to_themselves() -> None:
     fr1.sleep(fr1.get_app("shop"))
 
     assert (fr1.name, sec.name) == ("scalingo-osc-fr1", "scalingo-osc-secnum-fr1")
-    assert sorted(a.name for a in fr1_apps) == ["blog", "shop"] and [a.name for a in sec_apps] == ["shop"]
-    assert sec_apps[0].url == "https://shop.osc-secnum-fr1.scalingo.io" and sec_apps[0].provider == sec.name
+    assert sorted(a.name for a in fr1_apps) == ["blog", "shop"]
+    assert [a.name for a in sec_apps] == ["shop"]
+    assert sec_apps[0].url == "https://shop.osc-secnum-fr1.scalingo.io"
+    assert sec_apps[0].provider == sec.name
     assert fr1.get_app("shop").state is AppState.STOPPING
     secnum_shop = sec.get_app("shop")
-    assert secnum_shop.state is AppState.RUNNING and secnum_shop.formation == Formation((Process("web", 2, "M"),))
+    assert secnum_shop.state is AppState.RUNNING
+    assert secnum_shop.formation == Formation((Process("web", 2, "M"),))
     with pytest.raises(AppNotFound):
         sec.get_app("blog")
     assert (fr1.budget().used_last_minute, sec.budget().used_last_minute) == (5, 4)  # list, get (2), scale, get
@@ -535,7 +557,8 @@ def test_the_demo_setup_over_loopback_http() -> None:
         spec, problems = parse_spec(
             "scalingo", {"api_token": API_TOKEN, "api_url": api_urls["osc-fr1"], "auth_url": auth_url}, where="demo"
         )
-        assert problems == [] and spec is not None
+        assert problems == []
+        assert spec is not None
         provider = PROVIDER_TYPE.build(spec, ProviderDeps(clock=clock))  # no transport: real HTTP
         provider.wake(provider.list_apps()[0], None)
         clock.advance(seconds=11)
@@ -543,4 +566,5 @@ def test_the_demo_setup_over_loopback_http() -> None:
     finally:
         close()
 
-    assert app.state is AppState.RUNNING and app.url == "https://hello.osc-fr1.scalingo.io"
+    assert app.state is AppState.RUNNING
+    assert app.url == "https://hello.osc-fr1.scalingo.io"
