@@ -159,7 +159,7 @@ class Chatops:
 
     def _status_page(self, text_filter: str | None, number: int, catalog: Catalog | None = None) -> Message:
         views = (catalog or self.engine.catalog()).search(text_filter)
-        budgets = {name: p.budget() for name, p in self.engine.providers.items()}
+        budgets = self.engine.budgets()
         page = answers.Page(number, answers.STATUS_PAGE_SIZE, text_filter or "")
         return answers.status(views, self.now, self.options.timezone, page=page, budgets=budgets)
 
@@ -207,7 +207,7 @@ class Chatops:
             return
         if view.state is AppState.RUNNING and not self.engine.wakes.job(view.ref) and not view.linked:
             reply.send(answers.wake_progress(_already_up(view, self.now), view.value))
-            self.engine.store.update_app(*view.ref, last_used_at=self.now)
+            self.engine.mark_used(view)
             return
         ticket = self.engine.wake(view, actor, context=reply.context, catalog=catalog)
         follow_wake(ticket, reply, view.value, first=True)

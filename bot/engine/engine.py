@@ -45,6 +45,7 @@ from bot.engine.wake_jobs import WakeTicket
 from bot.engine.waking import Resumed, Waker, unattended
 from bot.policy.catalog import AppView, Catalog
 from bot.store.store import Keep
+from providers.base import BudgetSnapshot
 
 
 @dataclass(frozen=True)
@@ -88,6 +89,10 @@ class Engine:
     def find(self, text: str) -> AppView:
         return self.fleet.find(text)
 
+    def budgets(self) -> dict[str, BudgetSnapshot | None]:
+        """Each provider's API budget as it stands (no call: budgets are counted locally)."""
+        return {name: provider.budget() for name, provider in self.providers.items()}
+
     # -- the jobs ------------------------------------------------------------------------
     def discover(self) -> dict[str, str]:
         return self.discovery.discover()
@@ -116,6 +121,10 @@ class Engine:
 
     def unkeep(self, view: AppView, actor: Actor) -> bool:
         return self.keeper.unkeep(view, actor)
+
+    def mark_used(self, view: AppView) -> None:
+        """Someone asked for an app that is already up: that is use, so it is not slept at once."""
+        self.store.update_app(*view.ref, last_used_at=self.clock.now())
 
     def wake(
         self,

@@ -193,7 +193,7 @@ class Listeners:
             chatops.options.timezone,
             number=number,
             text_filter=text_filter,
-            budgets={n: p.budget() for n, p in engine.providers.items()},
+            budgets=engine.budgets(),
         )
         try:
             self.client.views_publish(user_id=user, view=home_view(message, page_value(number, text_filter)))
