@@ -25,10 +25,11 @@ One part per responsibility, each made once, here, with what it needs:
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+from collections.abc import Collection
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from bot.engine.actors import Actor
 from bot.engine.audit import Audit
@@ -44,7 +45,7 @@ from bot.engine.sweep import Sweeper
 from bot.engine.wake_jobs import WakeTicket
 from bot.engine.waking import Resumed, Waker, unattended
 from bot.policy.catalog import AppView, Catalog
-from bot.store.store import Keep
+from bot.store.rows import Keep
 from providers.base import BudgetSnapshot
 
 
@@ -126,16 +127,10 @@ class Engine:
         """Someone asked for an app that is already up: that is use, so it is not slept at once."""
         self.store.update_app(*view.ref, last_used_at=self.clock.now())
 
-    def wake(
-        self,
-        view: AppView,
-        actor: Actor,
-        *,
-        context: Mapping[str, object] | None = None,
-        catalog: Catalog | None = None,
-    ) -> WakeTicket:
-        """Wake an app and the apps it links to; joins wakes already in flight. Returns at once."""
-        return self.waker.wake(view, actor, context=context, catalog=catalog)
+    def wake(self, view: AppView, actor: Actor, **options: Any) -> WakeTicket:
+        """Wake an app and the apps it links to; joins wakes already in flight. Returns at once.
+        `options`: those of `Waker.wake` (the requester's context, the catalog `view` came from)."""
+        return self.waker.wake(view, actor, **options)
 
     def resume_wakes(self, resumed: Resumed = unattended) -> list[WakeTicket]:
         return self.waker.resume_wakes(resumed)

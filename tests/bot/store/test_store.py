@@ -13,6 +13,20 @@ def app(name: str, state: AppState = AppState.RUNNING) -> PaasApp:
     return PaasApp(provider="fake", id=name, name=name, state=state)
 
 
+def observed(store: Store, *, at, since, requests: int, last_request_at=None) -> None:
+    """App `a` was observed over [since, at]: `requests` requests, the last at `last_request_at`."""
+    store.record_activity(
+        "fake",
+        "a",
+        at=at,
+        since=since,
+        until=at,
+        requests=requests,
+        last_request_at=last_request_at,
+        last_deploy_at=None,
+    )
+
+
 def test_migrations_apply_once_and_reopening_keeps_everything(tmp_path, clock) -> None:
     path = tmp_path / "p.db"
     store = Store(path)
@@ -80,27 +94,9 @@ def test_a_window_without_requests_keeps_the_last_known_one(tmp_path, clock) -> 
     store = Store(tmp_path / "p.db")
     store.sync_apps("fake", [app("a")], clock.now())
     t0 = clock.now()
-    store.record_activity(
-        "fake",
-        "a",
-        at=t0,
-        since=t0 - timedelta(minutes=20),
-        until=t0,
-        requests=2,
-        last_request_at=t0 - timedelta(minutes=3),
-        last_deploy_at=None,
-    )
+    observed(store, at=t0, since=t0 - timedelta(minutes=20), requests=2, last_request_at=t0 - timedelta(minutes=3))
     later = t0 + timedelta(minutes=10)
-    store.record_activity(
-        "fake",
-        "a",
-        at=later,
-        since=t0 - timedelta(minutes=2),
-        until=later,
-        requests=0,
-        last_request_at=None,
-        last_deploy_at=None,
-    )
+    observed(store, at=later, since=t0 - timedelta(minutes=2), requests=0)
     assert store.app("fake", "a").last_request_at == t0 - timedelta(minutes=3)
 
 
@@ -108,25 +104,7 @@ def test_a_gap_in_observation_is_never_read_as_idleness(tmp_path, clock) -> None
     store = Store(tmp_path / "p.db")
     store.sync_apps("fake", [app("a")], clock.now())
     t0 = clock.now()
-    store.record_activity(
-        "fake",
-        "a",
-        at=t0,
-        since=t0 - timedelta(minutes=20),
-        until=t0,
-        requests=1,
-        last_request_at=t0 - timedelta(minutes=3),
-        last_deploy_at=None,
-    )
+    observed(store, at=t0, since=t0 - timedelta(minutes=20), requests=1, last_request_at=t0 - timedelta(minutes=3))
     later = t0 + timedelta(hours=2)  # unobserved for 2 hours, then a window of the last 20 minutes
-    store.record_activity(
-        "fake",
-        "a",
-        at=later,
-        since=later - timedelta(minutes=20),
-        until=later,
-        requests=0,
-        last_request_at=None,
-        last_deploy_at=None,
-    )
+    observed(store, at=later, since=later - timedelta(minutes=20), requests=0)
     assert store.app("fake", "a").last_request_at == later - timedelta(minutes=20)
