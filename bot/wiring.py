@@ -69,17 +69,23 @@ class Paastis:
 
     @property
     def running(self) -> bool:
-        """True while the scheduler runs its jobs (what /healthz tells)."""
-        return self.scheduler.running
+        """True while the scheduler runs its jobs and nothing stops them (what /healthz tells)."""
+        return self.scheduler.running and not self.problems()
+
+    def problems(self) -> list[str]:
+        """Why Paastis cannot work now, in words (a database it cannot write); empty when it can."""
+        return self.engine.problems()
 
     def post_report(self) -> None:
         self.notifier.post(self.chatops.report())
 
     def start(self, times: JobTimes | None = None, *, resumed: Resumed = unattended) -> None:
-        """First discovery now, resumed wakes (each handed to `resumed`), then the scheduler's jobs."""
+        """First discovery now, sleeps a crash interrupted reconciled, resumed wakes (each
+        handed to `resumed`), then the scheduler's jobs."""
         errors = self.engine.discover()
         for provider, error in errors.items():
             log.warning("startup.discovery_failed provider=%s error=%s", provider, error)
+        self.engine.reconcile()
         self.engine.resume_wakes(resumed)
         configure_scheduler(
             self.scheduler,

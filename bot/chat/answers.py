@@ -387,7 +387,8 @@ def failing_notice(kind: str, label: str, reason: str, *, failures: int, since: 
         text += ("It stays up." if kind == "sleep" else "") + retry
         text += " The channel hears again only if it still fails in 6 h, and when it works."
     else:
-        text = f"⚠️ {subject} still fails: {failures} times in {since}. Last: {escape(reason)}\n{retry.strip()}"
+        text = f"⚠️ {subject} still fails: {failures} times in {since}. Last: {escape(reason)}"
+        text += f"\nNext try in {next_try}." if next_try else ""
     return Message(text.replace("*", ""), tuple(Section(p) for p in fit(text.strip())))
 
 
