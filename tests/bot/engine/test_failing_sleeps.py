@@ -3,6 +3,7 @@ at most every 6 hours while it lasts, and when it ends; status says so."""
 
 from __future__ import annotations
 
+import itertools
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
@@ -38,7 +39,7 @@ def test_a_sleep_answered_500_at_every_try_is_retried_with_back_off_and_told_onc
     provider = build_provider(fake, clock)
     channel = Channel()
     h = Harness(tmp_path / "p.db", clock, world=world, provider=provider)
-    notifier = ChannelNotifier(channel, lambda: h.engine.catalog(), clock)
+    notifier = ChannelNotifier(channel, h.engine.catalog, clock)
     h.on_notice = notifier
     world.fail("sleep", "stuck", ProviderError("Internal error"), times=-1)  # the fake answers HTTP 500
     h.discover()
@@ -120,6 +121,6 @@ def test_back_off_is_1_2_4_up_to_60_minutes(tmp_path, clock) -> None:
             moments.append(clock.now())
         clock.advance(minutes=1)
 
-    gaps = [int((b - a) / timedelta(minutes=1)) for a, b in zip(moments, moments[1:], strict=False)]
+    gaps = [int((b - a) / timedelta(minutes=1)) for a, b in itertools.pairwise(moments)]
     assert gaps[:7] == [1, 2, 4, 8, 16, 32, 60]
     assert set(gaps[6:]) == {60}
