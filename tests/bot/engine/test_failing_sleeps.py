@@ -1,5 +1,6 @@
-"""A sleep that keeps failing is tried again with back-off and is news once: when it starts,
-at most every 6 hours while it lasts, and when it ends; status says so."""
+"""What fails is news once: a sleep that keeps failing is tried again with back-off and told
+when it starts, at most every 6 hours while it lasts, and when it ends (status says so); a
+wake that keeps failing is told once; a wake refused because one is under way is no failure."""
 
 from __future__ import annotations
 
@@ -11,9 +12,11 @@ from bot.chat import answers
 from bot.chat.messages import Message
 from bot.chat.notifier import ChannelNotifier
 from bot.engine.actors import Actor
+from bot.engine.hooks import NoHooks
 from bot.engine.notices import WakeFailed
+from bot.engine.wake_jobs import Phase
 from bot.policy.durations import format_moment
-from providers.base import AppState, ProviderError
+from providers.base import AppState, Formation, ProviderError
 from providers.fake import SimulatedPaas
 from providers.scalingo.fake_api import FakeScalingo
 from tests.bot.engine.harness import Harness
@@ -124,3 +127,25 @@ def test_back_off_is_1_2_4_up_to_60_minutes(tmp_path, clock) -> None:
     gaps = [int((b - a) / timedelta(minutes=1)) for a, b in itertools.pairwise(moments)]
     assert gaps[:7] == [1, 2, 4, 8, 16, 32, 60]
     assert set(gaps[6:]) == {60}
+
+
+def test_a_409_already_being_scaled_on_wake_is_followed_not_failed(tmp_path, clock) -> None:
+    world = SimulatedPaas(clock)
+    world.add_app("sleepy", running=False, boot_seconds=10)
+    fake = FakeScalingo({"osc-fr1": world}, [API_TOKEN], clock)
+    provider = build_provider(fake, clock)
+
+    class SomeoneElseScalesFirst(NoHooks):
+        def before_start(self, view, reason) -> None:  # between our look at the app and our scale
+            world.scale("sleepy", Formation.of(web=1))
+
+    h = Harness(tmp_path / "p.db", clock, world=world, provider=provider, hooks=SomeoneElseScalesFirst())
+    h.discover()
+
+    progress = h.wake("sleepy")
+
+    assert [r.status for r in fake.received if r.path.endswith("/scale")] == [409]
+    assert progress.phase is Phase.UP
+    assert not h.events_of("wake_failed")
+    assert not any(isinstance(n, WakeFailed) for n in h.notices)
+    provider.close()
