@@ -7,61 +7,24 @@ provider is asked once; the others follow that wake to its end.
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
 
-from bot.clock import SystemClock
 from bot.config.loading import build_settings
 from bot.engine.actors import Actor
 from bot.engine.wake_jobs import Phase
 from bot.wiring import build
 from providers.base import AppState
-from providers.fake import SimulatedPaas
-from providers.loopback import LoopbackServer
-from providers.scalingo.fake_api import FakeScalingo
-
-ROOT = Path(__file__).parents[3]
-TOKEN = "tk-us-processes-0123456789"
+from tests.bot.engine import processes
 
 
 @pytest.fixture
 def scalingo(tmp_path: Path):
-    """A world with a sleeping app, the Scalingo API fake serving it on loopback, and the
-    environment that points `paastis` at both and at one database file."""
-    clock = SystemClock()
-    world = SimulatedPaas(clock)
-    world.add_app("sleepy", running=False, boot_seconds=6)
-    fake = FakeScalingo({"osc-fr1": world}, [TOKEN], clock, rate_limit=10_000)
-    auth, region = LoopbackServer(fake.auth_app), LoopbackServer(fake.regions["osc-fr1"])
-    env = {
-        "PROVIDER_NAME": "scalingo",
-        "PROVIDER_SCALINGO_API_TOKEN": TOKEN,
-        "PROVIDER_SCALINGO_API_URL": region.url,
-        "PROVIDER_SCALINGO_AUTH_URL": auth.url,
-        "PROVIDER_SCALINGO_OPERATION_TIMEOUT": "60",
-        "PAASTIS_DB": str(tmp_path / "paastis.db"),
-        "LOG_LEVEL": "WARNING",
-    }
-    yield world, fake, env
-    auth.close()
-    region.close()
-
-
-def cli(env: dict[str, str], *args: str) -> subprocess.Popen:
-    base = {"PATH": os.environ["PATH"], "PYTHONPATH": str(ROOT), "HOME": os.environ.get("HOME", "/tmp")}
-    return subprocess.Popen(
-        [sys.executable, "-m", "bot", *args],
-        env={**base, **env},
-        cwd=env["PAASTIS_DB"].rpartition("/")[0],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    with processes.scalingo(tmp_path) as (world, fake, env):
+        world.add_app("sleepy", running=False, boot_seconds=6)
+        yield world, fake, env
 
 
 @pytest.mark.slow
@@ -70,7 +33,7 @@ def test_three_cli_wakes_and_a_click_on_one_database_make_one_scale_up(scalingo)
     paastis = build(build_settings(env), environ=env)  # what `serve` runs, in this process
     try:
         paastis.engine.discover()
-        clis = [cli(env, "wake", "sleepy") for _ in range(3)]
+        clis = [processes.cli(env, "wake", "sleepy") for _ in range(3)]
         time.sleep(1.5)  # the CLIs start, discover and claim meanwhile
         ticket = paastis.engine.wake(paastis.engine.find("sleepy"), Actor("U0ADA", "Ada"))  # the Slack click
         results = [p.communicate(timeout=120) for p in clis]
