@@ -26,7 +26,7 @@ from bot.chat.chatops import Chatops, ChatopsOptions
 from bot.chat.messages import Message
 from bot.chat.notifier import ChannelNotifier, Poster
 from bot.clock import SystemClock
-from bot.config.loading import Settings, environment_secrets
+from bot.config.loading import Settings
 from bot.engine.actors import SCHEDULER
 from bot.engine.audit import Audit
 from bot.engine.engine import Engine, EngineOptions
@@ -182,5 +182,5 @@ def _hooks(settings: Settings, environ: Mapping[str, str], audit: Audit) -> Hook
         )
 
     return ShellHooks(
-        settings.hooks, hook_environment(environ, environment_secrets(environ)), settings.hooks_timeout, hook_failed
+        settings.hooks, hook_environment(environ, settings.secret_variables), settings.hooks_timeout, hook_failed
     )

@@ -5,6 +5,11 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+
+class StoreUnusable(Exception):
+    """The database file cannot be used: a sentence naming the path and what to fix."""
+
+
 SQLITE_HEADER = b"SQLite format 3\x00"
 
 

@@ -27,7 +27,7 @@ from typing import Any
 import sqlite_utils
 
 from bot.store.events import AuditLog
-from bot.store.files import unusable
+from bot.store.files import StoreUnusable, unusable
 from bot.store.inflight import InFlight, new_owner, release_owner
 from bot.store.migrations import migrations
 from bot.store.rows import AppRow, Event, InFlightWake, Keep, Nap, SleepIntent, iso, parse_iso
@@ -35,10 +35,6 @@ from bot.store.troubles import Troubles
 from providers.base import AppState, Formation, PaasApp
 
 __all__ = ["AppRow", "Event", "InFlightWake", "Keep", "Nap", "SleepIntent", "Store", "StoreUnusable"]
-
-
-class StoreUnusable(Exception):
-    """The database file cannot be used: a sentence naming the path and what to fix."""
 
 
 class Store(InFlight, Troubles, AuditLog):

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.config.loading import environment_secrets
+from bot.config.loading import build_settings
 from bot.engine.hooks import ShellHooks, hook_environment, run_shell
 from bot.errors import ActionRefused
 from tests.bot.engine.harness import ADA, Harness
@@ -72,15 +72,39 @@ def test_a_failing_start_hook_never_stops_a_wake(tmp_path, clock) -> None:
     assert h.wake("demo").phase.value == "up"
 
 
-def test_hooks_never_see_paastis_secrets() -> None:
+def test_hooks_never_see_paastis_secrets_declared_or_read_by_paastis_yml() -> None:
     env = {
         "PATH": "/bin",
-        "SLACK_BOT_TOKEN": "xoxb-1",
-        "PROVIDER_SCALINGO_API_TOKEN": "tk",
-        "MY_DB_PASSWORD": "p",
         "HOME": "/h",
+        "SLACK_BOT_TOKEN": "xoxb-1",
+        "SLACK_SIGNING_SECRET": "sig",
+        "PROVIDER_SCALINGO_API_TOKEN": "tk",
+        "PROVIDER_CLEVER_OAUTH_CONSUMER_KEY": "ck-env",
+        "CLEVER_CONSUMER_KEY": "ck",
+        "CLEVER_CONSUMER_SECRET": "cs",
+        "CLEVER_TOKEN": "t",
+        "CLEVER_SECRET": "s",
+        "HOOK_SIGNING": "w",
+        "DEPLOY_NOTE": "the hook's own",
     }
-    assert hook_environment(env, environment_secrets(env)) == {"PATH": "/bin", "HOME": "/h"}
+    yaml_text = """
+providers:
+  - type: clever-cloud
+    consumer_key: ${CLEVER_CONSUMER_KEY}
+    consumer_secret: ${CLEVER_CONSUMER_SECRET}
+    token: ${CLEVER_TOKEN}
+    secret: ${CLEVER_SECRET}
+webhooks:
+  - url: https://hooks.example.com/paastis
+    secret: ${HOOK_SIGNING}
+"""
+    settings = build_settings(env, yaml_text)
+
+    assert hook_environment(env, settings.secret_variables) == {
+        "PATH": "/bin",
+        "HOME": "/h",
+        "DEPLOY_NOTE": "the hook's own",
+    }
 
 
 def running(pid: int) -> bool:
