@@ -25,6 +25,7 @@ from bot.config.envfile import parse_env_file
 from bot.config.loading import Settings, load_settings
 from bot.errors import ConfigError
 from bot.logs import configure_logging
+from bot.store.files import StoreUnusable
 
 log = logging.getLogger("bot")
 
@@ -68,11 +69,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     configure_logging(settings.log_level)
     for warning in settings.warnings:
         log.warning("config.warning %s", warning)
-    if args.command == "serve":
-        from bot.serve import serve
+    try:
+        if args.command == "serve":
+            from bot.serve import serve
 
-        return serve(settings, env)
-    return _cli(args, settings, env)
+            return serve(settings, env)
+        return _cli(args, settings, env)
+    except StoreUnusable as exc:  # it became unusable since the settings were checked
+        print(f"paastis: {exc}", file=sys.stderr)
+        return 2
 
 
 def _environment() -> dict[str, str]:

@@ -1,6 +1,7 @@
 """The HTTP side of `paastis serve`: the health check, and waitress running in a thread.
 
-    health_app(is_up)   GET /healthz: 200 "ok" while `is_up()`, 503 "starting" before
+    health_app(is_up)   GET /healthz: 200 "ok" while `is_up()`, 503 before (and while
+                        `problems()` lists any: they are the body)
     HttpServer          waitress on a port, in a thread of its own, until `stop()`
 
 Waitress has no call that stops a server it runs (its maintainers say so in
@@ -22,8 +23,9 @@ from waitress.server import create_server
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
 
-def health_app(is_up: Callable[[], bool]) -> WSGIApp:
-    """A WSGI app answering GET /healthz: 200 while `is_up()` (the scheduler runs), else 503."""
+def health_app(is_up: Callable[[], bool], problems: Callable[[], list[str]] = list) -> WSGIApp:
+    """A WSGI app answering GET /healthz: 200 while `is_up()` (the scheduler runs), else 503
+    with `problems()` (the database cannot be written…) or "starting"."""
 
     def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         if environ.get("PATH_INFO") != "/healthz":
@@ -31,7 +33,7 @@ def health_app(is_up: Callable[[], bool]) -> WSGIApp:
             return [b"not found\n"]
         ok = is_up()
         start_response("200 OK" if ok else "503 Service Unavailable", [("Content-Type", "text/plain")])
-        return [b"ok\n" if ok else b"starting\n"]
+        return [b"ok\n" if ok else ("\n".join(problems() or ["starting"]) + "\n").encode()]
 
     return app
 

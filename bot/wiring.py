@@ -26,7 +26,7 @@ from bot.chat.chatops import Chatops, ChatopsOptions
 from bot.chat.messages import Message
 from bot.chat.notifier import ChannelNotifier, Poster
 from bot.clock import SystemClock
-from bot.config.loading import Settings, environment_secrets
+from bot.config.loading import Settings
 from bot.engine.actors import SCHEDULER
 from bot.engine.audit import Audit
 from bot.engine.engine import Engine, EngineOptions
@@ -69,17 +69,23 @@ class Paastis:
 
     @property
     def running(self) -> bool:
-        """True while the scheduler runs its jobs (what /healthz tells)."""
-        return self.scheduler.running
+        """True while the scheduler runs its jobs and nothing stops them (what /healthz tells)."""
+        return self.scheduler.running and not self.problems()
+
+    def problems(self) -> list[str]:
+        """Why Paastis cannot work now, in words (a database it cannot write); empty when it can."""
+        return self.engine.problems()
 
     def post_report(self) -> None:
         self.notifier.post(self.chatops.report())
 
     def start(self, times: JobTimes | None = None, *, resumed: Resumed = unattended) -> None:
-        """First discovery now, resumed wakes (each handed to `resumed`), then the scheduler's jobs."""
+        """First discovery now, sleeps a crash interrupted reconciled, resumed wakes (each
+        handed to `resumed`), then the scheduler's jobs."""
         errors = self.engine.discover()
         for provider, error in errors.items():
             log.warning("startup.discovery_failed provider=%s error=%s", provider, error)
+        self.engine.reconcile()
         self.engine.resume_wakes(resumed)
         configure_scheduler(
             self.scheduler,
@@ -176,5 +182,5 @@ def _hooks(settings: Settings, environ: Mapping[str, str], audit: Audit) -> Hook
         )
 
     return ShellHooks(
-        settings.hooks, hook_environment(environ, environment_secrets(environ)), settings.hooks_timeout, hook_failed
+        settings.hooks, hook_environment(environ, settings.secret_variables), settings.hooks_timeout, hook_failed
     )

@@ -34,7 +34,7 @@ from bot.engine.wake_jobs import Phase, TicketProgress
 from bot.policy.catalog import AppView
 from bot.policy.durations import format_ago, format_duration, format_moment
 from bot.policy.idle import Verdict
-from bot.store.rows import Event
+from bot.store.rows import Event, Failure
 from providers.base import AppState, BudgetSnapshot
 
 Budgets = Mapping[str, BudgetSnapshot | None]  # by provider name; None: no budget
@@ -86,11 +86,24 @@ def _why(view: AppView, now: datetime, tz: ZoneInfo) -> str:
     if view.keep and view.keep.until > now:
         reason = f" ({escape(view.keep.reason)})" if view.keep.reason else ""
         return f"kept awake until {format_moment(view.keep.until, now, tz)} by {escape(view.keep.by_name)}{reason}"
+    if view.failure is not None:
+        return sleep_failure(view.failure, now, tz)
     if decision.verdict is Verdict.KEEP and decision.sleeps_at:
         return f"sleeps in {format_duration(decision.sleeps_at - now)} if unused"
     if decision.verdict is Verdict.SLEEP:
         return f"goes to sleep at the next sweep ({decision.reason})"
     return decision.reason
+
+
+def sleep_failure(failure: Failure, now: datetime, tz: ZoneInfo) -> str:
+    """`⚠️ sleep failed 10 times since 12:21: Scalingo answered 500; next try 12:52`"""
+    times = "once" if failure.count == 1 else f"{failure.count} times"
+    next_try = failure.next_try_at
+    when = format_moment(next_try, now, tz) if next_try and next_try > now else "at the next sweep"
+    return (
+        f"⚠️ sleep failed {times} since {format_moment(failure.first_at, now, tz)}: "
+        f"{escape(failure.reason)}; next try {when}"
+    )
 
 
 def app_buttons(view: AppView) -> tuple[Button | None, tuple[Button, ...]]:
@@ -332,7 +345,9 @@ def sweep_notice(
     chunks = [slept_apps[i : i + per_message] for i in range(0, len(slept_apps), per_message)] or [[]]
     for index, chunk in enumerate(chunks):
         count = len(slept_apps)
-        if dry_run:
+        if not count:
+            title = "⚠️ Some apps could not be put to sleep"
+        elif dry_run:
             title = f"🧪 Dry run: would put {count} app{'s' * (count != 1)} to sleep"
         else:
             title = f"💤 Put {count} app{'s' * (count != 1)} to sleep"
@@ -351,9 +366,60 @@ def sweep_notice(
     return messages
 
 
-def wake_failed_notice(label: str, value: str, reason: str, actor_name: str) -> Message:
+def wake_failed_notice(
+    label: str, value: str, reason: str, actor_name: str, *, failures: int = 1, since: str = ""
+) -> Message:
+    """`failures` in a row (`since`: how long): told when wakes start failing, then at most every 6 h."""
     text = f"❌ Waking *{escape(label)}* (asked by {escape(actor_name)}) failed: {escape(reason)}"
+    if failures > 1:
+        text += f"\nWakes of it have failed {failures} times in {since}; the channel is told again in 6 h at most."
     return Message(text.replace("*", ""), (Section(text, Button("Retry", WAKE, value, "primary")),))
+
+
+def failing_notice(kind: str, label: str, reason: str, *, failures: int, since: str, next_try: str | None) -> Message:
+    """Something keeps failing for an app (`kind`: sleep or hook:<event>); `since` and
+    `next_try` are durations in words. Told when it starts, then at most every 6 h."""
+    what = "Putting *{}* to sleep" if kind == "sleep" else f"The {kind.partition(':')[2]} hook of *{{}}*"
+    subject = what.format(escape(label))
+    retry = f" Next try in {next_try}, then less and less often (at most hourly)." if next_try else ""
+    if failures == 1:
+        text = f"⚠️ {subject} failed: {escape(reason)}\n"
+        text += ("It stays up." if kind == "sleep" else "") + retry
+        text += " The channel hears again only if it still fails in 6 h, and when it works."
+    else:
+        text = f"⚠️ {subject} still fails: {failures} times in {since}. Last: {escape(reason)}"
+        text += f"\nNext try in {next_try}." if next_try else ""
+    return Message(text.replace("*", ""), tuple(Section(p) for p in fit(text.strip())))
+
+
+def recovered_notice(kind: str, label: str, *, failures: int, since: str) -> Message:
+    done = {"sleep": "is asleep now", "wake": "woke fine"}.get(kind, f"ran its {kind.partition(':')[2]} hook fine")
+    text = f"✅ *{escape(label)}* {done}, after {failures} failure{'s' * (failures != 1)} in {since}."
+    return Message(text.replace("*", ""), (Section(text),))
+
+
+def sleeps_reconciled(finished: Sequence[str], rolled_back: Sequence[str]) -> Message:
+    """At start, the sleeps a crash interrupted: finished, or rolled back."""
+    lines = ["♻️ Paastis restarted in the middle of putting apps to sleep."]
+    if finished:
+        lines.append("Asleep (recorded now): " + ", ".join(f"*{escape(x)}*" for x in finished))
+    if rolled_back:
+        lines.append("Still up (the next sweep decides again): " + ", ".join(f"*{escape(x)}*" for x in rolled_back))
+    text = "\n".join(lines)
+    return Message(text.replace("*", ""), tuple(Section(p) for p in fit(text)))
+
+
+def store_trouble(error: str, since: datetime, now: datetime) -> Message:
+    text = (
+        f"🛑 Paastis cannot write its database for {format_duration(now - since)}: {escape(error)}\n"
+        "Nothing is put to sleep or recorded until it can (a full disk? free some space)."
+    )
+    return Message(text.replace("*", ""), tuple(Section(p) for p in fit(text)))
+
+
+def store_recovered() -> Message:
+    text = "✅ Paastis can write its database again: back to work."
+    return Message(text, (Section(text),))
 
 
 def provider_trouble(provider: str, error: str, since: datetime, now: datetime) -> Message:

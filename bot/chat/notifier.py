@@ -1,7 +1,10 @@
 """Channel notices: the engine's notices rendered and posted where they belong.
 
-Sweep notices and failed wakes go to PAASTIS_CHANNEL, or to the channel a rule's `notify:`
-names for that app. Posting never raises into the engine: a Slack outage is logged.
+Sweep notices and what keeps failing for an app (a sleep, a wake, a hook: told when it
+starts, at most every 6 hours, and when it ends — the engine decides when) go to
+PAASTIS_CHANNEL, or to the channel a rule's `notify:` names for that app; a sweep notice
+lists what slept, never what failed. Posting never raises into the engine: a Slack outage
+is logged.
 """
 
 from __future__ import annotations
@@ -12,8 +15,20 @@ from typing import Protocol
 
 from bot.chat import answers
 from bot.chat.messages import Message
-from bot.engine.notices import Notice, ProviderRecovered, ProviderTrouble, SweepDone, WakeFailed
+from bot.engine.notices import (
+    Failing,
+    Notice,
+    ProviderRecovered,
+    ProviderTrouble,
+    Recovered,
+    SleepsReconciled,
+    StoreRecovered,
+    StoreTrouble,
+    SweepDone,
+    WakeFailed,
+)
 from bot.policy.catalog import Catalog
+from bot.policy.durations import format_duration
 from providers.base import Clock
 
 log = logging.getLogger(__name__)
@@ -43,38 +58,57 @@ class ChannelNotifier:
             log.exception("notice.post_failed channel=%s", channel or "default")
 
     def render(self, notice: Notice) -> list[tuple[str | None, Message]]:
+        now = self.clock.now()
         if isinstance(notice, SweepDone):
             return self._sweep(notice)
         if isinstance(notice, WakeFailed):
-            channel = self._channel_of(notice.ref)
-            return [
-                (
-                    channel,
-                    answers.wake_failed_notice(
-                        notice.label, f"{notice.ref[0]}:{notice.ref[1]}", notice.reason, notice.actor_name
-                    ),
-                )
-            ]
+            message = answers.wake_failed_notice(
+                notice.label,
+                f"{notice.ref[0]}:{notice.ref[1]}",
+                notice.reason,
+                notice.actor_name,
+                failures=notice.count,
+                since=format_duration(now - (notice.since or now)),
+            )
+            return [(self._channel_of(notice.ref), message)]
+        if isinstance(notice, Failing):
+            message = answers.failing_notice(
+                notice.kind,
+                notice.label,
+                notice.reason,
+                failures=notice.count,
+                since=format_duration(now - notice.since),
+                next_try=format_duration(notice.next_try - now) if notice.next_try else None,
+            )
+            return [(self._channel_of(notice.ref), message)]
+        if isinstance(notice, Recovered):
+            message = answers.recovered_notice(
+                notice.kind, notice.label, failures=notice.failures, since=format_duration(now - notice.since)
+            )
+            return [(self._channel_of(notice.ref), message)]
+        if isinstance(notice, SleepsReconciled):
+            return [(None, answers.sleeps_reconciled(notice.finished, notice.rolled_back))]
+        if isinstance(notice, StoreTrouble):
+            return [(None, answers.store_trouble(notice.error, notice.since, now))]
+        if isinstance(notice, StoreRecovered):
+            return [(None, answers.store_recovered())]
         if isinstance(notice, ProviderTrouble):
-            return [(None, answers.provider_trouble(notice.provider, notice.error, notice.since, self.clock.now()))]
+            return [(None, answers.provider_trouble(notice.provider, notice.error, notice.since, now))]
         if isinstance(notice, ProviderRecovered):
             return [(None, answers.provider_recovered(notice.provider))]
         return []
 
     def _sweep(self, notice: SweepDone) -> list[tuple[str | None, Message]]:
         report = notice.report
-        by_channel: dict[str | None, tuple[list[answers.SleptApp], list[tuple[str, str]]]] = {}
+        by_channel: dict[str | None, list[answers.SleptApp]] = {}
         for outcome in report.of("slept", "would_sleep"):
-            channel = self._channel_of(outcome.ref)
             formation = outcome.formation.describe() if outcome.formation else None
-            by_channel.setdefault(channel, ([], []))[0].append(
+            by_channel.setdefault(self._channel_of(outcome.ref), []).append(
                 answers.SleptApp(outcome.label, f"{outcome.ref[0]}:{outcome.ref[1]}", outcome.reason, formation)
             )
-        for outcome in report.of("sleep_failed"):
-            by_channel.setdefault(self._channel_of(outcome.ref), ([], []))[1].append((outcome.label, outcome.reason))
         posts = []
-        for channel, (slept, failures) in by_channel.items():
-            for message in answers.sweep_notice(slept, failures, dry_run=report.dry_run):
+        for channel, slept in by_channel.items():  # failures are told apart (Failing), once
+            for message in answers.sweep_notice(slept, [], dry_run=report.dry_run):
                 posts.append((channel, message))
         return posts
 

@@ -23,11 +23,14 @@ from bot.config.collector import Collector
 from bot.config.provider_specs import price_table, provider_specs
 from bot.config.settings import Permissions, Settings, SlackSettings
 from bot.config.variables import LEGACY_IGNORED, VARIABLES
+from bot.config.yaml_file import YamlRefused, parse_yaml, read_config
 from bot.errors import ConfigError
-from bot.policy.durations import parse_duration
+from bot.policy.durations import check_idle_timeout, parse_duration
 from bot.policy.pricing import parse_prices
 from bot.policy.rules import parse_rules
 from bot.policy.schedules import cron_trigger, parse_holiday, parse_schedules, parse_timezone
+from bot.store.files import unusable
+from providers import PROVIDERS, provider_type
 from providers.options import Problem
 
 YAML_KEYS = {
@@ -51,8 +54,8 @@ __all__ = [
     "Settings",
     "SlackSettings",
     "build_settings",
-    "environment_secrets",
     "load_settings",
+    "secret_variables",
 ]
 
 
@@ -62,7 +65,8 @@ __all__ = [
 def build_settings(env: Mapping[str, str], yaml_text: str | None = None, yaml_path: Path | None = None) -> Settings:
     """Settings from an environment mapping and the YAML text; raises ConfigError listing every problem."""
     c = Collector(env)
-    doc = _load_yaml(yaml_text, yaml_path, c)
+    raw = _load_yaml(yaml_text, yaml_path, c)
+    doc = _interpolate(raw, c.env, c, str(yaml_path or "paastis.yml")) if raw else {}
     for name, why in LEGACY_IGNORED.items():
         if c.get(name):
             c.warnings.append(f"{name} is ignored: {why}")
@@ -103,7 +107,7 @@ def build_settings(env: Mapping[str, str], yaml_text: str | None = None, yaml_pa
         timezone=tz,
         report_cron=report_cron,
         hooks={event: cmd for event, var in _HOOK_VARS.items() if (cmd := c.get(var))},
-        hooks_timeout=c.convert("PAASTIS_HOOKS_TIMEOUT", _positive_seconds, 60.0),
+        hooks_timeout=c.convert("PAASTIS_HOOKS_TIMEOUT", _hook_timeout, 60.0),
         rules=rules,
         schedules=schedules,
         prices=prices,
@@ -114,6 +118,7 @@ def build_settings(env: Mapping[str, str], yaml_text: str | None = None, yaml_pa
         slack=slack,
         config_path=yaml_path,
         warnings=tuple(c.warnings),
+        secret_variables=secret_variables(raw),
     )
     if c.problems:
         raise ConfigError(c.problems)
@@ -129,8 +134,27 @@ _HOOK_VARS = {
 
 
 def load_settings(env: Mapping[str, str], cwd: Path | None = None) -> Settings:
-    """Read PAASTIS_CONFIG (or ./paastis.yml when present) and build the settings."""
+    """Read PAASTIS_CONFIG (or ./paastis.yml when present) and build the settings; the
+    database file must be usable too (nothing is written to find out)."""
     cwd = cwd or Path.cwd()
+    try:
+        settings = _load(env, cwd)
+    except ConfigError as exc:
+        raise ConfigError([*exc.problems, *_database_problems(env, cwd)]) from None
+    problems = _database_problems(env, cwd)
+    if problems:
+        raise ConfigError(problems)
+    return settings
+
+
+def _database_problems(env: Mapping[str, str], cwd: Path) -> list[Problem]:
+    raw = (env.get("PAASTIS_DB") or "").strip() or "paastis.db"
+    path = Path(raw) if Path(raw).is_absolute() else cwd / raw
+    why = unusable(path)
+    return [Problem("PAASTIS_DB", raw, why)] if why else []
+
+
+def _load(env: Mapping[str, str], cwd: Path) -> Settings:
     explicit = env.get("PAASTIS_CONFIG", "").strip()
     path = Path(explicit) if explicit else cwd / "paastis.yml"
     if not path.is_absolute():
@@ -142,7 +166,9 @@ def load_settings(env: Mapping[str, str], cwd: Path | None = None) -> Settings:
             )
         return build_settings(env)
     try:
-        text = path.read_text(encoding="utf-8")
+        text = read_config(path)
+    except YamlRefused as exc:
+        raise ConfigError([Problem("PAASTIS_CONFIG", str(path), str(exc))]) from None
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError([Problem("PAASTIS_CONFIG", str(path), f"cannot be read: {exc}")]) from None
     return build_settings(env, text, path)
@@ -156,7 +182,10 @@ def _load_yaml(text: str | None, path: Path | None, c: Collector) -> dict[str, A
         return {}
     where = str(path or "paastis.yml")
     try:
-        doc = yaml.safe_load(text)
+        doc = parse_yaml(text)
+    except YamlRefused as exc:
+        c.add(where, "", str(exc))
+        return {}
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         at = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
@@ -169,7 +198,7 @@ def _load_yaml(text: str | None, path: Path | None, c: Collector) -> dict[str, A
         return {}
     for key in set(doc) - YAML_KEYS:
         c.add(f"{where}: {key}", "", f"unknown key; known keys: {', '.join(sorted(YAML_KEYS))}")
-    return _interpolate(doc, c.env, c, where)
+    return doc
 
 
 _REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
@@ -210,7 +239,7 @@ def _idle_time(text: str) -> timedelta:
     idle = parse_duration(text, bare_unit="minutes")
     if idle <= timedelta(0):
         raise ValueError("must be more than zero: 15 (minutes) or a duration such as 90s")
-    return idle
+    return check_idle_timeout(idle)
 
 
 def _cron(c: Collector, name: str, default: str, tz: ZoneInfo) -> str:
@@ -231,10 +260,10 @@ def _flag(text: str) -> bool:
     raise ValueError("expected true or false")
 
 
-def _positive_seconds(text: str) -> float:
+def _hook_timeout(text: str) -> float:
     seconds = parse_duration(text, bare_unit="seconds").total_seconds()
-    if seconds <= 0:
-        raise ValueError("must be more than zero seconds")
+    if not 0 < seconds <= 3600:
+        raise ValueError("must be between 1 second and 1 hour (a hook holds a sleep or a wake until it ends)")
     return seconds
 
 
@@ -253,6 +282,19 @@ def _port(text: str) -> int:
     return int(text)
 
 
-def environment_secrets(env: Mapping[str, str]) -> frozenset[str]:
-    """Names of variables holding secrets, for hooks' environment (never handed to hooks)."""
-    return SECRET_ENV | frozenset(k for k in env if re.search(r"(TOKEN|SECRET|PASSWORD)", k))
+def secret_variables(raw: Mapping[str, Any]) -> frozenset[str]:
+    """The variables holding Paastis's secrets, never handed to hooks: those declared secret
+    (Slack's tokens; each provider type's, from the registry), and those paastis.yml reads
+    (`${NAME}`) into a provider's secret option or a webhook's secret. Declared, not guessed
+    from the name: CLEVER_CONSUMER_KEY holds no TOKEN nor SECRET."""
+    names = set(SECRET_ENV)
+    providers, webhooks = raw.get("providers"), raw.get("webhooks")
+    for entry in providers if isinstance(providers, list) else []:
+        kind = entry.get("type") if isinstance(entry, Mapping) else None
+        if kind in PROVIDERS:
+            for option in provider_type(kind).secrets:
+                names.update(_REF.findall(str(entry.get(option, ""))))
+    for entry in webhooks if isinstance(webhooks, list) else []:
+        if isinstance(entry, Mapping):
+            names.update(_REF.findall(str(entry.get("secret", ""))))
+    return frozenset(names)

@@ -10,6 +10,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.config.provider_specs import default_prices
+from bot.config.variables import VARIABLES
 from bot.engine.webhooks import Webhook
 from bot.policy.pricing import Prices
 from bot.policy.rules import Rule
@@ -67,6 +68,10 @@ class Settings:
     slack: SlackSettings = field(default_factory=SlackSettings)
     config_path: Path | None = None
     warnings: tuple[str, ...] = ()
+    # never handed to hooks: those declared secret, and those paastis.yml reads into secrets (loading.secret_variables)
+    secret_variables: frozenset[str] = field(
+        default_factory=lambda: frozenset(name for name, v in VARIABLES.items() if v.secret)
+    )
 
     def redacted(self) -> dict[str, Any]:
         """Everything resolved, secrets replaced: what check-config prints."""

@@ -18,6 +18,9 @@ One part per responsibility, each made once, here, with what it needs:
     sleeping.Sleeper         put one app to sleep (for the sweep, or for someone who asked)
     keeping.Keeper           keep an app awake until a moment
     waking.Waker             wake an app and its linked apps, follow it; resume wakes after a restart
+    troubles.Troubles        failures that repeat: recorded with their next try, told once
+    reconcile.Reconciler     sleeps a crash interrupted: finished or rolled back at start
+    readiness.Readiness      whether the database can be written (/healthz, the channel once)
     audit.Audit              events to the store and the webhooks (made by the caller: hooks use it too)
 
 `Engine` is what chat/, slack/, the jobs and the CLI call; it only delegates.
@@ -37,11 +40,14 @@ from bot.engine.discovery import Discovery
 from bot.engine.fleet import Fleet
 from bot.engine.hooks import Hooks, NoHooks
 from bot.engine.keeping import Keeper
-from bot.engine.notices import Notice, Notify
+from bot.engine.notices import Notice, Notify, SleepsReconciled
 from bot.engine.observation import Observer
 from bot.engine.outcomes import Outcome, SweepReport
+from bot.engine.readiness import Readiness
+from bot.engine.reconcile import Reconciler
 from bot.engine.sleeping import Sleeper
 from bot.engine.sweep import Sweeper
+from bot.engine.troubles import Troubles
 from bot.engine.wake_jobs import WakeTicket
 from bot.engine.waking import Resumed, Waker, unattended
 from bot.policy.catalog import AppView, Catalog
@@ -78,10 +84,13 @@ class Engine:
         self.executor = ThreadPoolExecutor(max_workers=options.wake_workers, thread_name_prefix="paastis-work")
         self.discovery = Discovery(fleet, audit, notify)
         self.observer = Observer(fleet)
-        self.sleeper = Sleeper(fleet, audit, hooks, self.observer, dry_run=options.dry_run)
+        self.troubles = Troubles(fleet, notify)
+        self.sleeper = Sleeper(fleet, audit, hooks, self.observer, self.troubles, dry_run=options.dry_run)
         self.sweeper = Sweeper(fleet, self.observer, self.sleeper, notify, dry_run=options.dry_run)
         self.keeper = Keeper(fleet, audit)
-        self.waker = Waker(fleet, audit, hooks, notify, self.executor)
+        self.waker = Waker(fleet, audit, hooks, self.troubles, self.executor)
+        self.reconciler = Reconciler(fleet, self.sleeper, notify)
+        self.readiness = Readiness(fleet.store, fleet.clock, notify)
 
     # -- reading -------------------------------------------------------------------------
     def catalog(self) -> Catalog:
@@ -108,7 +117,19 @@ class Engine:
         return self.waker.wake_scheduled(schedules)
 
     def housekeeping(self, keep_activity: timedelta = timedelta(days=30)) -> int:
+        self.reconcile()  # sleeps of a process on another host, once its lease ran out
         return self.store.prune_activity(self.clock.now() - keep_activity)
+
+    def reconcile(self) -> SleepsReconciled | None:
+        """Finish or roll back the sleeps a crash interrupted (at start, then hourly)."""
+        return self.reconciler.reconcile()
+
+    def check_readiness(self) -> None:
+        self.readiness.check()
+
+    def problems(self) -> list[str]:
+        """What stops the engine from working now (a database it cannot write), in words."""
+        return self.readiness.problems()
 
     # -- what people ask for -------------------------------------------------------------
     def check_sleepable(self, view: AppView) -> None:

@@ -3,7 +3,7 @@
     providers   where the apps run, by provider name
     store       what Paastis knows of them (SQLite)
     clock       the time
-    catalog()   the store's apps with their rules, keeps and wakes in flight, decided now
+    catalog()   the store's apps with their rules, keeps, wakes in flight and failing sleeps, decided now
     wakes       the wakes in flight: one job per app (bot.engine.wake_jobs)
     lock(ref)   one provider operation (a sleep, a wake) at a time per app
 
@@ -36,7 +36,12 @@ class Fleet:
     def catalog(self) -> Catalog:
         now = self.clock.now()
         return build_catalog(
-            self.store.apps(), self.inputs, now, keeps=self.store.keeps(now), waking=self.wakes.in_flight()
+            self.store.apps(),
+            self.inputs,
+            now,
+            keeps=self.store.keeps(now),
+            waking=self.wakes.in_flight(),
+            failures=self.store.failures("sleep"),
         )
 
     def find(self, text: str) -> AppView:

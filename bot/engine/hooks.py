@@ -7,8 +7,11 @@ HOOKS_BEFORE_START, HOOKS_AFTER_START, HOOKS_BEFORE_STOP and HOOKS_AFTER_STOP ru
     PAASTIS_APP       the app's name in Paastis        PAASTIS_APP_ID   its provider id
     PAASTIS_PROVIDER  the provider's name              PAASTIS_REASON   why (idle for 17 min, asked by Ada…)
 
-Each runs at most PAASTIS_HOOKS_TIMEOUT seconds (the whole process group is killed past it);
-its output goes to the logs (`hook.output`). Failure policy: a failing or hanging
+Each runs in a process group of its own, at most PAASTIS_HOOKS_TIMEOUT seconds (the whole
+group is killed past it), and never outlives Paastis: a watchdog beside it (`sh`, reading
+a pipe only Paastis holds) kills the group when Paastis dies, even by SIGKILL — so a hook
+interrupted by a crash is not still running when the next start runs it again. Its output
+goes to the logs (`hook.output`). Failure policy: a failing or hanging
 `before_stop` hook cancels that sleep (the app stays up; the sweep reports it); every other
 hook's failure is logged and recorded, and never stops a wake — people are waiting for it.
 """
@@ -57,7 +60,8 @@ class HookResult:
 
 
 def run_shell(command: str, env: Mapping[str, str], timeout: float) -> HookResult:
-    """Run `command` with `sh -c` in its own process group; kill the group at the timeout."""
+    """Run `command` with `sh -c` in its own process group; kill the group at the timeout,
+    or when this process dies (the watchdog)."""
     process = subprocess.Popen(
         ["/bin/sh", "-c", command],
         env=dict(env),
@@ -66,6 +70,7 @@ def run_shell(command: str, env: Mapping[str, str], timeout: float) -> HookResul
         stderr=subprocess.STDOUT,
         start_new_session=True,
     )
+    watchdog = _watchdog(process.pid)
     try:
         output, _ = process.communicate(timeout=timeout)
         return HookResult(process.returncode, output.decode(errors="replace"))
@@ -73,6 +78,24 @@ def run_shell(command: str, env: Mapping[str, str], timeout: float) -> HookResul
         _kill_group(process)
         output, _ = process.communicate()
         return HookResult(None, output.decode(errors="replace"))
+    finally:
+        watchdog.kill()  # the hook is over: what it left running in the background is its own
+        watchdog.communicate()
+
+
+# Reads its stdin, a pipe whose other end only Paastis holds: end of file means Paastis is
+# gone (exited or killed), and the hook's whole process group is killed.
+WATCHDOG = 'read _ ; kill -9 -"$1" 2>/dev/null'
+
+
+def _watchdog(group: int) -> subprocess.Popen:
+    return subprocess.Popen(
+        ["/bin/sh", "-c", WATCHDOG, "paastis-hook-watchdog", str(group)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,  # a signal to Paastis's group (Ctrl-C) reaches it as end of file only
+    )
 
 
 def _kill_group(process: subprocess.Popen) -> None:

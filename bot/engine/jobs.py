@@ -5,7 +5,8 @@
     observe       every minute         refresh activity with spare API budget only
     schedules     every minute         wakes that schedules ask for (wake_at, wake_at_start)
     report        PAASTIS_REPORT_CRON  post the report
-    housekeeping  every hour           prune old activity samples
+    housekeeping  every hour           prune old activity samples; reconcile interrupted sleeps
+    readiness     every minute         tell the channel when the database cannot be written
     webhook …     one-off              each delivery and retry, on an executor of its own (bot.engine.webhooks)
 
 Jobs never overlap themselves (max_instances=1) and a late run is merged (coalesce).
@@ -94,6 +95,13 @@ def configure_scheduler(
     )
     scheduler.add_job(post_report, cron_trigger(report_cron, timezone), id="report", name="post the report", **common)
     scheduler.add_job(engine.housekeeping, IntervalTrigger(hours=1), id="housekeeping", name="housekeeping", **common)
+    scheduler.add_job(
+        engine.check_readiness,
+        IntervalTrigger(seconds=times.discover.total_seconds()),
+        id="readiness",
+        name="database writable",
+        **common,
+    )
     scheduler.add_listener(_log_failure, EVENT_JOB_ERROR)
 
 

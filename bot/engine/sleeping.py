@@ -2,13 +2,20 @@
 
 sleep_app ─▶ refused while a wake is in flight ─▶ app lock ─▶ get_app: not running? skipped
           ─▶ (the sweep) used again since the decision? skipped ─▶ record the formation
-          ─▶ dry run? would_sleep ─▶ before_stop hook (its failure cancels) ─▶ provider.sleep
-          ─▶ nap begun, event slept, after_stop hook
+          ─▶ dry run? would_sleep ─▶ intent written (refused while another process acts on
+             the app) ─▶ before_stop hook (its failure cancels) ─▶ provider.sleep
+          ─▶ nap begun, event slept, after_stop hook ─▶ intent ended
+
+The intent, written before the provider call, is what a crash leaves: the next start
+finishes or rolls it back (bot.engine.reconcile). A sleep that fails is recorded with its
+next try (bot.engine.troubles): the app stays up until then, and the channel hears of it
+once while it keeps failing, and once when it works again.
 """
 
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 
 from bot.engine.actors import Actor
 from bot.engine.audit import Audit
@@ -16,21 +23,30 @@ from bot.engine.fleet import Fleet
 from bot.engine.hooks import HookFailed, Hooks
 from bot.engine.observation import Observer
 from bot.engine.outcomes import Outcome
+from bot.engine.troubles import Troubles
 from bot.errors import ActionRefused
 from bot.policy.catalog import AppView
-from providers.base import AppState, ProviderError
+from bot.store.rows import SleepIntent
+from providers.base import AppState, Formation, PaasApp, ProviderError
 
 log = logging.getLogger(__name__)
+
+
+class SleepCancelled(ActionRefused):
+    """The before_stop hook failed: the app stays up (a failed sleep, tried again later)."""
 
 
 class Sleeper:
     """Puts one app to sleep, for the sweep or for someone who asked, and says when it may not."""
 
-    def __init__(self, fleet: Fleet, audit: Audit, hooks: Hooks, observer: Observer, *, dry_run: bool = False) -> None:
+    def __init__(
+        self, fleet: Fleet, audit: Audit, hooks: Hooks, observer: Observer, troubles: Troubles, *, dry_run: bool = False
+    ) -> None:
         self.fleet = fleet
         self.audit = audit
         self.hooks = hooks
         self.observer = observer  # the fresh look before the scale
+        self.troubles = troubles  # failures: recorded with their next try, told once
         self.dry_run = dry_run
 
     def check_sleepable(self, view: AppView) -> None:
@@ -51,7 +67,8 @@ class Sleeper:
         return [self.sleep_app(view, actor, f"asked by {actor.name}")]
 
     def sleep_app(self, view: AppView, actor: Actor, reason: str, *, confirm: bool = False) -> Outcome:
-        """Put one app to sleep, recording its formation first. Raises ProviderError.
+        """Put one app to sleep, recording its formation first. Raises ProviderError, and
+        ActionRefused when a hook or another process stands in the way.
 
         With `confirm` (the sweep), idleness is re-checked right before the scale when the
         decision's check has aged."""
@@ -72,29 +89,54 @@ class Sleeper:
                 self.audit.event("would_sleep", view, actor, reason, outcome="dry-run")
                 log.info("app.would_sleep provider=%s app=%s reason=%s", view.row.provider, view.name, reason)
                 return Outcome(view.ref, view.label, "would_sleep", reason, fresh.formation, fresh.url)
+            intent = SleepIntent(*view.ref, now, actor.id, actor.name, reason, fresh.formation)
+            if not self.fleet.store.claim_sleep(intent, now):
+                raise ActionRefused(
+                    f"{view.label} is being woken or put to sleep by another Paastis process right now."
+                )
             try:
-                self.hooks.before_stop(view, reason)
-            except HookFailed as exc:
-                self.audit.event("sleep_failed", view, actor, str(exc), outcome="failed")
-                raise ActionRefused(f"{exc}: {view.label} stays up.") from None
-            try:
-                formation = provider.sleep(fresh)
-            except ProviderError as exc:
-                self.audit.event("sleep_failed", view, actor, f"{reason}: {exc}", outcome="failed")
-                log.warning("app.sleep_failed provider=%s app=%s error=%s", view.row.provider, view.name, exc)
-                raise
-            now = self.fleet.clock.now()
+                return self._sleep(view, actor, reason, fresh)
+            finally:
+                self.fleet.store.end_sleep(*view.ref)
+
+    def _sleep(self, view: AppView, actor: Actor, reason: str, fresh: PaasApp) -> Outcome:
+        provider = self.fleet.provider_of(view)
+        try:
+            self.hooks.before_stop(view, reason)
+        except HookFailed as exc:
+            self.audit.event("sleep_failed", view, actor, str(exc), outcome="failed")
+            self.troubles.failed(view, "sleep", str(exc), retry=True)
+            raise SleepCancelled(f"{exc}: {view.label} stays up.") from None
+        self.fleet.store.heartbeat(view.ref, self.fleet.clock.now())
+        try:
+            formation = provider.sleep(fresh)
+        except ProviderError as exc:
+            self.audit.event("sleep_failed", view, actor, f"{reason}: {exc}", outcome="failed")
+            self.troubles.failed(view, "sleep", str(exc), retry=True)
+            raise
+        self.slept(view, actor, reason, formation if formation.running else fresh.formation)
+        self.fleet.store.end_sleep(*view.ref)  # done: a crash in the hook below leaves nothing to finish
+        self.hooks.after_stop(view, reason)
+        return Outcome(view.ref, view.label, "slept", reason, formation, fresh.url)
+
+    def slept(
+        self, view: AppView, actor: Actor, reason: str, formation: Formation | None, at: datetime | None = None
+    ) -> None:
+        """What follows a sleep the provider took (`at`, default now): formation, state, nap,
+        event; a failure that was going on has ended. Also what finishes a sleep a crash interrupted."""
+        now = at or self.fleet.clock.now()
+        if formation is not None:
             self.fleet.store.record_formation(*view.ref, formation, now)
-            self.fleet.store.set_state(*view.ref, AppState.STOPPING, now)
-            self.fleet.store.begin_nap(*view.ref, now, formation if formation.running else fresh.formation)
-            self.audit.event("slept", view, actor, reason, details={"formation": formation.describe()})
-            log.info(
-                "app.slept provider=%s app=%s actor=%s reason=%s formation=%s",
-                view.row.provider,
-                view.name,
-                actor.id,
-                reason,
-                formation.describe(),
-            )
-            self.hooks.after_stop(view, reason)
-            return Outcome(view.ref, view.label, "slept", reason, formation, fresh.url)
+        self.fleet.store.set_state(*view.ref, AppState.STOPPING, now)
+        self.fleet.store.begin_nap(*view.ref, now, formation)
+        described = formation.describe() if formation else "unknown"
+        self.audit.event("slept", view, actor, reason, details={"formation": described})
+        log.info(
+            "app.slept provider=%s app=%s actor=%s reason=%s formation=%s",
+            view.row.provider,
+            view.name,
+            actor.id,
+            reason,
+            described,
+        )
+        self.troubles.succeeded(view, "sleep")

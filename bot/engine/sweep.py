@@ -4,9 +4,11 @@
                                (no spare budget: the rest is deferred to the next sweep)
     then every app whose verdict is SLEEP ─▶ Sleeper.sleep_app(confirm=True)
 
-One failing app never stops the others: its error becomes its outcome. A sweep that finds
-another one running returns at once with nothing done. A sweep that slept (or would have,
-or failed to) tells the channel (SweepDone).
+One failing app never stops the others: its error becomes its outcome, and the failure is
+recorded with its next try (bot.engine.troubles: the app stays up until then, and the
+channel hears of it once). A sweep that finds another one running returns at once with
+nothing done. A sweep that slept (or would have) tells the channel (SweepDone); one that
+only failed says nothing more.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from bot.engine.fleet import Fleet
 from bot.engine.notices import Notify, SweepDone
 from bot.engine.observation import Observer
 from bot.engine.outcomes import Outcome, SweepReport
-from bot.engine.sleeping import Sleeper
+from bot.engine.sleeping import SleepCancelled, Sleeper
 from bot.errors import ActionRefused
 from bot.policy.catalog import AppView
 from bot.policy.idle import Verdict
@@ -50,7 +52,7 @@ class Sweeper:
         finally:
             self._running.release()
         report = SweepReport(self.fleet.clock.now(), tuple(outcomes), self.dry_run)
-        if report.of("slept", "would_sleep", "sleep_failed"):
+        if report.of("slept", "would_sleep"):
             self.notify(SweepDone(report))
         return report
 
@@ -86,8 +88,12 @@ class Sweeper:
         reason = view.decision.reason
         try:
             return self.sleeper.sleep_app(view, SCHEDULER, reason, confirm=True)
-        except (ProviderError, ActionRefused) as exc:
+        except (ProviderError, SleepCancelled) as exc:
             return Outcome(view.ref, view.label, "sleep_failed", str(exc))
+        except ActionRefused as exc:  # being woken, here or by another process: not a failure
+            return Outcome(view.ref, view.label, "skipped", str(exc))
         except Exception as exc:  # an unexpected bug must not stop the sweep; it is logged with its traceback
             log.exception("sweep.sleep_crashed provider=%s app=%s", view.row.provider, view.name)
-            return Outcome(view.ref, view.label, "sleep_failed", f"internal error: {type(exc).__name__}")
+            reason = f"internal error: {type(exc).__name__}"
+            self.sleeper.troubles.failed(view, "sleep", reason, retry=True)
+            return Outcome(view.ref, view.label, "sleep_failed", reason)

@@ -22,12 +22,12 @@ from bot.engine.actors import Actor
 from bot.engine.audit import Audit
 from bot.engine.fleet import Fleet
 from bot.engine.hooks import Hooks
-from bot.engine.notices import Notify, WakeFailed
+from bot.engine.troubles import Troubles
 from bot.engine.wake_jobs import Phase, WakeJob, WakeTicket
 from bot.errors import ActionRefused
 from bot.policy.catalog import AppView, Catalog
 from bot.store.rows import InFlightWake
-from providers.base import AppState, PaasApp, Provider, ProviderError
+from providers.base import AppState, OperationRejected, PaasApp, Provider, ProviderError
 
 log = logging.getLogger(__name__)
 SLOW_WAKE = 300  # seconds: beyond this wake timeout, the progress message warns it can take minutes
@@ -42,11 +42,11 @@ def unattended(ticket: WakeTicket, wake: InFlightWake) -> None:
 class Waker:
     """Wakes apps (and the apps they link to), follows each wake to its end, resumes them after a restart."""
 
-    def __init__(self, fleet: Fleet, audit: Audit, hooks: Hooks, notify: Notify, executor: Executor) -> None:
+    def __init__(self, fleet: Fleet, audit: Audit, hooks: Hooks, troubles: Troubles, executor: Executor) -> None:
         self.fleet = fleet
         self.audit = audit
         self.hooks = hooks
-        self.notify = notify
+        self.troubles = troubles  # a failed wake is recorded and told there (once while it keeps failing)
         self.executor = executor  # wakes are followed there, off the caller's thread
 
     def wake(
@@ -79,28 +79,30 @@ class Waker:
             wake = InFlightWake(
                 view.row.provider, view.row.app_id, job.status.started_at, actor.id, actor.name, context if main else {}
             )
-            self.fleet.store.begin_wake(wake)
-            self.executor.submit(self._run_wake, job, view, actor)
+            claimed = self.fleet.store.claim_wake(wake, self.fleet.clock.now())
+            self.executor.submit(self._run_wake, job, view, actor, None if claimed else wake)
 
         return self.fleet.wakes.start(view.ref, make, run)
 
-    def _run_wake(self, job: WakeJob, view: AppView, actor: Actor) -> None:
+    def _run_wake(self, job: WakeJob, view: AppView, actor: Actor, elsewhere: InFlightWake | None) -> None:
+        """`elsewhere`: the wake to claim once the process now acting on the app (another
+        `paastis` on the same database) is done or gone; None when this process owns it."""
         try:
-            self._follow_wake(job, view, actor)
+            self._follow_wake(job, view, actor, elsewhere)
         except Exception as exc:  # a bug must still end the job, or every later wake would join it
             log.exception("wake.crashed provider=%s app=%s", view.row.provider, view.name)
             job.update(phase=Phase.FAILED, reason=f"internal error: {type(exc).__name__}")
         finally:
             self.fleet.wakes.finish(job)
-            self.fleet.store.end_wake(*view.ref)
+            self.fleet.store.end_wake(*view.ref, ours_only=True)
             if job.status.phase is Phase.FAILED:
                 self.audit.event(
                     "wake_failed", view, actor, job.status.reason or "", outcome="failed", duration=job.status.elapsed
                 )
-                self.notify(WakeFailed(view.label, view.ref, job.status.reason or "", actor.name))
+            self.troubles.wake_ended(view, job.status, actor)
             job.done.set()
 
-    def _follow_wake(self, job: WakeJob, view: AppView, actor: Actor) -> None:
+    def _follow_wake(self, job: WakeJob, view: AppView, actor: Actor, elsewhere: InFlightWake | None) -> None:
         provider = self.fleet.provider_of(view)
         started = job.status.started_at
         ref = view.ref
@@ -110,6 +112,11 @@ class Waker:
 
         with self.fleet.lock(ref):
             try:
+                if elsewhere is not None:
+                    app = self._follow_elsewhere(provider, job, elsewhere, elapsed)
+                    if app is not None:  # the other process's wake ended: its outcome is ours
+                        self._ended(job, view, actor, provider, app, elapsed, woken_here=False)
+                        return
                 app = provider.get_app(view.row.app_id)
                 if app.state is AppState.RUNNING:
                     self.fleet.store.update_app(*ref, last_wake_at=self.fleet.clock.now(), url=app.url)
@@ -120,7 +127,7 @@ class Waker:
                     app = self._poll(provider, app, job, elapsed, waiting_for=(AppState.STOPPING,))
                 self.hooks.before_start(view, f"asked by {actor.name}")
                 if app.state is not AppState.WAKING:
-                    provider.wake(app, self.fleet.store.app(*ref).recorded_formation)
+                    app = self._ask_wake(provider, app, view)
                 now = self.fleet.clock.now()
                 self.fleet.store.update_app(*ref, last_wake_at=now)  # a wake is use: not slept again at once
                 self.fleet.store.set_state(*ref, AppState.WAKING, now)
@@ -131,23 +138,69 @@ class Waker:
             except ProviderError as exc:
                 job.update(phase=Phase.FAILED, elapsed=elapsed(), reason=str(exc))
                 return
-            now = self.fleet.clock.now()
-            if app.state is AppState.RUNNING:
-                self.fleet.store.update_app(*ref, last_wake_at=now, url=app.url)
-                self.fleet.store.set_state(*ref, AppState.RUNNING, now)
+            self._ended(job, view, actor, provider, app, elapsed, woken_here=True)
+
+    def _ended(
+        self,
+        job: WakeJob,
+        view: AppView,
+        actor: Actor,
+        provider: Provider,
+        app: PaasApp,
+        elapsed: Callable[[], timedelta],
+        *,
+        woken_here: bool,
+    ) -> None:
+        """The wake's outcome, from the app's state once it is over: recorded, hooks run, job ended."""
+        now, ref = self.fleet.clock.now(), view.ref
+        if app.state is AppState.RUNNING:
+            self.fleet.store.update_app(*ref, last_wake_at=now, url=app.url)
+            self.fleet.store.set_state(*ref, AppState.RUNNING, now)
+            if woken_here:
                 self.audit.event("woke", view, actor, "", duration=elapsed())
                 log.info(
                     "app.woke provider=%s app=%s seconds=%.0f", view.row.provider, view.name, elapsed().total_seconds()
                 )
                 self.hooks.after_start(view, f"asked by {actor.name}")
-                job.update(phase=Phase.UP, elapsed=elapsed(), url=app.url or view.row.url)
-            else:
-                self.fleet.store.set_state(*ref, app.state, now, app.problem)
-                if app.state in (AppState.WAKING, AppState.SLEEPING):
-                    reason = f"still {app.state.value} after {int(provider.wake_timeout)} s (the wake timeout)"
-                else:
-                    reason = app.problem or f"the app ended {app.state.value}"
-                job.update(phase=Phase.FAILED, elapsed=elapsed(), reason=reason)
+            job.update(phase=Phase.UP, elapsed=elapsed(), url=app.url or view.row.url)
+            return
+        self.fleet.store.set_state(*ref, app.state, now, app.problem)
+        if app.state in (AppState.WAKING, AppState.SLEEPING):
+            reason = f"still {app.state.value} after {int(provider.wake_timeout)} s (the wake timeout)"
+        else:
+            reason = app.problem or f"the app ended {app.state.value}"
+        job.update(phase=Phase.FAILED, elapsed=elapsed(), reason=reason)
+
+    def _follow_elsewhere(
+        self, provider: Provider, job: WakeJob, wake: InFlightWake, elapsed: Callable[[], timedelta]
+    ) -> PaasApp | None:
+        """Another process (a `paastis wake` beside `serve`) is acting on the app: follow the
+        provider until the app runs, crashes or the timeout passes (returns it), or until that
+        process is done or gone and the wake is ours (returns None)."""
+        deadline = self.fleet.clock.now() + timedelta(seconds=provider.wake_timeout)
+        log.info("wake.followed_elsewhere provider=%s app=%s", wake.provider, job.status.label)
+        while True:
+            app = provider.get_app(wake.app_id)
+            job.update(elapsed=elapsed())
+            if app.state in (AppState.RUNNING, AppState.CRASHED) or self.fleet.clock.now() >= deadline:
+                return app
+            if self.fleet.store.claim_wake(wake, self.fleet.clock.now()):
+                return None
+            self.fleet.clock.sleep(provider.poll_interval)
+
+    def _ask_wake(self, provider: Provider, app: PaasApp, view: AppView) -> PaasApp:
+        """Ask the provider to start the app. A refusal because it is already being started
+        (Scalingo's 409 "already being scaled": someone else's wake got there first) is no
+        failure: the app is followed as it comes up."""
+        try:
+            provider.wake(app, self.fleet.store.app(*view.ref).recorded_formation)
+        except OperationRejected:
+            again = provider.get_app(app.id)
+            if again.state not in (AppState.WAKING, AppState.RUNNING):
+                raise
+            log.info("wake.already_underway provider=%s app=%s", view.row.provider, view.name)
+            return again
+        return app
 
     def _poll(
         self,
@@ -164,6 +217,7 @@ class Waker:
         while True:
             self.fleet.clock.sleep(provider.poll_interval)
             app = provider.get_app(app.id)
+            self.fleet.store.heartbeat(job.ref, self.fleet.clock.now())
             job.update(elapsed=elapsed())
             if app.state not in waiting_for or self.fleet.clock.now() >= deadline:
                 return app

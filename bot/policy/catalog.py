@@ -18,7 +18,7 @@ from bot.errors import AmbiguousApp, UnknownApp
 from bot.policy.idle import Decision, Facts, Verdict, decide
 from bot.policy.rules import AppRules, Rule, resolve
 from bot.policy.schedules import ScheduleState
-from bot.store.rows import AppRow, Keep, Ref
+from bot.store.rows import AppRow, Failure, Keep, Ref
 from providers.base import AppState
 
 
@@ -40,6 +40,7 @@ class AppView:
     group: tuple[Ref, ...] = ()  # every member, itself included
     linked: tuple[Ref, ...] = ()  # the apps waking this one wakes
     schedule: ScheduleState | None = None
+    failure: Failure | None = None  # its sleep keeps failing: how often, since when, next try
 
     @property
     def ref(self) -> Ref:
@@ -160,8 +161,11 @@ def build_catalog(
     *,
     keeps: Mapping[Ref, Keep] | None = None,
     waking: frozenset[Ref] = frozenset(),
+    failures: Mapping[Ref, Failure] | None = None,
 ) -> Catalog:
+    """`failures`: the apps whose sleep keeps failing (bot.engine.troubles)."""
     keeps = keeps or {}
+    failures = failures or {}
     # an app being woken shows as waking from the first click, before the provider says so
     rows = [
         replace(r, state=AppState.WAKING) if r.key in waking and r.state is not AppState.RUNNING else r for r in rows
@@ -182,7 +186,8 @@ def build_catalog(
         group = groups[row.key]
         members = [by_ref[r] for r in group]
         schedule = inputs.schedule_of(rules.schedule, now) if inputs.schedule_of else None
-        facts = _facts(row, rules, members, keeps.get(row.key), schedule, row.key in waking)
+        failure = failures.get(row.key)
+        facts = _facts(row, rules, members, keeps.get(row.key), schedule, row.key in waking, failure)
         view = AppView(
             row=row,
             rules=rules,
@@ -193,6 +198,7 @@ def build_catalog(
             group=tuple(group),
             linked=tuple(linked[row.key]),
             schedule=schedule,
+            failure=failure,
         )
         views.append(view)
     return Catalog(_group_decisions(views))
@@ -220,6 +226,7 @@ def _facts(
     keep: Keep | None,
     schedule: ScheduleState | None,
     waking: bool,
+    failure: Failure | None,
 ) -> Facts:
     activities = [m.last_activity for m in members if m.last_activity]
     running = [m for m in members if m.state is AppState.RUNNING]
@@ -238,6 +245,8 @@ def _facts(
         forced_sleep_window=schedule.forced_window if schedule else None,
         awake_since=row.awake_since,
         waking=waking,
+        sleep_failures=failure.count if failure else 0,
+        next_sleep_try=failure.next_try_at if failure else None,
     )
 
 

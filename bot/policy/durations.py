@@ -33,6 +33,9 @@ _UNITS = {
     "week": 604800,
     "weeks": 604800,
 }
+LONGEST = timedelta(days=3650)  # no duration Paastis reads is longer: past it, a typo
+SHORTEST_IDLE = timedelta(minutes=1)  # a user must be able to finish a click
+LONGEST_IDLE = timedelta(days=30)  # longer is "never": protect the app or keep it instead
 _PART = re.compile(r"(\d+(?:\.\d+)?)\s*([a-z]+)")
 _BARE = re.compile(r"^\d+(?:\.\d+)?$")
 _EXAMPLES = "such as 90s, 15m, 2h or 1h30m"
@@ -44,7 +47,7 @@ def parse_duration(text: str, *, bare_unit: str = "minutes") -> timedelta:
     if not cleaned:
         raise ValueError(f"a duration is missing: write one {_EXAMPLES}")
     if _BARE.match(cleaned):
-        return timedelta(seconds=float(cleaned) * _UNITS[bare_unit])
+        return _bounded(text, float(cleaned) * _UNITS[bare_unit])
     total, position = 0.0, 0
     for match in _PART.finditer(cleaned):
         if cleaned[position : match.start()].strip():
@@ -56,7 +59,27 @@ def parse_duration(text: str, *, bare_unit: str = "minutes") -> timedelta:
         position = match.end()
     if position == 0 or cleaned[position:].strip():
         raise ValueError(f"{text!r} is not a duration: write one {_EXAMPLES}")
-    return timedelta(seconds=total)
+    return _bounded(text, total)
+
+
+def _bounded(text: str, seconds: float) -> timedelta:
+    if not seconds <= LONGEST.total_seconds():  # NaN and inf too
+        raise ValueError(f"{text!r} is longer than {LONGEST.days // 365} years: write a duration {_EXAMPLES}")
+    return timedelta(seconds=seconds)
+
+
+def check_idle_timeout(idle: timedelta) -> timedelta:
+    """An idle timeout within bounds (1 minute to 30 days), else ValueError saying why."""
+    if idle < SHORTEST_IDLE:
+        raise ValueError(
+            f"{format_duration(idle)} is too short: an idle timeout is at least 1 minute (apps would sleep mid-click)"
+        )
+    if idle > LONGEST_IDLE:
+        raise ValueError(
+            f"{format_duration(idle)} is too long: an idle timeout is at most 30 days "
+            "(to never put an app to sleep, protect it with a rule: `protect: true`)"
+        )
+    return idle
 
 
 _CLOCK = re.compile(r"^(\d{1,2})(?::(\d{2}))?\s*(am|pm)?$")

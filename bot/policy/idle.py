@@ -5,6 +5,7 @@ Order of the questions, first answer wins:
     not running / being changed   → skip     (nothing to decide)
     not managed (ignored, self)   → skip
     protected, pinned, in a keep-awake window, being woken → keep
+    its last sleep failed and its next try has not come → keep (says when; no sleep time)
     inside a forced-sleep window it was awake at the start of → sleep (whatever its activity)
     activity never observed        → check    (unknown is never idle)
     idle for less than its timeout → keep     (and says when it will sleep)
@@ -50,6 +51,8 @@ class Facts:
     forced_sleep_window: str | None = None
     awake_since: datetime | None = None  # when it was last started (woken or first seen up)
     waking: bool = False
+    sleep_failures: int = 0  # putting it to sleep failed this many times in a row
+    next_sleep_try: datetime | None = None  # ... and is not tried again before this
 
 
 @dataclass(frozen=True)
@@ -78,6 +81,10 @@ def decide(facts: Facts, now: datetime, *, fresh: timedelta = FRESH) -> Decision
         return Decision(Verdict.KEEP, f"kept awake{who}", sleeps_at=None)
     if facts.keep_window:
         return Decision(Verdict.KEEP, f"inside keep-awake window {facts.keep_window}")
+    if facts.next_sleep_try and facts.next_sleep_try > now:
+        times = "once" if facts.sleep_failures == 1 else f"{facts.sleep_failures} times"
+        wait = format_duration(facts.next_sleep_try - now)
+        return Decision(Verdict.KEEP, f"putting it to sleep failed {times}: next try in {wait}")
     if facts.forced_sleep_since and (facts.awake_since is None or facts.awake_since < facts.forced_sleep_since):
         return Decision(Verdict.SLEEP, f"forced-sleep window {facts.forced_sleep_window or ''}".strip())
     if facts.last_activity is None:

@@ -24,7 +24,11 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
-from bot.policy.durations import parse_duration
+import re2
+
+from bot.policy.durations import check_idle_timeout, parse_duration
+
+Pattern = Any  # a compiled RE2 pattern (re2 ships no type stubs)
 
 # keys of the original sample file that its code ignored: accepted, still ignored, reported
 LEGACY_IGNORED = {
@@ -50,7 +54,7 @@ KEYS = {
 
 @dataclass(frozen=True)
 class Rule:
-    pattern: re.Pattern[str]
+    pattern: Pattern  # compile_pattern: RE2, linear time
     index: int
     app_name: str | None = None
     idle_timeout: timedelta | None = None
@@ -116,9 +120,9 @@ def _parse_rule(entry: Mapping[str, Any], number: int, where: str, problems: lis
         problems.append((where, "", "has no pattern: add `pattern: 'regular expression of app names'`"))
         return None
     try:
-        pattern = re.compile(str(values["pattern"]))
-    except re.error as exc:
-        problems.append((f"{where}.pattern", str(values["pattern"]), f"is not a valid regular expression: {exc}"))
+        pattern = compile_pattern(str(values["pattern"]))
+    except ValueError as exc:
+        problems.append((f"{where}.pattern", str(values["pattern"]), str(exc)))
         return None
     fields: dict[str, Any] = {}
     for key in ("app_name", "schedule", "provider", "notify", "group"):
@@ -144,6 +148,24 @@ def _parse_rule(entry: Mapping[str, Any], number: int, where: str, problems: lis
     if idle is not None:
         fields["idle_timeout"] = idle
     return Rule(pattern=pattern, index=number, **fields)
+
+
+_RE2 = re2.Options()
+_RE2.log_errors = False  # the problem is told in check-config's words, not on stderr
+_RE2.max_mem = 8 << 20  # a pattern whose automaton needs more is refused, not run
+
+
+def compile_pattern(text: str) -> Pattern:
+    """A rule pattern, matched in time linear in the name (RE2): none can freeze Paastis as
+    `(a+)+$` freezes a backtracking engine. Patterns needing backtracking are refused."""
+    try:
+        return re2.compile(text, options=_RE2)
+    except re2.error as exc:
+        why = exc.args[0].decode(errors="replace") if exc.args and isinstance(exc.args[0], bytes) else str(exc)
+        raise ValueError(
+            f"is not a valid regular expression for Paastis ({why}): patterns are matched in linear time (RE2 "
+            "syntax), so backreferences (\\1) and lookarounds ((?=…), (?!…)) are refused"
+        ) from None
 
 
 def _text(value: Any, where: str, problems: list) -> str | None:
@@ -172,7 +194,11 @@ def _idle_timeout(values: Mapping[str, Any], where: str, problems: list, warning
                 # the file keeps working, with the smallest idle time that lets a user finish a click
                 warnings.append(f"{where}.{key}: 0 is read as 1 minute (0 would put apps to sleep while in use)")
                 return timedelta(minutes=1)
-            return idle
+            try:
+                return check_idle_timeout(idle)
+            except ValueError as exc:
+                problems.append((f"{where}.{key}", str(values[key]), str(exc)))
+                return None
     return None
 
 

@@ -230,7 +230,7 @@ def cron_trigger(expression: str, tz: ZoneInfo) -> CronTrigger:
     second = fields.pop(0) if len(fields) == 6 else "0"
     minute, hour, day, month, weekday = fields
     try:
-        return CronTrigger(
+        trigger = CronTrigger(
             second=second,
             minute=minute,
             hour=hour,
@@ -241,6 +241,10 @@ def cron_trigger(expression: str, tz: ZoneInfo) -> CronTrigger:
         )
     except ValueError as exc:
         raise ValueError(f"{expression!r} is not a valid cron expression: {exc}") from None
+    # without a year field, a cron that fires at all fires within 28 years of any date
+    if trigger.get_next_fire_time(None, datetime(2000, 1, 1, tzinfo=tz)) is None:
+        raise ValueError(f"{expression!r} never fires (no such date, as February 31): check its day and month")
+    return trigger
 
 
 def _crontab_weekdays(field_text: str) -> str:

@@ -86,3 +86,39 @@ def m001_initial(db: sqlite_utils.Database) -> None:
         {"provider": str, "ok": int, "error": str, "failing_since": str, "last_ok_at": str, "notified_at": str},
         pk="provider",
     )
+
+
+@migrations()
+def m_durability_claims_and_failures(db: sqlite_utils.Database) -> None:
+    """Who acts on an app across processes (a wake's owner and heartbeat, a sleep's intent,
+    written before the provider call), and the failures that repeat (a sleep retried with back-off)."""
+    db["wakes"].add_column("owner", str)
+    db["wakes"].add_column("heartbeat_at", str)
+    db["sleeps"].create(
+        {
+            "provider": str,
+            "app_id": str,
+            "started_at": str,
+            "owner": str,
+            "heartbeat_at": str,
+            "actor": str,
+            "actor_name": str,
+            "reason": str,
+            "formation": str,
+        },
+        pk=("provider", "app_id"),
+    )
+    db["failures"].create(
+        {
+            "provider": str,
+            "app_id": str,
+            "kind": str,
+            "count": int,
+            "first_at": str,
+            "last_at": str,
+            "reason": str,
+            "next_try_at": str,
+            "notified_at": str,
+        },
+        pk=("provider", "app_id", "kind"),
+    )

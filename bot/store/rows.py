@@ -1,4 +1,5 @@
-"""What the store holds, as plain values: apps, events, pins, naps, wakes in flight. Pure."""
+"""What the store holds, as plain values: apps, events, pins, naps, wakes and sleeps in flight,
+failures that repeat. Pure."""
 
 from __future__ import annotations
 
@@ -142,9 +143,50 @@ class Nap:
 
 @dataclass(frozen=True)
 class InFlightWake:
+    """A wake someone asked for and not yet ended; `owner` is the process following it
+    (None: left behind by a process that is gone), `heartbeat_at` when it last said so."""
+
     provider: str
     app_id: str
     started_at: datetime
     actor: str
     actor_name: str
     context: dict[str, Any]
+    owner: str | None = None
+    heartbeat_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class SleepIntent:
+    """A sleep about to be asked of the provider, written before the call: after a crash
+    it says what to finish or roll back."""
+
+    provider: str
+    app_id: str
+    started_at: datetime
+    actor: str
+    actor_name: str
+    reason: str
+    formation: Formation | None
+    owner: str | None = None
+    heartbeat_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Failure:
+    """Something that keeps failing for one app (`kind`: sleep, wake, hook:<event>): how
+    often since when, why the last time, when to try again, when the channel was last told."""
+
+    provider: str
+    app_id: str
+    kind: str
+    count: int
+    first_at: datetime
+    last_at: datetime
+    reason: str
+    next_try_at: datetime | None
+    notified_at: datetime | None
+
+    @property
+    def ref(self) -> Ref:
+        return (self.provider, self.app_id)

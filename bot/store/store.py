@@ -1,43 +1,61 @@
-"""The SQLite store: apps, their activity, recorded formations, pins, naps, in-flight wakes
-and the events table that is the audit log.
+"""The SQLite store: apps, their activity, recorded formations, pins, naps and the events
+table that is the audit log; wakes and sleeps in flight (bot/store/inflight.py) and what
+keeps failing (bot/store/troubles.py) are its other parts.
 
 One connection per thread (Bolt listeners, scheduler jobs and wake workers each have
-theirs), WAL journal, writes serialised by one lock and wrapped in transactions, schema
-versioned with sqlite-utils migrations (bot/store/migrations.py). Timestamps are ISO-8601 UTC text.
+theirs), WAL journal. Every write is a `BEGIN IMMEDIATE` transaction: it takes the write
+lock first, so another process writing (a `paastis wake` beside `serve`) makes it wait
+(busy timeout) instead of failing as a deferred transaction upgraded to a write does.
+Writes of this process are serialised by one lock. Schema versioned with sqlite-utils
+migrations (bot/store/migrations.py). Timestamps are ISO-8601 UTC text. A new database
+file is created readable by its owner only (0600).
+
+`write_problem` says why the last write failed (a full disk), None once one succeeds.
 """
 
 from __future__ import annotations
 
 import contextlib
-import json
 import sqlite3
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import sqlite_utils
 
+from bot.store.events import AuditLog
+from bot.store.files import StoreUnusable, unusable
+from bot.store.inflight import InFlight, new_owner, release_owner
 from bot.store.migrations import migrations
-from bot.store.rows import AppRow, Event, InFlightWake, Keep, Nap, iso, parse_iso
+from bot.store.rows import AppRow, Event, InFlightWake, Keep, Nap, SleepIntent, iso, parse_iso
+from bot.store.troubles import Troubles
 from providers.base import AppState, Formation, PaasApp
 
-__all__ = ["AppRow", "Event", "InFlightWake", "Keep", "Nap", "Store"]
+__all__ = ["AppRow", "Event", "InFlightWake", "Keep", "Nap", "SleepIntent", "Store", "StoreUnusable"]
 
 
-class Store:
+class Store(InFlight, Troubles, AuditLog):
     def __init__(self, path: Path | str) -> None:
         self.path = Path(path)
         self._local = threading.local()
         self._write_lock = threading.RLock()
         self._connections: list[sqlite3.Connection] = []
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        db = self.db
-        db.enable_wal()
-        with self._write_lock:
-            migrations.apply(db)
+        self.write_problem: str | None = None
+        problem = unusable(self.path, create=True)
+        if problem:
+            raise StoreUnusable(f"PAASTIS_DB {self.path} {problem}")
+        self.owner = new_owner()  # this process, in the wakes and sleeps it owns
+        try:
+            db = self.db
+            db.enable_wal()
+            with self.transaction() as db:
+                migrations.apply(db)
+        except sqlite3.DatabaseError as exc:
+            self.close()
+            raise StoreUnusable(f"PAASTIS_DB {self.path} cannot be used: {exc}") from None
 
     @property
     def db(self) -> sqlite_utils.Database:
@@ -54,6 +72,7 @@ class Store:
         return db
 
     def close(self) -> None:
+        release_owner(getattr(self, "owner", ""))
         with self._write_lock:
             for conn in self._connections:
                 with contextlib.suppress(sqlite3.ProgrammingError):  # a connection of a thread that is gone
@@ -63,9 +82,29 @@ class Store:
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite_utils.Database]:
+        """A write transaction (BEGIN IMMEDIATE); nested ones join the outer one."""
         db = self.db
-        with self._write_lock, db.atomic():
-            yield db
+        with self._write_lock:
+            if db.conn.in_transaction:
+                with db.atomic():
+                    yield db
+                return
+            try:
+                db.conn.execute("BEGIN IMMEDIATE")
+                try:
+                    yield db
+                except BaseException:
+                    if db.conn.in_transaction:
+                        db.conn.execute("ROLLBACK")
+                    raise
+                db.conn.execute("COMMIT")
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc):  # contention is no readiness problem; a full disk is
+                    self.write_problem = str(exc)
+                if db.conn.in_transaction:
+                    db.conn.execute("ROLLBACK")
+                raise
+            self.write_problem = None
 
     # -- apps ----------------------------------------------------------------------------
     def sync_apps(
@@ -278,153 +317,6 @@ class Store:
             )
             for r in rows
         }
-
-    # -- wakes in flight -----------------------------------------------------------------
-    def begin_wake(self, wake: InFlightWake) -> None:
-        with self.transaction() as db:
-            db["wakes"].upsert(
-                {
-                    "provider": wake.provider,
-                    "app_id": wake.app_id,
-                    "started_at": iso(wake.started_at),
-                    "actor": wake.actor,
-                    "actor_name": wake.actor_name,
-                    "context": json.dumps(wake.context),
-                },
-                pk=("provider", "app_id"),
-            )
-
-    def end_wake(self, provider: str, app_id: str) -> None:
-        with self.transaction() as db:
-            db.execute("delete from wakes where provider = ? and app_id = ?", [provider, app_id])
-
-    def wakes_in_flight(self) -> list[InFlightWake]:
-        return [
-            InFlightWake(
-                r["provider"],
-                r["app_id"],
-                parse_iso(r["started_at"]),
-                r["actor"],
-                r["actor_name"],
-                json.loads(r["context"] or "{}"),
-            )
-            for r in self.db["wakes"].rows
-        ]
-
-    # -- provider health -----------------------------------------------------------------
-    def provider_failed(self, provider: str, error: str, at: datetime) -> dict[str, Any]:
-        """Record a failure; returns the health row (failing_since, notified_at)."""
-        with self.transaction() as db:
-            row = next(iter(db["provider_health"].rows_where("provider = ?", [provider])), None)
-            values = {
-                "provider": provider,
-                "ok": 0,
-                "error": error,
-                "failing_since": (row or {}).get("failing_since") or iso(at),
-            }
-            if row and row["ok"]:
-                values["failing_since"] = iso(at)
-            db["provider_health"].upsert(values, pk="provider")
-            return dict(db["provider_health"].get(provider))
-
-    def provider_ok(self, provider: str, at: datetime) -> bool:
-        """Record a success; True when the provider was failing until now."""
-        with self.transaction() as db:
-            row = next(iter(db["provider_health"].rows_where("provider = ?", [provider])), None)
-            db["provider_health"].upsert(
-                {
-                    "provider": provider,
-                    "ok": 1,
-                    "error": None,
-                    "failing_since": None,
-                    "last_ok_at": iso(at),
-                    "notified_at": None,
-                },
-                pk="provider",
-            )
-            return bool(row and not row["ok"])
-
-    def provider_notified(self, provider: str, at: datetime) -> None:
-        with self.transaction() as db:
-            db["provider_health"].update(provider, {"notified_at": iso(at)})
-
-    def provider_health(self) -> dict[str, dict[str, Any]]:
-        return {r["provider"]: dict(r) for r in self.db["provider_health"].rows}
-
-    # -- events: the audit log -----------------------------------------------------------
-    def add_event(
-        self,
-        *,
-        at: datetime,
-        action: str,
-        actor: str,
-        actor_name: str = "",
-        provider: str | None = None,
-        app_id: str | None = None,
-        app_name: str | None = None,
-        outcome: str = "ok",
-        reason: str | None = None,
-        duration: timedelta | None = None,
-        details: Mapping[str, Any] | None = None,
-    ) -> int:
-        with self.transaction() as db:
-            return (
-                db["events"]
-                .insert(
-                    {
-                        "at": iso(at),
-                        "provider": provider,
-                        "app_id": app_id,
-                        "app_name": app_name,
-                        "action": action,
-                        "outcome": outcome,
-                        "actor": actor,
-                        "actor_name": actor_name,
-                        "reason": reason,
-                        "duration_ms": int(duration.total_seconds() * 1000) if duration is not None else None,
-                        "details": json.dumps(dict(details or {}), default=str),
-                    }
-                )
-                .last_pk
-            )
-
-    def events(
-        self,
-        *,
-        provider: str | None = None,
-        app_id: str | None = None,
-        since: datetime | None = None,
-        actions: tuple[str, ...] = (),
-        limit: int = 20,
-    ) -> list[Event]:
-        clauses, params = [], []
-        if provider and app_id:
-            clauses.append("provider = ? and app_id = ?")
-            params += [provider, app_id]
-        if since:
-            clauses.append("at >= ?")
-            params.append(iso(since))
-        if actions:
-            clauses.append(f"action in ({', '.join('?' for _ in actions)})")
-            params += list(actions)
-        rows = self.db["events"].rows_where(" and ".join(clauses) or None, params, order_by="id desc", limit=limit)
-        return [
-            Event(
-                r["id"],
-                parse_iso(r["at"]),
-                r["provider"],
-                r["app_id"],
-                r["app_name"],
-                r["action"],
-                r["outcome"],
-                r["actor"],
-                r["actor_name"],
-                r["reason"],
-                r["duration_ms"],
-                json.loads(r["details"] or "{}"),
-            )
-            for r in rows
-        ]
 
 
 def _column(value: Any) -> Any:

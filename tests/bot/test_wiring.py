@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ast
 import dataclasses
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -51,5 +52,50 @@ def test_what_build_made_cannot_be_replaced(tmp_path: Path) -> None:
             paastis.chatops = paastis.chatops  # type: ignore[misc]
         assert paastis.chatops.engine is paastis.engine
         assert not paastis.running  # built, not started
+    finally:
+        paastis.close()
+
+
+def test_a_full_disk_makes_paastis_unready_and_is_told_once_then_its_end(tmp_path: Path) -> None:
+    from bot.chat.messages import Message
+    from bot.web import health_app
+
+    posted: list[str] = []
+
+    class Channel:
+        def post(self, message: Message, channel: str | None) -> None:
+            posted.append(message.text)
+
+    spec, _ = parse_spec("fake", {}, where="test")
+    settings = Settings(providers=(spec,), db_path=tmp_path / "p.db", sweep_cron="0 0 1 1 *")
+    paastis = build(settings, poster=Channel())
+    health = health_app(lambda: paastis.running, paastis.problems)
+
+    def healthz() -> tuple[str, str]:
+        answer: list[str] = []
+        body = b"".join(health({"PATH_INFO": "/healthz"}, lambda status, headers: answer.append(status)))
+        return answer[0], body.decode()
+
+    try:
+        paastis.start()
+        assert healthz() == ("200 OK", "ok\n")
+        db = paastis.store.db  # this thread's connection: the disk is full for it from now on
+        db.execute(f"PRAGMA max_page_count = {db.execute('PRAGMA page_count').fetchone()[0]}")
+        with pytest.raises(sqlite3.OperationalError, match="full"):
+            paastis.store.add_event(at=paastis.clock.now(), action="note", actor="t", details={"blob": "x" * 100_000})
+        for _ in range(3):
+            paastis.engine.check_readiness()
+
+        status, body = healthz()
+        assert status.startswith("503")
+        assert "cannot be written: database or disk is full" in body
+        assert [p for p in posted if "cannot write its database" in p] == [posted[-1]]
+
+        db.execute("PRAGMA max_page_count = 1073741823")  # space freed
+        paastis.engine.discover()
+        paastis.engine.check_readiness()
+        assert healthz() == ("200 OK", "ok\n")
+        assert posted[-1].startswith("✅ Paastis can write its database again")
+        assert sum("cannot write its database" in p for p in posted) == 1
     finally:
         paastis.close()

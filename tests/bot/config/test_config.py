@@ -2,6 +2,13 @@
 
 from __future__ import annotations
 
+import os
+import shutil
+import stat
+import subprocess
+import sys
+import tempfile
+import time
 from datetime import timedelta
 from pathlib import Path
 
@@ -10,6 +17,9 @@ import pytest
 from bot.config.loading import build_settings, load_settings
 from bot.config.variables import VARIABLES
 from bot.errors import ConfigError
+from bot.store.store import Store
+
+ROOT = Path(__file__).parents[3]
 
 SCALINGO = {"PROVIDER_NAME": "scalingo", "PROVIDER_SCALINGO_API_TOKEN": "tk-us-secret-token-123"}
 
@@ -196,3 +206,89 @@ def test_every_variable_is_documented_in_the_readme() -> None:
 def test_the_region_of_the_original_sample_env_still_works() -> None:
     settings = build_settings({**SCALINGO, "PROVIDER_REGION": "osc-fr-1"})
     assert settings.providers[0].options["region"] == "osc-fr1"
+
+
+@pytest.mark.parametrize(
+    ("env", "yaml_text", "expected"),
+    [
+        ({"START_AND_STOP_MAX_IDLE_TIME": "1s"}, None, "START_AND_STOP_MAX_IDLE_TIME = '1s': 1 s is too short"),
+        ({"START_AND_STOP_MAX_IDLE_TIME": "99999999999"}, None, "START_AND_STOP_MAX_IDLE_TIME = '99999999999'"),
+        ({}, "idle_timeout: 99999999999999m\n", "idle_timeout = '99999999999999m'"),
+        ({}, "rules:\n  - pattern: x\n    idle_timeout: 45d\n", "at most 30 days"),
+        ({"START_AND_STOP_CHECKING_INTERVAL_CRON": "0 0 31 2 *"}, None, "never fires"),
+        ({"PAASTIS_HOOKS_TIMEOUT": "1e300"}, None, "PAASTIS_HOOKS_TIMEOUT"),
+        ({}, "rules:\n  - pattern: '(a)\\1'\n", "backreferences"),
+    ],
+)
+def test_values_out_of_bounds_are_problems_not_tracebacks(env: dict, yaml_text: str | None, expected: str) -> None:
+    assert expected in "\n".join(problems({"PROVIDER_NAME": "fake", **env}, yaml_text))
+
+
+def test_a_pathological_rule_pattern_matches_in_linear_time() -> None:
+    from bot.policy.rules import parse_rules, resolve
+
+    rules, found, _ = parse_rules([{"pattern": "(a+)+$", "protect": True}])
+    assert not found
+    started = time.monotonic()
+    resolved = resolve(rules, "a" * 50_000 + "!", provider_name="f", provider_kind="fake", default_idle=timedelta(1))
+    assert not resolved.protected
+    assert time.monotonic() - started < 1  # a backtracking engine takes years on this name
+
+
+def test_a_yaml_alias_bomb_is_refused_at_once() -> None:
+    lines = ["a0: &a0 [x, x, x, x, x, x, x, x, x, x]"]
+    lines += [f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 10)}]" for i in range(1, 10)]
+    started = time.monotonic()
+    (only,) = problems({"PROVIDER_NAME": "fake"}, "\n".join(lines))
+    assert "aliases" in only
+    assert time.monotonic() - started < 5
+
+
+def test_a_config_file_that_never_ends_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="larger than 1024 KiB"):
+        load_settings({"PROVIDER_NAME": "fake", "PAASTIS_CONFIG": "/dev/zero"}, tmp_path)
+
+
+def test_an_unusable_database_is_a_problem_check_config_tells(tmp_path: Path) -> None:
+    (tmp_path / "folder.db").mkdir()
+    (tmp_path / "notes.db").write_text("not a database")
+    for name, why in (("folder.db", "is a directory"), ("notes.db", "is not a SQLite database")):
+        with pytest.raises(ConfigError, match=why):
+            load_settings({"PROVIDER_NAME": "fake", "PAASTIS_DB": str(tmp_path / name)}, tmp_path)
+    assert load_settings({"PROVIDER_NAME": "fake", "PAASTIS_DB": str(tmp_path / "new" / "p.db")}, tmp_path)
+    assert not (tmp_path / "new").exists()  # checking writes nothing
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="runs check-config as another user, which needs root")
+def test_a_database_paastis_cannot_read_is_told_by_check_config_not_a_traceback_at_serve() -> None:
+    folder = Path(tempfile.mkdtemp(prefix="paastis-"))
+    try:
+        folder.chmod(0o755)
+        db = folder / "p.db"
+        Store(db).close()
+        db.chmod(0o000)
+        env = {"PATH": os.environ["PATH"], "PYTHONPATH": str(ROOT), "PROVIDER_NAME": "fake", "PAASTIS_DB": str(db)}
+        if not os.access(sys.executable, os.X_OK, effective_ids=False) or "/root/" in os.path.realpath(sys.executable):
+            pytest.skip("this Python cannot be run by another user here")
+        for command in ("check-config", "serve"):
+            result = subprocess.run(  # as nobody: root reads any file
+                [sys.executable, "-m", "bot", command],
+                env=env,
+                cwd=folder,
+                user=65534,
+                capture_output=True,
+                text=True,
+                timeout=60,
+                check=False,
+            )
+            assert result.returncode == 2, result.stderr
+            assert "PAASTIS_DB" in result.stderr
+            assert "cannot be read and written" in result.stderr
+            assert "Traceback" not in result.stderr
+    finally:
+        shutil.rmtree(folder)
+
+
+def test_a_new_database_file_is_readable_by_its_owner_only(tmp_path: Path) -> None:
+    Store(tmp_path / "p.db").close()
+    assert stat.S_IMODE((tmp_path / "p.db").stat().st_mode) == 0o600

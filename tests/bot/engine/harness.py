@@ -45,6 +45,7 @@ class Harness:
         provider: Provider | None = None,
         hooks: Hooks | None = None,
         on_event: Callable[[dict], None] | None = None,
+        on_notice: Callable[[Notice], None] | None = None,
     ) -> None:
         self.path = path
         self.clock = clock
@@ -71,6 +72,7 @@ class Harness:
         self.options = EngineOptions(dry_run=dry_run)
         self.hooks = hooks
         self.on_event = on_event
+        self.on_notice = on_notice  # e.g. a ChannelNotifier, to see what the channel gets
         self.notices: list[Notice] = []
         self.events: list[dict] = []
         self.engine = self._engine()
@@ -79,7 +81,12 @@ class Harness:
         store = Store(self.path)
         fleet = Fleet({self.provider.name: self.provider}, store, self.clock, self.inputs)
         audit = Audit(store, self.clock, self._event)
-        return Engine(fleet, audit, hooks=self.hooks, notify=self.notices.append, options=self.options)
+        return Engine(fleet, audit, hooks=self.hooks, notify=self._notice, options=self.options)
+
+    def _notice(self, notice: Notice) -> None:
+        self.notices.append(notice)
+        if self.on_notice:
+            self.on_notice(notice)
 
     def _event(self, event: dict) -> None:
         self.events.append(event)

@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 import os
+import signal
+import subprocess
+import sys
 import time
+from pathlib import Path
 
 import pytest
 
-from bot.config.loading import environment_secrets
+from bot.config.loading import build_settings
 from bot.engine.hooks import ShellHooks, hook_environment, run_shell
 from bot.errors import ActionRefused
 from tests.bot.engine.harness import ADA, Harness
+
+ROOT = Path(__file__).parents[3]
 
 
 def test_a_hook_gets_the_app_and_the_reason_in_its_environment(tmp_path, clock) -> None:
@@ -66,12 +72,79 @@ def test_a_failing_start_hook_never_stops_a_wake(tmp_path, clock) -> None:
     assert h.wake("demo").phase.value == "up"
 
 
-def test_hooks_never_see_paastis_secrets() -> None:
+def test_hooks_never_see_paastis_secrets_declared_or_read_by_paastis_yml() -> None:
     env = {
         "PATH": "/bin",
-        "SLACK_BOT_TOKEN": "xoxb-1",
-        "PROVIDER_SCALINGO_API_TOKEN": "tk",
-        "MY_DB_PASSWORD": "p",
         "HOME": "/h",
+        "SLACK_BOT_TOKEN": "xoxb-1",
+        "SLACK_SIGNING_SECRET": "sig",
+        "PROVIDER_SCALINGO_API_TOKEN": "tk",
+        "PROVIDER_CLEVER_OAUTH_CONSUMER_KEY": "ck-env",
+        "CLEVER_CONSUMER_KEY": "ck",
+        "CLEVER_CONSUMER_SECRET": "cs",
+        "CLEVER_TOKEN": "t",
+        "CLEVER_SECRET": "s",
+        "HOOK_SIGNING": "w",
+        "DEPLOY_NOTE": "the hook's own",
     }
-    assert hook_environment(env, environment_secrets(env)) == {"PATH": "/bin", "HOME": "/h"}
+    yaml_text = """
+providers:
+  - type: clever-cloud
+    consumer_key: ${CLEVER_CONSUMER_KEY}
+    consumer_secret: ${CLEVER_CONSUMER_SECRET}
+    token: ${CLEVER_TOKEN}
+    secret: ${CLEVER_SECRET}
+webhooks:
+  - url: https://hooks.example.com/paastis
+    secret: ${HOOK_SIGNING}
+"""
+    settings = build_settings(env, yaml_text)
+
+    assert hook_environment(env, settings.secret_variables) == {
+        "PATH": "/bin",
+        "HOME": "/h",
+        "DEPLOY_NOTE": "the hook's own",
+    }
+
+
+def running(pid: int) -> bool:
+    """The process exists and is not a zombie."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[0]
+    except FileNotFoundError:
+        return False
+    return state != "Z"
+
+
+def test_a_hook_dies_with_paastis_even_killed_by_sigkill(tmp_path) -> None:
+    pids = tmp_path / "pids"
+    code = (
+        "import os; from bot.engine.hooks import run_shell; "
+        f"run_shell('echo $$ > {pids}; sleep 60 & echo $! >> {pids}; wait', {{'PATH': os.environ['PATH']}}, 120)"
+    )
+    paastis = subprocess.Popen([sys.executable, "-c", code], env={**os.environ, "PYTHONPATH": str(ROOT)})
+    deadline = time.monotonic() + 20
+    while len(pids.read_text().split() if pids.exists() else []) < 2 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    hook = [int(p) for p in pids.read_text().split()]
+    assert all(running(p) for p in hook)
+
+    paastis.send_signal(signal.SIGKILL)
+    paastis.wait()
+
+    deadline = time.monotonic() + 5
+    while any(running(p) for p in hook) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not any(running(p) for p in hook)  # the shell and what it started
+
+
+def test_what_a_hook_leaves_in_the_background_when_it_ends_is_left_alone(tmp_path) -> None:
+    pid_file = tmp_path / "pid"
+    result = run_shell(f"sleep 30 >/dev/null 2>&1 & echo $! > {pid_file}", {"PATH": os.environ["PATH"]}, timeout=5)
+    assert result.returncode == 0
+    pid = int(pid_file.read_text())
+    try:
+        time.sleep(0.2)
+        assert running(pid)
+    finally:
+        os.kill(pid, signal.SIGKILL)

@@ -30,7 +30,7 @@ def jobs(tmp_path, clock, sweep_cron: str = "* * * * *"):
 
 def test_every_job_is_rebuilt_from_configuration(tmp_path, clock) -> None:
     found = jobs(tmp_path, clock)
-    assert set(found) == {"discover", "sweep", "observe", "schedules", "report", "housekeeping"}
+    assert set(found) == {"discover", "sweep", "observe", "schedules", "report", "housekeeping", "readiness"}
     assert all(job.max_instances == 1 and job.coalesce for job in found.values())
 
 
