@@ -49,7 +49,7 @@ class LogPoster:
 
     def post(self, message: Message, channel: str | None) -> None:
         rendered = plain_text.render(message, lambda button: 0).replace("[0] ", "")
-        log.info("notice channel=%s\n%s", channel or "default", rendered)
+        log.info("notice.logged channel=%s\n%s", channel or "default", rendered)
 
 
 @dataclass(frozen=True, eq=False)

@@ -25,6 +25,7 @@ from bot.config.settings import Permissions, Settings, SlackSettings
 from bot.config.variables import LEGACY_IGNORED, VARIABLES
 from bot.config.yaml_file import YamlRefused, parse_yaml, read_config
 from bot.errors import ConfigError
+from bot.logs import FORMATS
 from bot.policy.durations import check_idle_timeout, parse_duration
 from bot.policy.pricing import parse_prices
 from bot.policy.rules import parse_rules
@@ -114,6 +115,7 @@ def build_settings(env: Mapping[str, str], yaml_text: str | None = None, yaml_pa
         webhooks=sections.webhooks(doc.get("webhooks"), c),
         permissions=sections.permissions(doc.get("permissions"), c),
         log_level=c.convert("LOG_LEVEL", _log_level, None) or c.convert("LOGGING_LEVEL", _log_level, "INFO"),
+        log_format=c.convert("LOG_FORMAT", _log_format, "text"),
         port=c.convert("PORT", _port, None),
         slack=slack,
         config_path=yaml_path,
@@ -274,6 +276,12 @@ def _log_level(text: str) -> str:
     if level not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
         raise ValueError("expected DEBUG, INFO, WARNING or ERROR")
     return level
+
+
+def _log_format(text: str) -> str:
+    if text.lower() not in FORMATS:
+        raise ValueError(f"expected {' or '.join(FORMATS)}")
+    return text.lower()
 
 
 def _port(text: str) -> int:

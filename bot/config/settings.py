@@ -64,6 +64,7 @@ class Settings:
     webhooks: tuple[Webhook, ...] = ()
     permissions: Permissions = field(default_factory=Permissions)
     log_level: str = "INFO"
+    log_format: str = "text"
     port: int | None = None
     slack: SlackSettings = field(default_factory=SlackSettings)
     config_path: Path | None = None
@@ -102,6 +103,7 @@ class Settings:
                 "admins": list(self.permissions.admins),
             },
             "log_level": self.log_level,
+            "log_format": self.log_format,
             "port": self.port,
             "slack": {
                 "bot_token": _shown(self.slack.bot_token),

@@ -64,6 +64,7 @@ VARIABLES: dict[str, Variable] = {
     "LOG_LEVEL": Variable(
         "DEBUG, INFO, WARNING or ERROR (LOGGING_LEVEL of the original also works)", "INFO", origin="paastis"
     ),
+    "LOG_FORMAT": Variable("text, or json: one JSON object a line (for log drains)", "text"),
     "SLACK_BOT_TOKEN": Variable("Slack bot token (xoxb-…); without it, serve runs the engine only", "", True),
     "SLACK_SIGNING_SECRET": Variable("Slack signing secret, to verify requests in HTTP mode", "", True),
     "SLACK_APP_TOKEN": Variable("Slack app-level token (xapp-…): turns Socket Mode on", "", True),

@@ -82,6 +82,7 @@ def test_every_problem_is_reported_at_once_naming_variable_value_and_fix() -> No
             "PAASTIS_ADMINS": "ada",
             "PORT": "http",
             "PAASTIS_DRY_RUN": "maybe",
+            "LOG_FORMAT": "xml",
         }
     )
     text = "\n".join(found)
@@ -96,6 +97,7 @@ def test_every_problem_is_reported_at_once_naming_variable_value_and_fix() -> No
         "PAASTIS_ADMINS = 'ada'",
         "PORT = 'http'",
         "PAASTIS_DRY_RUN = 'maybe'",
+        "LOG_FORMAT = 'xml': expected text or json",
         "SLACK_SIGNING_SECRET: is required",
     ):
         assert expected in text
