@@ -20,13 +20,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from functools import lru_cache, partial
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from apscheduler.triggers.cron import CronTrigger
+from cronsim import CronSim
 
 DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 DAY_ALIASES = {
@@ -99,8 +100,8 @@ class Schedule:
     awake: tuple[Window, ...] = ()
     asleep: tuple[Window, ...] = ()
     holidays: tuple[Holiday, ...] = ()
-    sleep_at: tuple[CronTrigger, ...] = field(default=(), compare=False)
-    wake_at: tuple[CronTrigger, ...] = field(default=(), compare=False)
+    sleep_at: tuple[str, ...] = ()  # cron expressions, checked by `cron_trigger`
+    wake_at: tuple[str, ...] = ()
     wake_at_start: bool = False
     tz: ZoneInfo | None = None
 
@@ -136,8 +137,8 @@ class Schedule:
         if self.wake_at_start:
             for window in self.awake:
                 moments += window.starts_between(start, end, tz)
-        for trigger in self.wake_at:
-            moments += _fires_between(trigger, start, end, tz)
+        for expression in self.wake_at:
+            moments += _fires_between(expression, start, end, tz)
         return sorted(m for m in moments if not any(h.covers(m.astimezone(tz).date()) for h in self.holidays))
 
 
@@ -279,26 +280,23 @@ def _crontab_weekdays(field_text: str) -> str:
     return ",".join(apscheduler_names[d] for d in sorted(days))
 
 
-def _fires_between(trigger: CronTrigger, start: datetime, end: datetime, tz: ZoneInfo) -> list[datetime]:
-    fires, previous, moment = [], None, start
-    for _ in range(10_000):
-        moment = trigger.get_next_fire_time(previous, moment)
-        if moment is None or moment > end:
+def _fires_between(expression: str, start: datetime, end: datetime, tz: ZoneInfo) -> list[datetime]:
+    """The moments in (start, end] when `expression` fires in `tz`."""
+    fires = []
+    for moment in CronSim(expression, start.astimezone(tz)):
+        if moment > end:
             break
         if moment > start:
             fires.append(moment.astimezone(start.tzinfo))
-        previous = moment
-        moment = moment + timedelta(seconds=1)
     return fires
 
 
-def _last_fire(triggers: Sequence[CronTrigger], now: datetime, tz: ZoneInfo) -> datetime | None:
-    latest = None
-    for trigger in triggers:
-        fires = _fires_between(trigger, now - timedelta(days=8), now, tz)
-        if fires and (latest is None or fires[-1] > latest):
-            latest = fires[-1]
-    return latest
+def _last_fire(expressions: Sequence[str], now: datetime, tz: ZoneInfo) -> datetime | None:
+    """The latest moment at or before `now` when one of `expressions` fired, in `tz` (cronsim
+    walks back from the next whole second, so a fire at `now` itself counts)."""
+    after_now = now.astimezone(tz).replace(microsecond=0) + timedelta(seconds=1)
+    fires = [next(iter(CronSim(expression, after_now, reverse=True))) for expression in expressions]
+    return max(fires).astimezone(now.tzinfo) if fires else None
 
 
 def _as_list(value: Any) -> list[Any]:
@@ -357,8 +355,10 @@ def parse_schedules(
     return schedules, problems
 
 
-def _cron_in(tz: ZoneInfo, value: Any) -> CronTrigger:
-    return cron_trigger(str(value), tz)
+def _cron_in(tz: ZoneInfo, value: Any) -> str:
+    """A cron expression as written, once `cron_trigger` has checked it."""
+    cron_trigger(str(value), tz)
+    return " ".join(str(value).split())
 
 
 def _collect(parse: Any, values: list[Any], where: str, problems: list) -> list[Any]:

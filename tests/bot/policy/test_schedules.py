@@ -85,6 +85,26 @@ def test_cron_events_sleep_and_wake_like_kube_green() -> None:
     assert wakes == [paris(2026, 11, 2, 8, 0), paris(2026, 11, 3, 8, 0)]
 
 
+def test_a_sleep_at_every_minute_last_fired_this_minute_not_yesterday() -> None:
+    """The old hand loop stopped after 10,000 fires: for `* * * * *` it answered yesterday."""
+    every_minute = schedule({"sleep_at": "* * * * *"})
+    assert every_minute.state(paris(2026, 11, 5, 12, 30, 20), PARIS).forced_since == paris(2026, 11, 5, 12, 30)
+    assert every_minute.state(paris(2026, 11, 5, 12, 30), PARIS).forced_since == paris(2026, 11, 5, 12, 30)
+
+
+@pytest.mark.parametrize(
+    ("expression", "fires_at"),
+    [
+        ("0 9 * * 1", paris(2026, 11, 9, 9, 0)),
+        ("0 9 * * 7", paris(2026, 11, 8, 9, 0)),
+        ("30 0 9 * * 6", paris(2026, 11, 7, 9, 0, 30)),
+    ],
+)
+def test_schedule_wakes_follow_crontab_weekdays_and_seconds(expression: str, fires_at: datetime) -> None:
+    events = schedule({"wake_at": expression})
+    assert events.wakes_between(paris(2026, 11, 5, 12, 0), fires_at, PARIS)[0] == fires_at
+
+
 def test_wake_at_the_start_of_office_hours() -> None:
     office = schedule({"awake": "Mon-Fri 08:00-19:00", "wake_at_start": True})
     wakes = office.wakes_between(paris(2026, 11, 6, 12, 0), paris(2026, 11, 9, 12, 0), PARIS)
