@@ -24,6 +24,13 @@ def test_quotes_comments_and_export() -> None:
     assert problems == [".env line 5: expected KEY=VALUE"]
 
 
+def test_a_quoted_value_followed_by_a_comment_loses_its_quotes() -> None:
+    """The hand-written parser kept them: `"#ops"` with its quotes, then a misleading Slack error."""
+    values, problems = parse_env_file("PAASTIS_CHANNEL=\"#ops\" # the team channel\nSLACK_BOT_TOKEN='xoxb-1'  # bot\n")
+    assert values == {"PAASTIS_CHANNEL": "#ops", "SLACK_BOT_TOKEN": "xoxb-1"}
+    assert problems == []
+
+
 def test_check_config_reads_dot_env_and_the_environment_wins(tmp_path: Path) -> None:
     (tmp_path / ".env").write_text(
         "PROVIDER_NAME=scalingo\nPROVIDER_SCALINGO_API_TOKEN=tk-us-from-file\nSTART_AND_STOP_MAX_IDLE_TIME=20\n"
