@@ -23,4 +23,4 @@ bench: $(BIN)/paastis
 	$(BIN)/python -m tests.bench $(BENCH_ARGS)
 
 clean:
-	rm -rf $(VENV) *.egg-info .pytest_cache
+	rm -rf .venv .venv-* *.egg-info .pytest_cache

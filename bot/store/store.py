@@ -15,9 +15,9 @@ file is created readable by its owner only (0600).
 
 from __future__ import annotations
 
-import contextlib
 import sqlite3
 import threading
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
@@ -43,6 +43,8 @@ class Store(InFlight, Troubles, AuditLog):
         self._local = threading.local()
         self._write_lock = threading.RLock()
         self._connections: list[sqlite3.Connection] = []
+        # a Store dropped without close() still closes what it opened, once it is collected
+        weakref.finalize(self, _close_all, self._connections, self._write_lock)
         self.write_problem: str | None = None
         problem = unusable(self.path, create=True)
         if problem:
@@ -61,7 +63,8 @@ class Store(InFlight, Troubles, AuditLog):
     def db(self) -> sqlite_utils.Database:
         db = getattr(self._local, "db", None)
         if db is None:
-            conn = sqlite3.connect(self.path, timeout=30)
+            # each thread uses its own connection; another thread only ever closes it (close())
+            conn = sqlite3.connect(self.path, timeout=30, check_same_thread=False)
             conn.execute("PRAGMA busy_timeout = 30000")
             conn.execute("PRAGMA foreign_keys = ON")
             conn.execute("PRAGMA synchronous = NORMAL")
@@ -73,11 +76,7 @@ class Store(InFlight, Troubles, AuditLog):
 
     def close(self) -> None:
         release_owner(getattr(self, "owner", ""))
-        with self._write_lock:
-            for conn in self._connections:
-                with contextlib.suppress(sqlite3.ProgrammingError):  # a connection of a thread that is gone
-                    conn.close()
-            self._connections.clear()
+        _close_all(self._connections, self._write_lock)
         self._local = threading.local()
 
     @contextmanager
@@ -327,3 +326,10 @@ def _column(value: Any) -> Any:
     if isinstance(value, AppState):
         return value.value
     return value
+
+
+def _close_all(connections: list[sqlite3.Connection], lock: threading.RLock) -> None:
+    with lock:
+        for conn in connections:
+            conn.close()
+        connections.clear()

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import gc
+import sqlite3
 import threading
 from datetime import timedelta
+
+import pytest
 
 from bot.store.store import Store
 from providers.base import AppState, Formation, PaasApp
@@ -110,3 +114,18 @@ def test_a_gap_in_observation_is_never_read_as_idleness(tmp_path, clock) -> None
     later = t0 + timedelta(hours=2)  # unobserved for 2 hours, then a window of the last 20 minutes
     observed(store, at=later, since=later - timedelta(minutes=20), requests=0)
     assert store.app("fake", "a").last_request_at == later - timedelta(minutes=20)
+
+
+def test_a_store_dropped_without_close_closes_its_connections(tmp_path) -> None:
+    """Python 3.13 warns about every SQLite connection left open; a dropped Store leaves none."""
+    store = Store(tmp_path / "p.db")
+    worker = threading.Thread(target=store.apps)  # a connection of another thread
+    worker.start()
+    worker.join()
+    connections = list(store._connections)
+    assert len(connections) == 2
+    del store, worker
+    gc.collect()
+    for conn in connections:
+        with pytest.raises(sqlite3.ProgrammingError, match="closed"):
+            conn.execute("select 1")
