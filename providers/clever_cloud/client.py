@@ -44,7 +44,12 @@ log = logging.getLogger(__name__)
 for _noisy in ("oauthlib", "requests_oauthlib"):
     logging.getLogger(_noisy).setLevel(logging.INFO)
 
-SIGNATURE_METHODS = (SIGNATURE_HMAC_SHA512, SIGNATURE_HMAC_SHA1, SIGNATURE_PLAINTEXT)
+# PLAINTEXT first: the default. clever-client.js (clever-tools), CleverCloud's Go client
+# ("use PLAINTEXT signature instead of HMAC-SHA512") and the Terraform provider ("use
+# PLAINTEXT as oauth signature", 2026-02) all sign so; no public client sends HMAC without
+# oauth_version, so the API may refuse it. Over HTTPS only, the signature is both secrets.
+SIGNATURE_METHODS = (SIGNATURE_PLAINTEXT, SIGNATURE_HMAC_SHA512, SIGNATURE_HMAC_SHA1)
+DEFAULT_SIGNATURE = SIGNATURE_PLAINTEXT
 CLEVER_CLOUD_HTTP = HttpPolicy(
     api="Clever Cloud",
     credentials_hint="Check the OAuth consumer key and secret and the user token and secret "
@@ -67,19 +72,14 @@ class Credentials:
     secret: str = field(repr=False)
 
 
-class _Signer(OAuthClient):
-    """oauthlib's client without the OPTIONAL `oauth_version` (RFC 5849 §3.1), which the
-    RFC's own examples and clever-client.js leave out too."""
+def oauth1(
+    credentials: Credentials, signature_method: str, *, client_class: type[OAuthClient] = OAuthClient, **fixed: str
+) -> OAuth1:
+    """A requests auth signing every request with OAuth 1 in the Authorization header, with
+    `oauth_version="1.0"` (as Clever Cloud documents its header and its clients send it).
 
-    def get_oauth_params(self, request: Any) -> list[tuple[str, str]]:
-        return [p for p in super().get_oauth_params(request) if p[0] != "oauth_version"]
-
-
-def oauth1(credentials: Credentials, signature_method: str, **fixed: str) -> OAuth1:
-    """A requests auth signing every request with OAuth 1 in the Authorization header.
-
-    `fixed` pins `nonce`, `timestamp` or `realm` (RFC 5849 test vectors); leave it empty
-    otherwise.
+    `client_class` and `fixed` (`nonce`, `timestamp`, `realm`) are for RFC 5849 test vectors
+    and for showing what the API refuses; leave them out otherwise.
     """
     if signature_method not in SIGNATURE_METHODS:
         raise ValueError(f"unsupported OAuth 1 signature method {signature_method!r}")
@@ -90,7 +90,7 @@ def oauth1(credentials: Credentials, signature_method: str, **fixed: str) -> OAu
         resource_owner_secret=credentials.secret,
         signature_method=signature_method,
         signature_type="AUTH_HEADER",
-        client_class=_Signer,
+        client_class=client_class,
         **fixed,
     )
 

@@ -51,7 +51,7 @@ from providers.base import (
 )
 from providers.clever_cloud.client import Credentials
 from providers.clever_cloud.fake_api.accesslogs import AccessLogStreams, StreamFault
-from providers.clever_cloud.fake_api.oauth import refusal
+from providers.clever_cloud.fake_api.oauth import refusal, signed_with
 from providers.clever_cloud.fake_api.payloads import (
     CleverSide,
     app_json,
@@ -92,6 +92,7 @@ class SeenRequest:
     path: str
     query: Mapping[str, str]
     last_event_id: str | None = None
+    signed_with: str = ""  # "PLAINTEXT 1.0": the signature method and oauth_version sent
 
 
 @dataclass(frozen=True)
@@ -174,7 +175,7 @@ class FakeCleverCloud:
         query = dict(parse_qsl(str(environ.get("QUERY_STRING", "")), keep_blank_values=True))
         call = _Call({}, query, environ.get("HTTP_LAST_EVENT_ID"))
         with self._lock:
-            self.requests.append(SeenRequest(method, path, query, call.last_event_id))
+            self.requests.append(SeenRequest(method, path, query, call.last_event_id, signed_with(environ)))
         reply = self._dispatch(environ, method, path, call)
         headers = [("Content-Type", "text/event-stream" if reply.stream else "application/json"), *reply.headers]
         start_response(f"{reply.status} {_REASONS.get(reply.status, 'Error')}", headers)

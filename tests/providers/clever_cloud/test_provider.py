@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import logging
 from datetime import timedelta
+from typing import Any
 
 import pytest
 import requests
+from oauthlib.oauth1 import Client as OAuthClient
 from requests.adapters import HTTPAdapter
 
 from providers import parse_spec, provider_type
@@ -30,59 +32,26 @@ from providers.base import (
 from providers.budget import CallBudget
 from providers.clever_cloud import CleverCloudProvider, build
 from providers.clever_cloud.client import CleverCloudClient, Credentials, oauth1
-from providers.clever_cloud.fake_api import FakeCleverCloudServer, serve
-from providers.clever_cloud.fake_api.payloads import clever_app_id
+from providers.clever_cloud.fake_api import FakeCleverCloudServer
 from providers.clever_cloud.sse import SseDecoder, SseEvent
 from providers.clever_cloud.state import app_status, open_url
 from providers.fake import SimulatedPaas
 from tests.fakes.clock import FakeClock
-
-ZONE = "par"
-ORG = "orga_3b6c7a52-0f7e-4c0b-9d55-acme00000001"
-
-
-@pytest.fixture
-def fake(world: SimulatedPaas):
-    with serve(world, zone=ZONE, heartbeat_seconds=0.05, organisations={ORG: "Acme"}) as server:
-        yield server
-
-
-def make_provider(fake: FakeCleverCloudServer, clock: FakeClock, **options: object) -> CleverCloudProvider:
-    spec, problems = parse_spec("clever-cloud", fake.options(**{"zone": ZONE, **options}), where="test")
-    assert spec is not None, problems
-    assert not problems, problems
-    return build(spec, ProviderDeps(clock=clock))
-
-
-@pytest.fixture
-def provider(fake: FakeCleverCloudServer, clock: FakeClock) -> CleverCloudProvider:
-    return make_provider(fake, clock)
-
-
-def add(world: SimulatedPaas, name: str, **kw: object) -> str:
-    return world.add_app(name, app_id=clever_app_id(name), **{"zone": ZONE, **kw}).id
-
-
-def calls_since(fake: FakeCleverCloudServer, mark: int) -> list[tuple[str, str]]:
-    return [(r.method, r.path) for r in fake.api.requests[mark:]]
-
-
-def settle(provider: CleverCloudProvider, clock: FakeClock, app_id: str) -> PaasApp:
-    app = provider.get_app(app_id)
-    for _ in range(200):
-        if not app.state.busy:
-            break
-        clock.advance(seconds=provider.poll_interval)
-        app = provider.get_app(app_id)
-    return app
-
+from tests.providers.clever_cloud.kit import ORG, ZONE, add, calls_since, make_provider, settle
 
 # -- OAuth 1 -------------------------------------------------------------------------------
 
 RFC_CREDENTIALS = Credentials("dpf43f3p2l4k3l03", "kd94hf93k423kf44", "nnch734d00sl2jdk", "pfkkdhi9sl3r4s00")
 
 
-def signed_header(credentials: Credentials, method: str, url: str, **fixed: str) -> str:
+class Unversioned(OAuthClient):
+    """A signer without `oauth_version`, as RFC 5849's examples (and no Clever Cloud client) sign."""
+
+    def get_oauth_params(self, request: Any) -> list[tuple[str, str]]:
+        return [p for p in super().get_oauth_params(request) if p[0] != "oauth_version"]
+
+
+def signed_header(credentials: Credentials, method: str, url: str, **fixed: Any) -> str:
     request = requests.Request("GET", url, auth=oauth1(credentials, method, **fixed)).prepare()
     header = request.headers["Authorization"]
     return header.decode() if isinstance(header, bytes) else header
@@ -96,6 +65,7 @@ def test_the_rfc_5849_hmac_sha1_example_gets_its_published_signature() -> None:
         nonce="chapoH",
         timestamp="137131202",
         realm="Photos",
+        client_class=Unversioned,
     )
 
     assert 'oauth_signature="MdpQcU8iPSUjWoN%2FUDMsK2sui9I%3D"' in header  # RFC 5849 §1.2
@@ -624,7 +594,7 @@ def test_options_defaults_and_problems() -> None:
     assert not none
     assert good.name == "clever-mtl"
     assert good.options["api_host"] == "https://api.clever-cloud.com"
-    assert good.options["signature_method"] == "HMAC-SHA512"
+    assert good.options["signature_method"] == "PLAINTEXT"
     assert good.options["operation_timeout"] == 900
     assert "cs" not in repr(good)
     assert good.redacted()["consumer_secret"] == "<redacted>"
