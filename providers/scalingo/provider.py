@@ -7,7 +7,7 @@ exchange at the auth service, about once an hour, comes on top)::
     get_app(app)                2   GET /apps/{app}, GET /apps/{app}/containers
       … a scale is pending      1   GET /apps/{app}/operations/{id}
       … it just ended           3   the operation, then the app and its formation
-    activity(app, since)        1   GET /apps/{app}/stats/router?since=<hours>
+    activity(app, since)        1   GET /apps/{app}/stats/router?since=<hours, 3 at most>
     sleep(app)                  1   POST /apps/{app}/scale (→ 0), with the formation get_app read
       … app from list_apps      2   GET /apps/{app}/containers first
     wake(app, formation)        1   POST /apps/{app}/scale        (the recorded formation)
@@ -56,7 +56,10 @@ log = logging.getLogger(__name__)
 # The bot polls get_app every 5 s while waking: 1 call a poll while the scale runs, so a
 # 3-minute wake costs about 36 calls, 12 a minute, within the 60/min budget's reserve.
 POLL_INTERVAL = 5.0
-MAX_SINCE_HOURS = 71  # the router metric keeps about 72 h (scalingo.js: "max 71")
+# The router metric keeps about 72 h, in about 200 points whatever the window: 1-minute
+# points up to 3 h (recorded), coarser beyond (14 minutes at 48 h, documented). Windows are
+# never longer than 3 h, so a request is never dated more than a minute late.
+ONE_MINUTE_HOURS = 3
 HOUR = timedelta(hours=1)
 
 
@@ -115,8 +118,11 @@ class ScalingoProvider:
         return app
 
     def activity(self, app: PaasApp, since: datetime) -> Activity:
+        """Requests since `since`, or over the last ONE_MINUTE_HOURS when that is longer ago:
+        the returned `since` is where the window really starts (the bot reads no request in
+        it as idle since then, not since what it asked)."""
         until = self._clock.now()
-        hours = min(max(math.ceil((until - since) / HOUR), 1), MAX_SINCE_HOURS)
+        hours = min(max(math.ceil((until - since) / HOUR), 1), ONE_MINUTE_HOURS)
         path = app_path(app.id, "/stats/router")
         try:
             response = self._client.call("GET", path, app=app.id, params={"since": hours}, allow=(404,))

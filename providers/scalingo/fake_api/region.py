@@ -188,19 +188,22 @@ class FakeScalingoRegion:
     def _router_points(self, app: SimApp, hours: int) -> list[dict[str, Any]]:
         """Requests per bucket, oldest first, the current (still filling) bucket included.
 
-        One-minute buckets up to 3 h. Departs (inferred, UNCONFIRMED): longer windows get
-        coarser buckets, about 200 points whatever the window (48 h: 14 minutes, as in the
-        documented example).
+        One-minute buckets up to 3 h (recorded). Departs (inferred, UNCONFIRMED): longer
+        windows get about 200 coarser buckets (48 h: 14 minutes, as in the documented
+        example), each holding requests per minute averaged over the bucket, so one request
+        in a 14-minute bucket reads 0.07.
         """
         now = self.world.clock.now()
-        step = timedelta(minutes=max(1, hours * 60 // 200))
+        minutes = max(1, hours * 60 // 200)
+        step = timedelta(minutes=minutes)
         first = _floor(now - timedelta(hours=hours), step)
         count = (_floor(now, step) - first) // step + 1
         values = [0] * count
         for when in self.world.request_times(app.id, first, now):
             values[min((when - first) // step, count - 1)] += 1
         points: list[dict[str, Any]] = [
-            {"time": (first + i * step).strftime("%Y-%m-%dT%H:%M:%SZ"), "value": v} for i, v in enumerate(values)
+            {"time": (first + i * step).strftime("%Y-%m-%dT%H:%M:%SZ"), "value": v if minutes == 1 else v / minutes}
+            for i, v in enumerate(values)
         ]
         if points[0]["value"] == 0:
             points[0]["value"] = None  # as recorded: the first value of a window may be null
