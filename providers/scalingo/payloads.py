@@ -7,7 +7,8 @@ Pure functions of the JSON the API sent. They raise `ValueError` (or `KeyError`,
 State (PROVIDERS.md §1.5), from `app.status` and, when known, the formation::
 
     crashed                          CRASHED
-    stopped, new                     SLEEPING
+    stopped                          SLEEPING
+    new (never deployed)             UNKNOWN: nothing runs, nothing to wake (said in `problem`)
     running                          RUNNING, or SLEEPING when nothing serves (web × 0)
     scaling, restarting, booting     busy: the pending scale's direction if known, else
                                      WAKING when web > 0 (or unknown), STOPPING when web = 0
@@ -23,9 +24,10 @@ from typing import Any
 
 from providers.base import Activity, AppState, Formation, PaasApp, Process
 
-SLEEPING_STATUSES = frozenset({"stopped", "new"})
+SLEEPING_STATUSES = frozenset({"stopped"})
 BUSY_STATUSES = frozenset({"scaling", "restarting", "booting"})
 CRASHED_PROBLEM = "Scalingo reports the app as crashed (its containers kept crashing); see its logs"
+NEVER_DEPLOYED = "never deployed on Scalingo (status new): nothing runs, nothing to wake until it is deployed"
 MINUTE = timedelta(minutes=1)
 LATE = timedelta(minutes=1)  # the current minute may be missing from the metric (ingestion)
 
@@ -61,6 +63,8 @@ def app_state(status: str, formation: Formation | None, pending: AppState | None
     """State and problem of an app, from its status and (when fetched) its formation."""
     if status == "crashed":
         return AppState.CRASHED, CRASHED_PROBLEM
+    if status == "new":
+        return AppState.UNKNOWN, NEVER_DEPLOYED
     if status in SLEEPING_STATUSES:
         return AppState.SLEEPING, None
     if status in BUSY_STATUSES:
