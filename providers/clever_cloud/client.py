@@ -11,7 +11,9 @@ One `CleverCloudClient` talks to one API host with one identity (four OAuth 1 cr
 Retries and errors follow `providers.http` (`CLEVER_CLOUD_HTTP`); `requests`/`urllib3`
 exceptions never leave this module. Besides that policy's errors::
 
-    HTTP 404 with an expected error id (4021…)  None, not AppNotFound
+    HTTP 404 on a sub-resource (`missing_ok`)   None, not AppNotFound: deployments, env and
+                                                the favourite vhost 404 when there are none,
+                                                and clever-client reads that as empty
     TLS, CA bundle, bodies that are not JSON    ProviderUnavailable
     an event stream cut or silent               StreamBroken (clever_cloud.sse; the caller resumes)
 
@@ -135,10 +137,10 @@ class CleverCloudClient:
         params: dict[str, Any] | None = None,
         *,
         app: str | None = None,
-        expected_error_ids: frozenset[int] = frozenset(),
+        missing_ok: bool = False,
     ) -> Any:
-        """GET JSON; None when the API answers 404 with one of `expected_error_ids`."""
-        return self._json("GET", path, params, app=app, expected_error_ids=expected_error_ids)
+        """GET JSON; None when `missing_ok` and the API answers 404 (a sub-resource of none)."""
+        return self._json("GET", path, params, app=app, missing_ok=missing_ok)
 
     def post(self, path: str, *, app: str | None = None) -> Any:
         return self._json("POST", path, None, app=app)
@@ -170,9 +172,9 @@ class CleverCloudClient:
         params: dict[str, Any] | None,
         *,
         app: str | None,
-        expected_error_ids: frozenset[int] = frozenset(),
+        missing_ok: bool = False,
     ) -> Any:
-        with self._sent(method, path, params, app=app, expected_error_ids=expected_error_ids) as response:
+        with self._sent(method, path, params, app=app, missing_ok=missing_ok) as response:
             if response is None:
                 return None
             try:
@@ -194,13 +196,11 @@ class CleverCloudClient:
         app: str | None,
         headers: dict[str, str] | None = None,
         stream: bool = False,
-        expected_error_ids: frozenset[int] = frozenset(),
+        missing_ok: bool = False,
     ) -> Iterator[Any]:
-        """The successful response (None for an expected error), holding a concurrency slot
-        until it is read and closed. Back-offs wait without a slot."""
-        response = self._send(
-            method, path, params, app=app, headers=headers, stream=stream, expected_error_ids=expected_error_ids
-        )
+        """The successful response (None for a 404 that is `missing_ok`), holding a concurrency
+        slot until it is read and closed. Back-offs wait without a slot."""
+        response = self._send(method, path, params, app=app, headers=headers, stream=stream, missing_ok=missing_ok)
         try:
             yield response
         finally:
@@ -216,7 +216,7 @@ class CleverCloudClient:
         app: str | None,
         headers: dict[str, str] | None,
         stream: bool,
-        expected_error_ids: frozenset[int],
+        missing_ok: bool,
     ) -> Any:
         timeout = (self._timeout, self._silence_timeout if stream else self._timeout)
 
@@ -244,8 +244,7 @@ class CleverCloudClient:
             return response
 
         def accept(response: requests.Response) -> bool:
-            expected = response.status_code == 404 and _error_id(response) in expected_error_ids
-            return response.status_code < 400 or expected
+            return response.status_code < 400 or (missing_ok and response.status_code == 404)
 
         response = send_with_retries(
             send,
@@ -257,7 +256,7 @@ class CleverCloudClient:
             accept=accept,
             discard=self._release,
         )
-        if response.status_code >= 400:  # an expected error
+        if response.status_code >= 400:  # a 404 that is missing_ok
             self._release(response)
             return None
         return response  # the caller releases the slot
@@ -301,11 +300,6 @@ def _text(response: requests.Response) -> str:
         return response.text
     except requests.RequestException:  # a streamed error body cut short
         return ""
-
-
-def _error_id(response: requests.Response) -> int | None:
-    body = _body(response)
-    return body.get("id") if isinstance(body, dict) else None
 
 
 def _message(response: requests.Response) -> str:

@@ -600,10 +600,10 @@ def test_options_defaults_and_problems() -> None:
     assert good.redacted()["consumer_secret"] == "<redacted>"
 
 
-def test_waking_is_followed_at_a_pace_that_fits_minutes_long_redeploys(fake, clock) -> None:
+def test_the_wake_timeout_fits_minutes_long_redeploys_and_polls_fit_the_budget(fake, clock) -> None:
     provider = make_provider(fake, clock, operation_timeout="20m", rate_limit=30)
 
-    assert provider.poll_interval == 15
+    assert 0 < provider.poll_interval <= 60 * 3 / (30 - 6)  # a full read (3 calls) outside the reserve
     assert provider.wake_timeout == 1200
     assert provider.budget().limit_per_minute == 30
 
@@ -643,8 +643,10 @@ def test_the_fake_answers_in_the_documented_shapes(fake, clock, world) -> None:
     organisations = client.get("/v2/organisations")
     apps = client.get("/v2/self/applications")
     redeploy = client.post(f"/v2/self/applications/{app_id}/instances")
+    unlisted = client.get(f"/v2/self/applications/{app_id}/deployments", {"limit": 1})
+    clock.advance(seconds=2)  # a fresh deployment is listed a moment later
     deploying = client.get(f"/v2/self/applications/{app_id}/deployments", {"limit": 1})
-    clock.advance(seconds=61)
+    clock.advance(seconds=59)
     deployed = client.get(f"/v2/self/applications/{app_id}/deployments", {"limit": 1})
     no_favourite = requests.get(
         f"{fake.url}/v2/self/applications/{app_id}/vhosts/favourite",
@@ -660,6 +662,7 @@ def test_the_fake_answers_in_the_documented_shapes(fake, clock, world) -> None:
     assert apps[0]["state"] == "SHOULD_BE_DOWN"
     assert apps[0]["vhosts"] == [{"fqdn": app_id.replace("_", "-") + ".cleverapps.io/"}]
     assert set(redeploy) == {"id", "message", "type", "deploymentId"}
+    assert unlisted == []
     assert [(d["uuid"], d["state"], d["action"]) for d in deploying] == [(redeploy["deploymentId"], "WIP", "DEPLOY")]
     assert [(d["uuid"], d["state"], d["author"]["id"]) for d in deployed] == [(redeploy["deploymentId"], "OK", user)]
     assert no_favourite.status_code == 404
