@@ -52,6 +52,8 @@ for _noisy in ("oauthlib", "requests_oauthlib"):
 # oauth_version, so the API may refuse it. Over HTTPS only, the signature is both secrets.
 SIGNATURE_METHODS = (SIGNATURE_PLAINTEXT, SIGNATURE_HMAC_SHA512, SIGNATURE_HMAC_SHA1)
 DEFAULT_SIGNATURE = SIGNATURE_PLAINTEXT
+STREAM_CONNECT = 5.0  # seconds to connect an event stream (clever-client.js: 5 s)
+HEARTBEAT_SILENCE = 4.0  # seconds without a byte that break a stream (heartbeats every 2 s; clever-client: 4 s)
 CLEVER_CLOUD_HTTP = HttpPolicy(
     api="Clever Cloud",
     credentials_hint="Check the OAuth consumer key and secret and the user token and secret "
@@ -113,7 +115,8 @@ class CleverCloudClient:
         user_agent: str = "paastis",
         ca_bundle: str | None = None,
         timeout: float = 15.0,
-        silence_timeout: float = 4.0,
+        connect_timeout: float = STREAM_CONNECT,
+        silence_timeout: float = HEARTBEAT_SILENCE,
         max_concurrency: int = 4,
     ) -> None:
         self.api_host = api_host.rstrip("/")
@@ -121,6 +124,7 @@ class CleverCloudClient:
         self._clock = clock
         self._provider = provider
         self._timeout = timeout
+        self._connect_timeout = connect_timeout
         self._silence_timeout = silence_timeout
         # Never False: the CA bundle given, else None, which lets requests use
         # REQUESTS_CA_BUNDLE / CURL_CA_BUNDLE or its default store.
@@ -154,14 +158,17 @@ class CleverCloudClient:
     ) -> Iterator[Iterator[SseEvent]]:
         """Open an event stream; iterate its events until END_OF_STREAM (included).
 
-        The connection keeps a concurrency slot while open. A stream that ends without
-        END_OF_STREAM, or sends nothing (not even a HEARTBEAT) for `silence_timeout`
-        seconds, raises StreamBroken while iterating.
+        As clever-client.js opens its streams: `connect_timeout` (5 s) to connect; then the
+        first bytes may take the ordinary `timeout` (a slow start must not cost a retry and
+        a call); from there on, nothing (not even a HEARTBEAT, sent every 2 s) for
+        `silence_timeout` (4 s) raises StreamBroken while iterating, as does a stream that
+        ends without END_OF_STREAM. The connection keeps a concurrency slot while open.
         """
         headers = {"Accept": "text/event-stream", "Accept-Encoding": "identity"}
         if last_event_id:
             headers["Last-Event-ID"] = last_event_id
         with self._sent("GET", path, params, app=app, headers=headers, stream=True) as response:
+            _allow_silence(response, self._silence_timeout)
             yield read_events(response, silence_timeout=self._silence_timeout, provider=self._provider, app=app)
 
     # -- internals ---------------------------------------------------------------------
@@ -218,7 +225,7 @@ class CleverCloudClient:
         stream: bool,
         missing_ok: bool,
     ) -> Any:
-        timeout = (self._timeout, self._silence_timeout if stream else self._timeout)
+        timeout = (self._connect_timeout if stream else self._timeout, self._timeout)
 
         def send() -> requests.Response:
             self._slots.acquire()
@@ -279,6 +286,17 @@ class CleverCloudClient:
             provider=self._provider,
             app=app,
         )
+
+
+def _allow_silence(response: requests.Response, seconds: float) -> None:
+    """From now on, at most `seconds` between two reads of `response`'s body (the first
+    bytes were allowed the ordinary timeout)."""
+    sock = getattr(getattr(response.raw, "connection", None), "sock", None)
+    if sock is None:  # http.client let go of a connection it will close: the body's socket
+        body = getattr(getattr(response.raw, "_fp", None), "fp", None)
+        sock = getattr(getattr(body, "raw", None), "_sock", None)
+    if sock is not None:
+        sock.settimeout(seconds)
 
 
 def _transient(exc: Exception) -> bool:

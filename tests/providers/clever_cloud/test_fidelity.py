@@ -11,15 +11,19 @@ from typing import Any
 import pytest
 import requests
 from oauthlib.oauth1 import Client as OAuthClient
+from requests.adapters import HTTPAdapter
 
 from bot.engine.wake_jobs import Phase
-from providers.base import AppState, PaasApp
-from providers.clever_cloud.client import oauth1
+from providers import parse_spec
+from providers.base import AppState, PaasApp, ProviderDeps
+from providers.budget import CallBudget
+from providers.clever_cloud import CleverCloudProvider, build
+from providers.clever_cloud.client import CleverCloudClient, oauth1
 from providers.clever_cloud.fake_api import FakeCleverCloudServer
 from providers.fake import SimulatedPaas
 from tests.bot.engine.harness import Harness
 from tests.fakes.clock import FakeClock
-from tests.providers.clever_cloud.kit import add, make_provider
+from tests.providers.clever_cloud.kit import ZONE, add, make_provider
 
 # -- signature ----------------------------------------------------------------------------------
 
@@ -188,3 +192,53 @@ def test_a_wake_comes_up_though_its_deployments_cannot_be_read(fake, provider, c
     seen = follow(provider, clock, app_id)
 
     assert seen[-1].state is AppState.RUNNING
+
+
+# -- access-log stream timeouts ---------------------------------------------------------------
+
+
+def provider_with(fake: FakeCleverCloudServer, clock: FakeClock, **settings: Any) -> CleverCloudProvider:
+    client = CleverCloudClient(
+        api_host=fake.url,
+        credentials=fake.api.credentials,
+        signature_method="PLAINTEXT",
+        clock=clock,
+        budget=CallBudget(clock, limit=120, reserve=24),
+        provider="clever-par",
+        **settings,
+    )
+    return CleverCloudProvider(name="clever-par", client=client, clock=clock, zone=ZONE)
+
+
+def test_a_slow_first_byte_costs_no_retry_and_no_call(fake, clock, world) -> None:
+    app_id = add(world, "busy")
+    provider = provider_with(fake, clock, silence_timeout=0.2)  # heartbeats 0.05 s apart on this fake
+    app = provider.list_apps()[0]
+    since = clock.now()
+    clock.advance(minutes=2)
+    world.hit(app_id)
+    clock.advance(minutes=1)
+    fake.api.fault_stream("slow_start", seconds=0.6)  # the answer starts 3 silences late
+
+    activity = provider.activity(app, since)
+
+    assert activity.requests == 1
+    assert len([r for r in fake.api.requests if r.path.endswith("/accesslogs")]) == 1
+
+
+def test_streams_connect_in_5_s_and_allow_the_ordinary_timeout_for_their_first_bytes(fake, clock, world) -> None:
+    add(world, "busy")
+    timeouts: dict[str, Any] = {}
+
+    class Recording(HTTPAdapter):
+        def send(self, request, **kw):  # type: ignore[no-untyped-def]
+            timeouts[request.path_url.split("?")[0].rsplit("/", 1)[-1]] = kw.get("timeout")
+            return super().send(request, **kw)
+
+    spec, _ = parse_spec("clever-cloud", fake.options(zone=ZONE), where="test")
+    provider = build(spec, ProviderDeps(clock=clock, transport=Recording()))
+
+    provider.activity(provider.list_apps()[0], clock.now() - timedelta(minutes=5))
+
+    assert timeouts["accesslogs"] == (5.0, 15.0)  # connect, first bytes; then 4 s between heartbeats
+    assert timeouts["applications"] == (15.0, 15.0)
