@@ -7,22 +7,19 @@ wake in flight (one `GET /apps` on Scalingo, one app list per owner on Clever Cl
 twenty wakes cost what one costs::
 
     poll_interval ──▶ seconds to the next tick of a grid every follower shares
-                      tick = 60 s × calls a tick ÷ calls a minute the follow may spend,
-                      at least FASTEST (1 s), at most SLOWEST (15 s) when the budget is short
+                      FASTEST (1 s) while the last minute left spare calls (outside the
+                      reserve, kept for the wake and sleep calls people wait for); else
+                      60 s × calls a tick ÷ (limit − reserve), the pace a whole minute of
+                      looks fits in, at most SLOWEST (15 s); never before a 429 back-off ends
     shared(key, fetch) ──▶ fetch once per tick, whoever asks first; the others reuse it
-
-What a follow may spend: the budget's limit, minus its reserve (kept for the wake and sleep
-calls people wait for), minus what the rest of Paastis spent in the last minute. A 429
-back-off in force stretches the tick to its end.
 """
 
 from __future__ import annotations
 
 import math
 import threading
-from collections import deque
 from collections.abc import Callable, Hashable
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any, TypeVar
 
 from providers.base import Clock
@@ -31,7 +28,6 @@ from providers.budget import CallBudget
 T = TypeVar("T")
 FASTEST = 1.0  # seconds: the tick while the budget has room ("up" within about a second)
 SLOWEST = 15.0  # seconds: the tick when the budget is short
-MINUTE = timedelta(minutes=1)
 
 
 class FollowPace:
@@ -45,7 +41,6 @@ class FollowPace:
         self._following: dict[str, Any] = {}
         self._looks: dict[Hashable, tuple[datetime, Any]] = {}
         self._fetching: dict[Hashable, threading.Lock] = {}
-        self._spent: deque[datetime] = deque()  # the shared looks of the last minute
         self._lock = threading.Lock()
 
     # -- the wakes in flight -------------------------------------------------------------
@@ -68,27 +63,22 @@ class FollowPace:
             return list(self._following)
 
     # -- the tick ------------------------------------------------------------------------
-    def share(self) -> float:
-        """Calls a minute the follow may spend now: not the reserve, not others' calls."""
+    def share(self) -> int:
+        """Calls a minute a follow may spend at length: the limit less the reserve."""
         snapshot = self._budget.snapshot()
-        now = self._clock.now()
-        with self._lock:
-            while self._spent and self._spent[0] <= now - MINUTE:
-                self._spent.popleft()
-            ours = len(self._spent)
-        others = max(0, snapshot.used_last_minute - ours)
-        return snapshot.limit_per_minute - snapshot.reserved_for_actions - others
+        return max(snapshot.limit_per_minute - snapshot.reserved_for_actions, 1)
 
     def tick(self, calls_per_tick: float = 1.0) -> float:
-        """Seconds between two shared looks costing `calls_per_tick` calls."""
-        share = self.share()
-        if share < calls_per_tick:
-            tick = self.slowest
+        """Seconds between two shared looks costing `calls_per_tick` calls: the fastest while
+        the minute has spare calls (outside the reserve), else the pace a whole minute of
+        looks fits in, and never before a 429 back-off ends."""
+        snapshot = self._budget.snapshot()
+        if snapshot.spare >= calls_per_tick:
+            tick = self.fastest
         else:
-            tick = min(self.slowest, max(self.fastest, 60.0 * calls_per_tick / share))
-        throttled = self._budget.snapshot().throttled_until
-        if throttled is not None:
-            tick = max(tick, (throttled - self._clock.now()).total_seconds())
+            tick = min(self.slowest, max(self.fastest, 60.0 * calls_per_tick / self.share()))
+        if snapshot.throttled_until is not None:
+            tick = max(tick, (snapshot.throttled_until - self._clock.now()).total_seconds())
         return tick
 
     def interval(self, calls_per_tick: float = 1.0) -> float:
@@ -99,7 +89,7 @@ class FollowPace:
         return wait if wait > tick / 10 else wait + tick
 
     # -- shared looks --------------------------------------------------------------------
-    def shared(self, key: Hashable, fetch: Callable[[], T], *, calls: int = 1) -> T:
+    def shared(self, key: Hashable, fetch: Callable[[], T]) -> T:
         """`fetch()`'s answer for this tick: fetched by the first asker, reused by the others
         (an answer younger than half the fastest tick is this tick's)."""
         with self._lock:
@@ -113,5 +103,4 @@ class FollowPace:
             value = fetch()
             with self._lock:
                 self._looks[key] = (now, value)
-                self._spent.extend([now] * calls)
             return value

@@ -7,7 +7,7 @@ Apps come from the personal space and from every organisation the user belongs t
                 (coarse state from app.state; the Open link from the vhosts)
     get_app     GET app, GET instances, GET deployments (the newest, or the one a wake
                 started among the last 5), + GET vhosts/favourite and GET env (worker
-                commands) when not cached (10 min)
+                commands) when an instance is UP and they are not cached (10 min)
       … a wake is followed    GET /v2/{owner}/applications, one a tick for every app of
                 that owner being woken (`providers.pacing`), and now and then the app's
                 deployments (a failed deploy); the full read once the app SHOULD_BE_UP
@@ -126,8 +126,9 @@ class CleverCloudProvider:
         status = app_status(raw, deployment, instances, following=bool(followed))
         if status.state is not AppState.WAKING:
             self._pace.forget(app_id)
-        workers = self._reads.workers(base, app_id, notes) if any(i.get("state") == "UP" for i in instances) else 0
-        favourite = self._reads.favourite(base, app_id, notes)
+        up = any(i.get("state") == "UP" for i in instances)  # workers and the Open link matter once up
+        workers = self._reads.workers(base, app_id, notes) if up else 0
+        favourite = self._reads.favourite(base, app_id, notes) if up else None
         shape = formation_of(instances, workers)
         return self._view(raw, owner, status, shape, self._deployed_at(deployment), favourite, deployment, notes)
 
