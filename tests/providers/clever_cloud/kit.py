@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from providers import parse_spec
 from providers.base import PaasApp, ProviderDeps
+from providers.budget import CallBudget
 from providers.clever_cloud import CleverCloudProvider, build
+from providers.clever_cloud.client import CleverCloudClient
 from providers.clever_cloud.fake_api import FakeCleverCloudServer
 from providers.clever_cloud.fake_api.payloads import clever_app_id
 from providers.fake import SimulatedPaas
@@ -19,6 +23,19 @@ def make_provider(fake: FakeCleverCloudServer, clock: FakeClock, **options: obje
     assert spec is not None, problems
     assert not problems, problems
     return build(spec, ProviderDeps(clock=clock))
+
+
+def make_client(fake: FakeCleverCloudServer, clock: FakeClock, **settings: Any) -> CleverCloudClient:
+    """A client of the fake with a budget of its own; `settings` such as `silence_timeout`."""
+    return CleverCloudClient(
+        api_host=fake.url,
+        credentials=fake.api.credentials,
+        signature_method="PLAINTEXT",
+        clock=clock,
+        budget=CallBudget(clock, limit=120, reserve=24),
+        provider="clever-par",
+        **settings,
+    )
 
 
 def add(world: SimulatedPaas, name: str, **kw: object) -> str:

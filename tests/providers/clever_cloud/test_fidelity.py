@@ -16,14 +16,13 @@ from requests.adapters import HTTPAdapter
 from bot.engine.wake_jobs import Phase
 from providers import parse_spec
 from providers.base import AppState, PaasApp, ProviderDeps
-from providers.budget import CallBudget
 from providers.clever_cloud import CleverCloudProvider, build
-from providers.clever_cloud.client import CleverCloudClient, oauth1
+from providers.clever_cloud.client import oauth1
 from providers.clever_cloud.fake_api import FakeCleverCloudServer
 from providers.fake import SimulatedPaas
 from tests.bot.engine.harness import Harness
 from tests.fakes.clock import FakeClock
-from tests.providers.clever_cloud.kit import ZONE, add, make_provider
+from tests.providers.clever_cloud.kit import ZONE, add, make_client, make_provider
 
 # -- signature ----------------------------------------------------------------------------------
 
@@ -199,16 +198,7 @@ def test_a_wake_comes_up_though_its_deployments_cannot_be_read(fake, provider, c
 
 
 def provider_with(fake: FakeCleverCloudServer, clock: FakeClock, **settings: Any) -> CleverCloudProvider:
-    client = CleverCloudClient(
-        api_host=fake.url,
-        credentials=fake.api.credentials,
-        signature_method="PLAINTEXT",
-        clock=clock,
-        budget=CallBudget(clock, limit=120, reserve=24),
-        provider="clever-par",
-        **settings,
-    )
-    return CleverCloudProvider(name="clever-par", client=client, clock=clock, zone=ZONE)
+    return CleverCloudProvider(name="clever-par", client=make_client(fake, clock, **settings), clock=clock, zone=ZONE)
 
 
 def test_a_slow_first_byte_costs_no_retry_and_no_call(fake, clock, world) -> None:

@@ -29,15 +29,13 @@ from providers.base import (
     ProviderUnavailable,
     RateLimited,
 )
-from providers.budget import CallBudget
 from providers.clever_cloud import CleverCloudProvider, build
-from providers.clever_cloud.client import CleverCloudClient, Credentials, oauth1
-from providers.clever_cloud.fake_api import FakeCleverCloudServer
+from providers.clever_cloud.client import Credentials, oauth1
 from providers.clever_cloud.sse import SseDecoder, SseEvent
 from providers.clever_cloud.state import app_status, open_url
 from providers.fake import SimulatedPaas
 from tests.fakes.clock import FakeClock
-from tests.providers.clever_cloud.kit import ORG, ZONE, add, calls_since, make_provider, settle
+from tests.providers.clever_cloud.kit import ORG, ZONE, add, calls_since, make_client, make_provider, settle
 
 # -- OAuth 1 -------------------------------------------------------------------------------
 
@@ -362,18 +360,6 @@ def test_a_cut_access_log_stream_resumes_without_losing_or_double_counting(fake,
     assert [s.last_event_id is None for s in streams] == [True, False]
     assert streams[1].query["limit"] == "98"
     assert streams[1].query["since"] == streams[0].query["since"]
-
-
-def make_client(fake: FakeCleverCloudServer, clock: FakeClock, **settings: float) -> CleverCloudClient:
-    return CleverCloudClient(
-        api_host=fake.url,
-        credentials=fake.api.credentials,
-        signature_method="HMAC-SHA512",
-        clock=clock,
-        budget=CallBudget(clock, limit=120, reserve=24),
-        provider="clever-par",
-        **settings,
-    )
 
 
 def test_an_access_log_stream_silent_past_its_heartbeats_is_unknown_not_idle(fake, clock, world) -> None:
