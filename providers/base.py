@@ -19,13 +19,36 @@ Errors raised by providers (never raw httpx / requests exceptions)::
 from __future__ import annotations
 
 import enum
-import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol, runtime_checkable
 
+from providers.formation import Autoscaler, Formation, Process
 from providers.options import Option
+
+__all__ = [
+    "Activity",
+    "ActivityUnavailable",
+    "AppNotFound",
+    "AppState",
+    "AuthenticationFailed",
+    "Autoscaler",
+    "BudgetSnapshot",
+    "Clock",
+    "EnvVariable",
+    "Formation",
+    "OperationRejected",
+    "PaasApp",
+    "Process",
+    "Provider",
+    "ProviderDeps",
+    "ProviderError",
+    "ProviderSpec",
+    "ProviderType",
+    "ProviderUnavailable",
+    "RateLimited",
+]
 
 
 class AppState(enum.StrEnum):
@@ -40,52 +63,6 @@ class AppState(enum.StrEnum):
     def busy(self) -> bool:
         """The provider is changing this app: it must not be touched now."""
         return self in (AppState.WAKING, AppState.STOPPING)
-
-
-@dataclass(frozen=True)
-class Process:
-    """One process type of a formation: `web` × 2 of size `M`."""
-
-    name: str
-    amount: int
-    size: str | None = None
-
-
-@dataclass(frozen=True)
-class Formation:
-    """The process types of an app and how many containers (instances) each runs."""
-
-    processes: tuple[Process, ...] = ()
-
-    @classmethod
-    def of(cls, **amounts: int) -> Formation:
-        return cls(tuple(Process(name, amount) for name, amount in amounts.items()))
-
-    @property
-    def containers(self) -> int:
-        return sum(p.amount for p in self.processes)
-
-    @property
-    def running(self) -> bool:
-        return self.containers > 0
-
-    def amount(self, name: str) -> int:
-        return next((p.amount for p in self.processes if p.name == name), 0)
-
-    def describe(self) -> str:
-        """`web×2 (M), worker×1` — short, for messages."""
-        parts = []
-        for p in self.processes:
-            size = f" ({p.size})" if p.size else ""
-            parts.append(f"{p.name}×{p.amount}{size}")
-        return ", ".join(parts) or "no process"
-
-    def to_json(self) -> str:
-        return json.dumps([[p.name, p.amount, p.size] for p in self.processes])
-
-    @classmethod
-    def from_json(cls, text: str) -> Formation:
-        return cls(tuple(Process(str(n), int(a), s) for n, a, s in json.loads(text)))
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,9 @@ from datetime import datetime, timedelta
 from providers.base import BudgetSnapshot, Clock, RateLimited
 
 WINDOW = timedelta(minutes=1)
+# A call is counted here when it is sent and at the API when it arrives, a little later: it
+# stays in the window this much longer, so the API never sees limit + 1 calls in its minute.
+IN_FLIGHT = timedelta(seconds=1)
 
 
 class CallBudget:
@@ -39,7 +42,7 @@ class CallBudget:
         while True:
             with self._lock:
                 now = self._clock.now()
-                self._forget_before(now - WINDOW)
+                self._forget_before(now - WINDOW - IN_FLIGHT)
                 wait = self._wait_needed(now)
                 if wait <= 0:
                     self._calls.append(now)
@@ -83,4 +86,4 @@ class CallBudget:
         if len(self._calls) < self.limit:
             return 0.0
         oldest = self._calls[0]
-        return max((oldest + WINDOW - now).total_seconds(), 0.001)
+        return max((oldest + WINDOW + IN_FLIGHT - now).total_seconds(), 0.001)

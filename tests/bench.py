@@ -6,6 +6,10 @@
    times, simulated for some hours through the real Scalingo client against the fake API:
    calls per app-hour, the busiest minute, wrongful sleeps, late sleeps, staleness of
    "last activity" in status.
+3. Wake lag: how late the engine's wake job says "up" after the provider runs the app (its
+   fake reports it running), p50/p95, for 1 and 20 simultaneous wakes, on Scalingo and Clever
+   Cloud through their real clients over their fakes on loopback, in real time
+   (`python -m tests.bench --sizes= --skip-budget` runs it alone; `--skip-lag` leaves it out).
 """
 
 from __future__ import annotations
@@ -185,6 +189,62 @@ def scalingo_budget(apps: int, hours: float, idle_minutes: int, seed: int = 7, *
     provider.close()
 
 
+def wake_lag(kind: str, wakes: int, rounds: int, boot_seconds: float) -> None:
+    """Real time: `wakes` sleeping apps woken at once, `rounds` times; the lag is the moment
+    the wake job turns UP minus the moment the simulated app started running."""
+    from bot.clock import SystemClock
+    from bot.engine.wake_jobs import JobStatus, Phase
+    from providers.fake.simulation import scaled_to_zero
+    from tests.providers.kits import make_kit
+
+    clock = SystemClock()
+    kit = make_kit(kind, clock)  # type: ignore[arg-type]
+    lags: list[float] = []
+    calls = 0
+    with tempfile.TemporaryDirectory() as folder:
+        h = Harness(Path(folder) / "p.db", clock, world=kit.world, provider=kit.provider)  # type: ignore[arg-type]
+        ids = {
+            f"lag-{i:02d}": kit.add_app(f"lag-{i:02d}", {"web": 1}, running=False, boot_seconds=boot_seconds)
+            for i in range(wakes)
+        }
+        for _ in range(rounds):
+            h.discover()
+            up_at: dict[str, Any] = {}
+            before = len(kit.world.calls)
+
+            def told(status: JobStatus, name: str, up_at: dict[str, Any] = up_at) -> None:
+                if status.phase is Phase.UP:
+                    up_at.setdefault(name, clock.now())
+
+            tickets = []
+            for name in ids:
+                ticket = h.engine.wake(h.view(name), Actor("U1", "bench"))
+                ticket.jobs[0].subscribe(lambda status, name=name: told(status, name))
+                tickets.append(ticket)
+            for ticket in tickets:
+                ticket.wait(timeout=boot_seconds + 120)
+            calls += len(kit.world.calls) - before
+            for name, app_id in ids.items():
+                ran_at = kit.world.app(app_id).operations[-1].ends_at
+                if name in up_at:
+                    lags.append((up_at[name] - ran_at).total_seconds())
+                kit.world.scale(app_id, scaled_to_zero(kit.world.app(app_id).formation))
+            time.sleep(2.5)  # the apps stop (2 s)
+    h.engine.shutdown()
+    h.engine.store.close()
+    kit.close()
+    told_up = f"{len(lags)} of {wakes * rounds} told up"
+    if len(lags) >= 2:
+        q = statistics.quantiles(lags, n=20, method="inclusive")
+        figures = f"p50 {statistics.median(lags):.2f} s, p95 {q[-1]:.2f} s, max {max(lags):.2f} s"
+    else:
+        figures = "too few to tell"
+    print(
+        f"  {kind:<13} {wakes:>2} at once × {rounds} rounds (boot {boot_seconds:g} s): lag {figures}; "
+        f"{told_up}; {calls / (wakes * rounds):.1f} API calls a wake"
+    )
+
+
 def _busiest_window(moments) -> int:
     times = sorted(moments)
     best, lo = 0, 0
@@ -203,11 +263,18 @@ def main() -> None:
     parser.add_argument("--idle-minutes", type=int, default=30)
     parser.add_argument("--skip-budget", action="store_true")
     parser.add_argument("--no-observe", action="store_true", help="budget run without the freshness polling job")
+    parser.add_argument("--skip-lag", action="store_true", help="leave out the wake-lag measure (real time)")
+    parser.add_argument("--lag-rounds", type=int, default=6, help="rounds of a single wake in the wake-lag measure")
     args = parser.parse_args()
     for size in (int(s) for s in args.sizes.split(",") if s):
         scale(size)
     if not args.skip_budget:
         scalingo_budget(args.budget_apps, args.budget_hours, args.idle_minutes, observe=not args.no_observe)
+    if not args.skip_lag:
+        print("\nWake lag: the wake job says up this long after the provider runs the app")
+        for kind, boot in (("scalingo", 3.0), ("clever-cloud", 8.0)):
+            wake_lag(kind, 1, args.lag_rounds, boot)
+            wake_lag(kind, 20, 2, boot)
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"\nmax RSS of this process: {rss:.0f} MiB")
 

@@ -11,7 +11,7 @@ from typing import Any
 
 from providers.base import EnvVariable, ProviderDeps, ProviderSpec, ProviderType
 from providers.budget import CallBudget
-from providers.clever_cloud.client import SIGNATURE_METHODS, CleverCloudClient, Credentials
+from providers.clever_cloud.client import DEFAULT_SIGNATURE, SIGNATURE_METHODS, CleverCloudClient, Credentials
 from providers.clever_cloud.provider import OPERATION_TIMEOUT, CleverCloudProvider
 from providers.options import InvalidOption, Option, one_of, positive_int, seconds, text, url
 
@@ -36,7 +36,11 @@ OPTIONS = {
     "secret": Option("the user's OAuth token secret", text, required=True, secret=True),
     "zone": Option("the zone whose apps are managed (par, rbx, mtl, …; empty: every zone)", zone_code, default=""),
     "operation_timeout": Option("how long a wake (redeploy) may take", seconds, default=OPERATION_TIMEOUT),
-    "signature_method": Option("how requests are signed", one_of(*SIGNATURE_METHODS), default="HMAC-SHA512"),
+    "signature_method": Option(
+        "how requests are signed (PLAINTEXT, as Clever Cloud's own clients sign; HMAC-SHA512 or HMAC-SHA1)",
+        one_of(*SIGNATURE_METHODS),
+        default=DEFAULT_SIGNATURE,
+    ),
     "rate_limit": Option("API calls a minute Paastis allows itself (none is documented)", positive_int, default=120),
 }
 

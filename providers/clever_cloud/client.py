@@ -11,7 +11,9 @@ One `CleverCloudClient` talks to one API host with one identity (four OAuth 1 cr
 Retries and errors follow `providers.http` (`CLEVER_CLOUD_HTTP`); `requests`/`urllib3`
 exceptions never leave this module. Besides that policy's errors::
 
-    HTTP 404 with an expected error id (4021…)  None, not AppNotFound
+    HTTP 404 on a sub-resource (`missing_ok`)   None, not AppNotFound: deployments, env and
+                                                the favourite vhost 404 when there are none,
+                                                and clever-client reads that as empty
     TLS, CA bundle, bodies that are not JSON    ProviderUnavailable
     an event stream cut or silent               StreamBroken (clever_cloud.sse; the caller resumes)
 
@@ -44,7 +46,14 @@ log = logging.getLogger(__name__)
 for _noisy in ("oauthlib", "requests_oauthlib"):
     logging.getLogger(_noisy).setLevel(logging.INFO)
 
-SIGNATURE_METHODS = (SIGNATURE_HMAC_SHA512, SIGNATURE_HMAC_SHA1, SIGNATURE_PLAINTEXT)
+# PLAINTEXT first: the default. clever-client.js (clever-tools), CleverCloud's Go client
+# ("use PLAINTEXT signature instead of HMAC-SHA512") and the Terraform provider ("use
+# PLAINTEXT as oauth signature", 2026-02) all sign so; no public client sends HMAC without
+# oauth_version, so the API may refuse it. Over HTTPS only, the signature is both secrets.
+SIGNATURE_METHODS = (SIGNATURE_PLAINTEXT, SIGNATURE_HMAC_SHA512, SIGNATURE_HMAC_SHA1)
+DEFAULT_SIGNATURE = SIGNATURE_PLAINTEXT
+STREAM_CONNECT = 5.0  # seconds to connect an event stream (clever-client.js: 5 s)
+HEARTBEAT_SILENCE = 4.0  # seconds without a byte that break a stream (heartbeats every 2 s; clever-client: 4 s)
 CLEVER_CLOUD_HTTP = HttpPolicy(
     api="Clever Cloud",
     credentials_hint="Check the OAuth consumer key and secret and the user token and secret "
@@ -67,19 +76,14 @@ class Credentials:
     secret: str = field(repr=False)
 
 
-class _Signer(OAuthClient):
-    """oauthlib's client without the OPTIONAL `oauth_version` (RFC 5849 §3.1), which the
-    RFC's own examples and clever-client.js leave out too."""
+def oauth1(
+    credentials: Credentials, signature_method: str, *, client_class: type[OAuthClient] = OAuthClient, **fixed: str
+) -> OAuth1:
+    """A requests auth signing every request with OAuth 1 in the Authorization header, with
+    `oauth_version="1.0"` (as Clever Cloud documents its header and its clients send it).
 
-    def get_oauth_params(self, request: Any) -> list[tuple[str, str]]:
-        return [p for p in super().get_oauth_params(request) if p[0] != "oauth_version"]
-
-
-def oauth1(credentials: Credentials, signature_method: str, **fixed: str) -> OAuth1:
-    """A requests auth signing every request with OAuth 1 in the Authorization header.
-
-    `fixed` pins `nonce`, `timestamp` or `realm` (RFC 5849 test vectors); leave it empty
-    otherwise.
+    `client_class` and `fixed` (`nonce`, `timestamp`, `realm`) are for RFC 5849 test vectors
+    and for showing what the API refuses; leave them out otherwise.
     """
     if signature_method not in SIGNATURE_METHODS:
         raise ValueError(f"unsupported OAuth 1 signature method {signature_method!r}")
@@ -90,7 +94,7 @@ def oauth1(credentials: Credentials, signature_method: str, **fixed: str) -> OAu
         resource_owner_secret=credentials.secret,
         signature_method=signature_method,
         signature_type="AUTH_HEADER",
-        client_class=_Signer,
+        client_class=client_class,
         **fixed,
     )
 
@@ -111,7 +115,8 @@ class CleverCloudClient:
         user_agent: str = "paastis",
         ca_bundle: str | None = None,
         timeout: float = 15.0,
-        silence_timeout: float = 4.0,
+        connect_timeout: float = STREAM_CONNECT,
+        silence_timeout: float = HEARTBEAT_SILENCE,
         max_concurrency: int = 4,
     ) -> None:
         self.api_host = api_host.rstrip("/")
@@ -119,6 +124,7 @@ class CleverCloudClient:
         self._clock = clock
         self._provider = provider
         self._timeout = timeout
+        self._connect_timeout = connect_timeout
         self._silence_timeout = silence_timeout
         # Never False: the CA bundle given, else None, which lets requests use
         # REQUESTS_CA_BUNDLE / CURL_CA_BUNDLE or its default store.
@@ -135,10 +141,10 @@ class CleverCloudClient:
         params: dict[str, Any] | None = None,
         *,
         app: str | None = None,
-        expected_error_ids: frozenset[int] = frozenset(),
+        missing_ok: bool = False,
     ) -> Any:
-        """GET JSON; None when the API answers 404 with one of `expected_error_ids`."""
-        return self._json("GET", path, params, app=app, expected_error_ids=expected_error_ids)
+        """GET JSON; None when `missing_ok` and the API answers 404 (a sub-resource of none)."""
+        return self._json("GET", path, params, app=app, missing_ok=missing_ok)
 
     def post(self, path: str, *, app: str | None = None) -> Any:
         return self._json("POST", path, None, app=app)
@@ -152,14 +158,17 @@ class CleverCloudClient:
     ) -> Iterator[Iterator[SseEvent]]:
         """Open an event stream; iterate its events until END_OF_STREAM (included).
 
-        The connection keeps a concurrency slot while open. A stream that ends without
-        END_OF_STREAM, or sends nothing (not even a HEARTBEAT) for `silence_timeout`
-        seconds, raises StreamBroken while iterating.
+        As clever-client.js opens its streams: `connect_timeout` (5 s) to connect; then the
+        first bytes may take the ordinary `timeout` (a slow start must not cost a retry and
+        a call); from there on, nothing (not even a HEARTBEAT, sent every 2 s) for
+        `silence_timeout` (4 s) raises StreamBroken while iterating, as does a stream that
+        ends without END_OF_STREAM. The connection keeps a concurrency slot while open.
         """
         headers = {"Accept": "text/event-stream", "Accept-Encoding": "identity"}
         if last_event_id:
             headers["Last-Event-ID"] = last_event_id
         with self._sent("GET", path, params, app=app, headers=headers, stream=True) as response:
+            _allow_silence(response, self._silence_timeout)
             yield read_events(response, silence_timeout=self._silence_timeout, provider=self._provider, app=app)
 
     # -- internals ---------------------------------------------------------------------
@@ -170,9 +179,9 @@ class CleverCloudClient:
         params: dict[str, Any] | None,
         *,
         app: str | None,
-        expected_error_ids: frozenset[int] = frozenset(),
+        missing_ok: bool = False,
     ) -> Any:
-        with self._sent(method, path, params, app=app, expected_error_ids=expected_error_ids) as response:
+        with self._sent(method, path, params, app=app, missing_ok=missing_ok) as response:
             if response is None:
                 return None
             try:
@@ -194,13 +203,11 @@ class CleverCloudClient:
         app: str | None,
         headers: dict[str, str] | None = None,
         stream: bool = False,
-        expected_error_ids: frozenset[int] = frozenset(),
+        missing_ok: bool = False,
     ) -> Iterator[Any]:
-        """The successful response (None for an expected error), holding a concurrency slot
-        until it is read and closed. Back-offs wait without a slot."""
-        response = self._send(
-            method, path, params, app=app, headers=headers, stream=stream, expected_error_ids=expected_error_ids
-        )
+        """The successful response (None for a 404 that is `missing_ok`), holding a concurrency
+        slot until it is read and closed. Back-offs wait without a slot."""
+        response = self._send(method, path, params, app=app, headers=headers, stream=stream, missing_ok=missing_ok)
         try:
             yield response
         finally:
@@ -216,9 +223,9 @@ class CleverCloudClient:
         app: str | None,
         headers: dict[str, str] | None,
         stream: bool,
-        expected_error_ids: frozenset[int],
+        missing_ok: bool,
     ) -> Any:
-        timeout = (self._timeout, self._silence_timeout if stream else self._timeout)
+        timeout = (self._connect_timeout if stream else self._timeout, self._timeout)
 
         def send() -> requests.Response:
             self._slots.acquire()
@@ -244,8 +251,7 @@ class CleverCloudClient:
             return response
 
         def accept(response: requests.Response) -> bool:
-            expected = response.status_code == 404 and _error_id(response) in expected_error_ids
-            return response.status_code < 400 or expected
+            return response.status_code < 400 or (missing_ok and response.status_code == 404)
 
         response = send_with_retries(
             send,
@@ -257,7 +263,7 @@ class CleverCloudClient:
             accept=accept,
             discard=self._release,
         )
-        if response.status_code >= 400:  # an expected error
+        if response.status_code >= 400:  # a 404 that is missing_ok
             self._release(response)
             return None
         return response  # the caller releases the slot
@@ -282,6 +288,17 @@ class CleverCloudClient:
         )
 
 
+def _allow_silence(response: requests.Response, seconds: float) -> None:
+    """From now on, at most `seconds` between two reads of `response`'s body (the first
+    bytes were allowed the ordinary timeout)."""
+    sock = getattr(getattr(response.raw, "connection", None), "sock", None)
+    if sock is None:  # http.client let go of a connection it will close: the body's socket
+        body = getattr(getattr(response.raw, "_fp", None), "fp", None)
+        sock = getattr(getattr(body, "raw", None), "_sock", None)
+    if sock is not None:
+        sock.settimeout(seconds)
+
+
 def _transient(exc: Exception) -> bool:
     """Worth another try: a refused or cut connection, a timeout; not TLS nor a CA bundle."""
     return isinstance(exc, (requests.ConnectionError, requests.Timeout)) and not isinstance(
@@ -301,11 +318,6 @@ def _text(response: requests.Response) -> str:
         return response.text
     except requests.RequestException:  # a streamed error body cut short
         return ""
-
-
-def _error_id(response: requests.Response) -> int | None:
-    body = _body(response)
-    return body.get("id") if isinstance(body, dict) else None
 
 
 def _message(response: requests.Response) -> str:

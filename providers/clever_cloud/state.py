@@ -11,6 +11,7 @@ State, the way clever-client's `getStatus(app, deployments, instances)` computes
                                                        still alive)               stopping  (*)
     WANTS_TO_BE_UP   WIP               any            starting                    waking
     WANTS_TO_BE_UP   FAIL              any            start-failed                crashed
+    WANTS_TO_BE_UP   DEPLOY OK         none           unknown                     waking    (*)
     SHOULD_BE_UP     WIP               homogeneous    restarting-with-downtime    waking
     SHOULD_BE_UP     WIP               > 0            restarting                  waking
     SHOULD_BE_UP     FAIL              > 0            restart-failed              crashed
@@ -19,8 +20,12 @@ State, the way clever-client's `getStatus(app, deployments, instances)` computes
                                                                                   waking while a
                                                                                   deployment is WIP (*)
 
-(*) Paastis's refinements: getStatus has no "stopping", and calls a deployment in progress
-on an app with no instance UP "unknown"; Paastis must not touch either, so both are busy.
+(*) Paastis's refinements: getStatus has no "stopping", and calls "unknown" a deployment in
+progress on an app with no instance UP, and an app that WANTS_TO_BE_UP after a deploy that
+went OK while its instances boot (clever-client's own status tests); Paastis must not touch
+them, so they are busy. While Paastis follows a wake it started, an app that WANTS_TO_BE_UP
+(or SHOULD_BE_UP with no instance UP yet) is waking unless its deployment failed, even
+before that deployment is listed.
 
 Formation: Clever Cloud has no process types. An app runs N identical instances of one
 flavor, and every instance also runs the commands of its `CC_WORKER_COMMAND*` variables.
@@ -91,10 +96,18 @@ def clever_status(app: Json, last_deployment: Json | None, instances: Sequence[J
     return "unknown"
 
 
-def app_status(app: Json, last_deployment: Json | None, instances: Sequence[Json]) -> Status:
-    """The full state (get_app): app.state + the last (or followed) deployment + instances UP."""
+def app_status(
+    app: Json, last_deployment: Json | None, instances: Sequence[Json], *, following: bool = False
+) -> Status:
+    """The full state (get_app): app.state + the last (or followed) deployment + instances UP.
+
+    `following`: Paastis started a wake of this app and follows its deployment (which may not
+    be listed yet: `last_deployment` None).
+    """
     word = clever_status(app, last_deployment, instances)
     deployment = last_deployment or {}
+    if following and deployment.get("state") == "FAIL":
+        return Status(AppState.CRASHED, _failure(app, deployment, "start-failed"), clever=word)
     if word == "stopped":
         undeploying = deployment.get("action") == "UNDEPLOY" and deployment.get("state") == "WIP"
         alive = any(i.get("state") in LIVE_INSTANCE_STATES | {"STOPPING"} for i in instances)
@@ -105,9 +118,20 @@ def app_status(app: Json, last_deployment: Json | None, instances: Sequence[Json
         return Status(AppState.RUNNING, clever=word)
     if word in ("start-failed", "restart-failed"):
         return Status(AppState.CRASHED, _failure(app, deployment, word), clever=word)
-    if deployment.get("state") == "WIP":
+    if deployment.get("state") == "WIP" or _on_its_way(app, deployment, following=following):
         return Status(AppState.WAKING, clever=word)
     return Status(AppState.UNKNOWN, _unknown_why(app), clever=word)
+
+
+def _on_its_way(app: Json, deployment: Json, *, following: bool) -> bool:
+    """Clever Cloud is bringing the app up though getStatus says "unknown": it WANTS_TO_BE_UP
+    after a deploy that went OK (its instances boot), or Paastis follows its wake and nothing
+    failed (the deployment not listed yet, or instances not UP yet)."""
+    state = app.get("state")
+    deployed_ok = deployment.get("action", "DEPLOY") == "DEPLOY" and deployment.get("state") == "OK"
+    if state == "WANTS_TO_BE_UP":
+        return following or deployed_ok
+    return following and state == "SHOULD_BE_UP"
 
 
 def coarse_status(app: Json) -> Status:

@@ -42,6 +42,7 @@ class SimApp:
     owner: str = "self"
     zone: str = ""
     deployed_at: datetime | None = None
+    never_deployed: bool = False  # created, never deployed: scaling it runs nothing
     problem: str | None = None
     transition: tuple[AppState, datetime, str | None] | None = None  # target, at, problem
     crash_next_wake: str | None = None
@@ -105,6 +106,7 @@ class SimulatedPaas:
         zone: str = "",
         steady_every: float | None = None,
         deployed_at: datetime | None = None,
+        never_deployed: bool = False,
     ) -> SimApp:
         if isinstance(formation, Mapping):
             formation = Formation.of(**formation)
@@ -121,9 +123,12 @@ class SimulatedPaas:
             owner=owner,
             zone=zone,
             deployed_at=deployed_at,
+            never_deployed=never_deployed,
             steady_every=steady_every,
-            running_since=now if running else None,
+            running_since=now if running and not never_deployed else None,
         )
+        if never_deployed:
+            app.formation, app.state = scaled_to_zero(formation), AppState.SLEEPING
         with self._lock:
             self._apps[app.id] = app
         return app
@@ -163,7 +168,8 @@ class SimulatedPaas:
 
     def deploy(self, app_id: str, at: datetime | None = None) -> None:
         with self._lock:
-            self._app(app_id).deployed_at = at or self.clock.now()
+            app = self._app(app_id)
+            app.deployed_at, app.never_deployed = at or self.clock.now(), False
 
     def crash(self, app_id: str, problem: str = "the app crashed") -> None:
         with self._lock:
@@ -205,7 +211,9 @@ class SimulatedPaas:
             before = app.formation
             app.formation = formation
             kind, ends_at, crash = "scale", now, None
-            if formation.running and (not before.running or app.state is AppState.CRASHED):
+            if app.never_deployed:
+                pass  # nothing to run: the formation is set for the first deploy
+            elif formation.running and (not before.running or app.state is AppState.CRASHED):
                 crash = app.crash_next_wake or self._take_boot_failure(app_id)
                 app.crash_next_wake = None
                 target = AppState.CRASHED if crash else AppState.RUNNING

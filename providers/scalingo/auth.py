@@ -4,7 +4,7 @@ Regional APIs refuse API tokens (`tk-us-…`); they take a bearer JWT that the a
 gives for one::
 
     ScalingoTokens.bearer()            a JWT valid for at least RENEW_BEFORE more
-      └── exchange: POST <auth_url>/v1/tokens/exchange, Basic ":<api token>"
+      └── exchange: POST <auth_url>/v1/tokens/exchange, Basic ":<api token>", body `{}`
             200 {"token": "<JWT>"}    read `exp` without verifying (as go-scalingo does)
             401 / 403                 AuthenticationFailed: says what to fix
             429                       RateLimited
@@ -80,11 +80,9 @@ class ScalingoTokens:
 
     def _exchange(self, now: datetime) -> Bearer:
         try:
-            response = self._http.post(
-                self._exchange_url,
-                auth=("", self._api_token),
-                headers={"Content-Type": "application/json"},
-            )
+            # `{}` as JSON, as scalingo.js sends it: a JSON content type with no body at all
+            # is what no official client sends
+            response = self._http.post(self._exchange_url, auth=("", self._api_token), json={})
         except httpx.HTTPError as exc:
             # `from None`: the failed request (and its Basic header) stays out of tracebacks.
             raise ProviderUnavailable(

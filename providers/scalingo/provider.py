@@ -5,18 +5,26 @@ exchange at the auth service, about once an hour, comes on top)::
 
     list_apps()                 1   GET /apps                     (no formation: 1 call a region)
     get_app(app)                2   GET /apps/{app}, GET /apps/{app}/containers
-      … a scale is pending      1   GET /apps/{app}/operations/{id}
-      … it just ended           3   the operation, then the app and its formation
-    activity(app, since)        1   GET /apps/{app}/stats/router?since=<hours>
-    sleep(app)                  1   POST /apps/{app}/scale (→ 0), with the formation get_app read
-      … app from list_apps      2   GET /apps/{app}/containers first
+      … a scale is pending      1   GET /apps, shared by every app being scaled (one a tick)
+      … listed as done          0   the app as listed, with the formation the scale echoed
+      … listed otherwise        1   GET /apps/{app}/operations/{id} (+2 once it has ended)
+    activity(app, since)        1   GET /apps/{app}/stats/router?since=<hours, 3 at most>
+    sleep(app)                  2   GET /apps/{app}/autoscalers, POST /apps/{app}/scale (→ 0),
+                                    with the formation get_app read
+      … app from list_apps      3   GET /apps/{app}/containers first
     wake(app, formation)        1   POST /apps/{app}/scale        (the recorded formation)
+                                    + 1 PATCH a recorded autoscaler that was enabled
     wake(app, None)             2   GET /apps/{app}/containers, POST /apps/{app}/scale (web ≥ 1)
 
 A scale answers 202 with the operation in `Location`. The provider remembers the last
 operation of each app (in memory, per provider) so `get_app` reports WAKING or STOPPING
 with one call while it runs, and CRASHED with the operation's error when it fails. After a
 restart that memory is gone and the state falls back on `app.status` and the formation.
+While scales run, `poll_interval` paces the bot's `get_app` to one shared `GET /apps` a
+tick (`providers.pacing`): about 1.25 s with the default budget, "up" told within a tick.
+
+An app never deployed (`new`) is neither asleep nor awake: UNKNOWN, and a wake refuses at
+once ("never deployed: nothing to wake"). Autoscalers: `providers.scalingo.autoscalers`.
 
 Errors: see `providers.scalingo.client` (HTTP) and `providers.scalingo.auth` (token).
 `activity` raises `ActivityUnavailable` for anything but an answer: a 404 "no metrics found"
@@ -45,18 +53,21 @@ from providers.base import (
     BudgetSnapshot,
     Clock,
     Formation,
+    OperationRejected,
     PaasApp,
     ProviderUnavailable,
 )
+from providers.pacing import FollowPace
+from providers.scalingo.autoscalers import restore_autoscalers, with_autoscalers
 from providers.scalingo.client import ScalingoClient, app_path, error_field, error_text
-from providers.scalingo.payloads import parse_app, parse_formation, router_activity
+from providers.scalingo.payloads import BUSY_STATUSES, parse_app, parse_formation, router_activity
 
 log = logging.getLogger(__name__)
 
-# The bot polls get_app every 5 s while waking: 1 call a poll while the scale runs, so a
-# 3-minute wake costs about 36 calls, 12 a minute, within the 60/min budget's reserve.
-POLL_INTERVAL = 5.0
-MAX_SINCE_HOURS = 71  # the router metric keeps about 72 h (scalingo.js: "max 71")
+# The router metric keeps about 72 h, in about 200 points whatever the window: 1-minute
+# points up to 3 h (recorded), coarser beyond (14 minutes at 48 h, documented). Windows are
+# never longer than 3 h, so a request is never dated more than a minute late.
+ONE_MINUTE_HOURS = 3
 HOUR = timedelta(hours=1)
 
 
@@ -66,14 +77,19 @@ class _Scale:
 
     operation_id: str
     state: AppState  # WAKING or STOPPING while it runs
-    app: PaasApp
+    app: PaasApp  # with the formation the scale echoed, when it did
+    echoed: bool = False
+
+    @property
+    def done_status(self) -> str:
+        """`app.status` once this scale is over: running after a wake, stopped after a sleep."""
+        return "running" if self.state is AppState.WAKING else "stopped"
 
 
 class ScalingoProvider:
     """The `Provider` protocol over one Scalingo region and one API token."""
 
     kind = "scalingo"
-    poll_interval = POLL_INTERVAL
 
     def __init__(self, client: ScalingoClient, *, name: str, region: str, clock: Clock, wake_timeout: float) -> None:
         self.name = name
@@ -84,6 +100,7 @@ class ScalingoProvider:
         self._clock = clock
         self._scales: dict[str, _Scale] = {}
         self._lock = threading.Lock()
+        self._pace = FollowPace(clock, client.budget)
 
     def __repr__(self) -> str:
         return f"ScalingoProvider(name={self.name!r}, region={self.region!r})"
@@ -98,10 +115,23 @@ class ScalingoProvider:
         with self._reading("the app list"):
             return [parse_app(a, provider=self.name, pending=self._pending_state(a.get("name"))) for a in apps]
 
+    @property
+    def poll_interval(self) -> float:
+        """Seconds until the next shared look at the apps being scaled (one call a tick)."""
+        return self._pace.interval()
+
     def get_app(self, app_id: str) -> PaasApp:
         scale = self._pending(app_id)
         if scale is None:
             return self._fetch(app_id)
+        listed = self._pace.shared("apps", self._listing).get(app_id) or {}
+        status = listed.get("status")
+        if status in BUSY_STATUSES:
+            return replace(scale.app, state=scale.state, problem=None)
+        if status == scale.done_status and scale.echoed:
+            self._forget(app_id, scale)
+            with self._reading(f"app {app_id}"):
+                return parse_app(listed, provider=self.name, formation=scale.app.formation)
         operation = self._operation(app_id, scale.operation_id)
         status = operation.get("status") if operation else None
         if status in ("pending", "running"):
@@ -115,8 +145,11 @@ class ScalingoProvider:
         return app
 
     def activity(self, app: PaasApp, since: datetime) -> Activity:
+        """Requests since `since`, or over the last ONE_MINUTE_HOURS when that is longer ago:
+        the returned `since` is where the window really starts (the bot reads no request in
+        it as idle since then, not since what it asked)."""
         until = self._clock.now()
-        hours = min(max(math.ceil((until - since) / HOUR), 1), MAX_SINCE_HOURS)
+        hours = min(max(math.ceil((until - since) / HOUR), 1), ONE_MINUTE_HOURS)
         path = app_path(app.id, "/stats/router")
         try:
             response = self._client.call("GET", path, app=app.id, params={"since": hours}, allow=(404,))
@@ -139,6 +172,7 @@ class ScalingoProvider:
         # The bot calls get_app just before (to check the app still runs and record its
         # formation): that formation is as fresh as a second read would be, one call cheaper.
         formation = app.formation if app.formation is not None else self._formation(app.id)
+        formation = with_autoscalers(self._client, app.id, formation)  # the scale disables them
         running = [p for p in formation.processes if p.amount > 0]
         if running:
             body = {"containers": [{"name": p.name, "amount": 0} for p in running]}
@@ -146,6 +180,12 @@ class ScalingoProvider:
         return formation
 
     def wake(self, app: PaasApp, formation: Formation | None) -> None:
+        if dict(app.details).get("status") == "new":
+            raise OperationRejected(
+                f"{app.name} was never deployed on Scalingo (status new): nothing to wake. Deploy it first.",
+                provider=self.name,
+                app=app.id,
+            )
         # Only the types that ran are scaled: a type at 0 stays as it is (someone may have
         # started it by hand meanwhile, or removed it from the Procfile).
         processes = [p for p in formation.processes if p.amount > 0] if formation else []
@@ -157,8 +197,14 @@ class ScalingoProvider:
             web = max(self._formation(app.id).amount("web"), 1)
             body = {"containers": [_scale_entry("web", web, None)]}
         self._scale(app, body, AppState.WAKING)
+        if formation is not None:
+            restore_autoscalers(self._client, app.id, formation)
 
     # -- internals ---------------------------------------------------------------------
+    def _listing(self) -> dict[str, Any]:
+        apps = self._client.payload(self._client.call("GET", "/apps"), "apps", list)
+        return {a["name"]: a for a in apps if isinstance(a, dict) and isinstance(a.get("name"), str)}
+
     def _fetch(self, app_id: str) -> PaasApp:
         response = self._client.call("GET", app_path(app_id), app=app_id)
         data = self._client.payload(response, "app", app=app_id)
@@ -198,7 +244,7 @@ class ScalingoProvider:
             if operation_id:  # 200 without Location: scaled at once (app never deployed)
                 details = tuple((k, "scaling" if k == "status" else v) for k, v in app.details)
                 seen = replace(app, formation=formation or app.formation, state=state, problem=None, details=details)
-                self._scales[app.id] = _Scale(operation_id, state, seen)
+                self._scales[app.id] = _Scale(operation_id, state, seen, echoed=formation is not None)
 
     def _pending(self, app_id: str) -> _Scale | None:
         with self._lock:

@@ -29,14 +29,15 @@ from providers.clever_cloud.fake_api.payloads import access_log_json, ms
 from providers.fake import SimApp, SimulatedPaas
 
 LIVE_TICK = 0.1  # seconds between two looks at the world for new requests while streaming live
-FAULTS = ("cut", "silence", "garbage")
+FAULTS = ("cut", "silence", "garbage", "slow_start")
 
 
 @dataclass
 class StreamFault:
     """`cut` closes the stream, `silence` stops every byte for `seconds` (then cuts), `garbage`
     sends an unreadable ACCESS_LOG; each after `after` access logs, for `times` streams
-    (-1: every stream)."""
+    (-1: every stream). `slow_start` holds the answer's first bytes (its headers) for
+    `seconds`, then streams normally."""
 
     kind: str
     after: int = 0
@@ -85,6 +86,9 @@ class AccessLogStreams:
         after: tuple[int, int],
         fault: StreamFault | None,
     ) -> Iterator[bytes]:
+        if fault and fault.kind == "slow_start":
+            self._closed.wait(fault.seconds)
+            fault = None
         yield b""  # WSGI sends the headers with the first chunk: send them now, as the API does
         sent, next_beat = 0, time.monotonic()
         while True:

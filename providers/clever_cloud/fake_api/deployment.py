@@ -1,7 +1,7 @@
 """The Clever Cloud fake as the demo and the contract suite start it: zone par, on loopback.
 
 Apps live in the personal space, in zone `par`, with `app_<uuid>` ids; the provider
-manages zone `par` and signs with HMAC-SHA512 (the default) with the fake's credentials.
+manages zone `par` and signs with PLAINTEXT (the default) with the fake's credentials.
 """
 
 from __future__ import annotations

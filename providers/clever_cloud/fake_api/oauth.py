@@ -2,10 +2,15 @@
 
 Accepted, as the real API is known to accept (PROVIDERS.md §2.2):
 
-- PLAINTEXT, with or without `oauth_signature_method`, with the secrets percent-encoded
-  (RFC 5849 §3.4.4) or raw, as clever-client.js sends them;
-- HMAC-SHA1 and HMAC-SHA512 over the standard base string (query and oauth parameters),
-  or over the oauth parameters only, as go.clever-cloud.dev/client signs.
+- PLAINTEXT, with or without `oauth_signature_method` and `oauth_version`, with the secrets
+  percent-encoded (RFC 5849 §3.4.4) or raw: what clever-client.js, CleverCloud's Go client
+  and its Terraform provider send;
+- HMAC-SHA1 and HMAC-SHA512 with `oauth_version="1.0"`, over the standard base string (query
+  and oauth parameters), or over the oauth parameters only, as the Go client's older
+  releases signed.
+
+Refused, as the real API may refuse it: HMAC without `oauth_version`, which no public
+client sends.
 
 Departure: timestamps and nonces are not checked (no replay window), since nobody knows
 how strict the real API is and the fake clock may be far from the wall clock.
@@ -25,6 +30,18 @@ _HMAC = {
     "HMAC-SHA1": rfc5849.sign_hmac_sha1_with_client,
     "HMAC-SHA512": rfc5849.sign_hmac_sha512_with_client,
 }
+
+
+def signed_with(environ: Mapping[str, Any]) -> str:
+    """How a request says it is signed: `PLAINTEXT 1.0`, `HMAC-SHA512 -` (no version)…"""
+    header = str(environ.get("HTTP_AUTHORIZATION", ""))
+    try:
+        oauth = dict(rfc5849.collect_parameters(headers={"Authorization": header}))
+    except ValueError:
+        return ""
+    if not oauth:
+        return ""
+    return f"{oauth.get('oauth_signature_method', 'PLAINTEXT')} {oauth.get('oauth_version', '-')}"
 
 
 def refusal(environ: Mapping[str, Any], credentials: Credentials) -> str | None:
@@ -52,6 +69,8 @@ def refusal(environ: Mapping[str, Any], credentials: Credentials) -> str | None:
             f"{credentials.consumer_secret}&{credentials.secret}",
         }
     elif method in _HMAC:
+        if oauth.get("oauth_version") != "1.0":
+            return f"{method} without oauth_version 1.0"
         uri = rfc5849.base_string_uri(_uri(environ))
         signed = [p for p in params if p[0] != "oauth_signature"]
         variants = (signed, [p for p in signed if p[0].startswith("oauth_")])

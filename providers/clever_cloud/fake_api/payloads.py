@@ -6,12 +6,17 @@ restore, vhosts, creation date) lives in `CleverSide`. World state → Clever st
 
     world        app.state                          instances          last deployment
     running      SHOULD_BE_UP                       web × UP           DEPLOY OK
-    waking       WANTS_TO_BE_UP                     web × DEPLOYING    DEPLOY WIP
+    waking       WANTS_TO_BE_UP                     web × DEPLOYING    DEPLOY WIP, OK for the
+                                                                       last OK_BEFORE_UP (3 s)
+                                                                       of the boot (getStatus:
+                                                                       "unknown"), unlisted for
+                                                                       its first VISIBLE_AFTER
     crashed      WANTS_TO_BE_UP (failed redeploy)   none               DEPLOY FAIL
                  SHOULD_BE_UP (crashed while up)
     stopping     SHOULD_BE_DOWN                     web × STOPPING     UNDEPLOY WIP
     sleeping     SHOULD_BE_DOWN                     none               UNDEPLOY OK
     unknown      MODERATED                          none
+    never deployed: deployments and env answer 404 (read as empty by clever-client)
 
 Departures, where the world has less than Clever Cloud: worker processes become
 `CC_WORKER_COMMAND_<n>` variables, one per container of each non-web process type; the
@@ -24,12 +29,14 @@ from __future__ import annotations
 import math
 import uuid
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from providers.base import AppState, Formation, Process
 from providers.fake import SimApp, SimOperation
 
+VISIBLE_AFTER = timedelta(seconds=2)  # a fresh deployment is not listed (nor found by id) at once
+OK_BEFORE_UP = timedelta(seconds=3)  # a redeploy reads OK this long before the instances are UP
 HUMAN = {"id": "user_5c1e0a2e-7d4b-4c5e-9f1a-developer01", "name": "A. Developer"}
 FLAVORS = {"pico": (256, 1), "nano": (512, 1), "XS": (1024, 1), "S": (2048, 2), "M": (4096, 4), "L": (8192, 6)}
 _LIVE_STATE = {AppState.WAKING: "DEPLOYING", AppState.STOPPING: "STOPPING", AppState.RUNNING: "UP"}
@@ -154,11 +161,17 @@ def instances_json(app: SimApp, side: CleverSide) -> list[dict[str, Any]]:
 
 
 def deployments_json(app: SimApp, *, paastis_user: dict[str, str], now: datetime) -> list[dict[str, Any]]:
-    """Every deployment of the app, newest first."""
+    """Every deployment of the app, newest first: none in its first VISIBLE_AFTER, and a
+    redeploy reads OK up to OK_BEFORE_UP before the app is up (see the module's table)."""
     listed = []
     for index, operation in enumerate(app.operations, start=1):
+        if now < operation.started_at + VISIBLE_AFTER:
+            continue
         status = {"running": "WIP", "done": "OK", "error": "FAIL"}[operation.status(now)]
         action = "DEPLOY" if operation.after.running else "UNDEPLOY"
+        if status == "WIP" and action == "DEPLOY" and not operation.failure:
+            gap = min(OK_BEFORE_UP, (operation.ends_at - operation.started_at) / 4)
+            status = "OK" if now >= operation.ends_at - gap else status
         listed.append(
             {
                 "id": index,

@@ -15,6 +15,9 @@ with a bearer from the auth fake (`providers.scalingo.fake_api.auth`), then with
     POST /apps/{app}/scale           202 + Location + complete formation       "wake" / "sleep"
     GET  /apps/{app}/operations/{id} {"operation": {status pending|running|done|error…}}  "get"
     GET  /apps/{app}/stats/router    bare array of {time, value}, or 404       "activity"
+    GET  /apps/{app}/autoscalers     {"autoscalers": […]}; PATCH …/{id} (`fake_api.autoscalers`);
+                                     a scale disables the autoscalers of the types it scales
+    An app never deployed has status `new`; scaling it answers 200 without Location.
 
 Errors as documented: 401 `{"error"}`, 404 `{"resource", "error"}`, 422 `{"errors"}`,
 429 text "Retry later", 500 `{"error": "Internal error occured, we're on it!"}`, 503.

@@ -1,7 +1,10 @@
 """The fake of Scalingo's auth service (token exchange, JWTs) and of its per-token rate limit.
 
-    POST /v1/tokens/exchange   Basic ":<api token>"   200 {"token": "<JWT>"}
+    POST /v1/tokens/exchange   Basic ":<api token>", body `{}` (application/json, as
+                               scalingo.js sends it)   200 {"token": "<JWT>"}
                                                        401 {"error": …} for an unknown token
+                                                       400 for a JSON content type without a
+                                                       JSON body (assumed: a JSON API may)
 
 JWTs are real three-part HS256 tokens with `exp` one hour after they were issued on the
 fake's clock (PROVIDERS.md §1.2: go-scalingo panics without `exp`). Regional fakes check
@@ -66,11 +69,15 @@ class FakeAuthService:
         self._accepted: dict[str, deque[datetime]] = {}
         self._lock = threading.Lock()
         self.exchanges = 0
+        self.exchange_bodies: list[bytes] = []
 
     # -- the auth service --------------------------------------------------------------
     def exchange(self, request: Request) -> Response:
         if request.method != "POST" or request.path.rstrip("/") != "/v1/tokens/exchange":
             return error(404, "not found")
+        self.exchange_bodies.append(request.body)
+        if request.headers.get("content-type", "").startswith("application/json") and not _is_json(request.body):
+            return error(400, "invalid JSON body")
         api_token = _basic_password(request.headers.get("authorization", ""))
         tid = token_id(api_token) if api_token else None
         if tid not in self._tokens:
@@ -149,6 +156,14 @@ class FakeAuthService:
         Returns how many of those calls were accepted; the others got their 429.
         """
         return sum(self.admit(token_id(api_token)) is None for _ in range(calls))
+
+
+def _is_json(body: bytes) -> bool:
+    try:
+        json.loads(body)
+    except ValueError:
+        return False
+    return True
 
 
 def _basic_password(header: str) -> str | None:

@@ -25,6 +25,7 @@ from providers.base import (
 )
 from providers.fake import SimApp, SimOperation, SimulatedPaas
 from providers.scalingo.fake_api.auth import FakeAuthService
+from providers.scalingo.fake_api.autoscalers import FakeAutoscalers
 from providers.scalingo.fake_api.wsgi import Received, Request, Response, StartResponse, error
 
 DEFAULT_SIZE = "M"  # Scalingo's default container size
@@ -52,6 +53,7 @@ class FakeScalingoRegion:
         self.auth = auth
         self._log = log
         self._created_at = world.clock.now()
+        self.autoscalers = FakeAutoscalers()
         self._routes: list[tuple[str, re.Pattern[str], Handler]] = [
             ("GET", re.compile(r"^/v1/apps/?$"), self._list),
             ("GET", re.compile(_APP + r"$"), self._show),
@@ -59,6 +61,12 @@ class FakeScalingoRegion:
             ("GET", re.compile(_APP + r"/ps$"), self._ps),
             ("POST", re.compile(_APP + r"/scale$"), self._scale),
             ("GET", re.compile(_APP + r"/operations/(?P<operation>[^/]+)$"), self._operation),
+            ("GET", re.compile(_APP + r"/autoscalers$"), lambda r, app, p: self.autoscalers.listed(_id(app))),
+            (
+                "PATCH",
+                re.compile(_APP + r"/autoscalers/(?P<autoscaler>[^/]+)$"),
+                lambda r, app, p: self.autoscalers.update(_id(app), p["autoscaler"], r),
+            ),
             ("GET", re.compile(_APP + r"/stats/(?P<metric>[^/]+)(?P<container>/[^/]+)?(?:/[^/]+)?$"), self._stats),
         ]
 
@@ -153,6 +161,9 @@ class FakeScalingoRegion:
         target = Formation(tuple(changes.get(p.name, p) for p in current.formation.processes))
         self.world.record("wake" if target.running else "sleep", app.id)
         operation = self.world.scale(app.id, target)
+        self.autoscalers.scaled(app.id, set(changes))
+        if current.never_deployed:  # "200 if the app is scaled before deployment" (go-scalingo)
+            return Response(200, {"containers": _formation_json(self.world.app(app.id))})
         location = f"{request.base_url}/v1/apps/{current.name}/operations/{operation.id}"
         return Response(202, {"containers": _formation_json(self.world.app(app.id))}, (("Location", location),))
 
@@ -188,19 +199,22 @@ class FakeScalingoRegion:
     def _router_points(self, app: SimApp, hours: int) -> list[dict[str, Any]]:
         """Requests per bucket, oldest first, the current (still filling) bucket included.
 
-        One-minute buckets up to 3 h. Departs (inferred, UNCONFIRMED): longer windows get
-        coarser buckets, about 200 points whatever the window (48 h: 14 minutes, as in the
-        documented example).
+        One-minute buckets up to 3 h (recorded). Departs (inferred, UNCONFIRMED): longer
+        windows get about 200 coarser buckets (48 h: 14 minutes, as in the documented
+        example), each holding requests per minute averaged over the bucket, so one request
+        in a 14-minute bucket reads 0.07.
         """
         now = self.world.clock.now()
-        step = timedelta(minutes=max(1, hours * 60 // 200))
+        minutes = max(1, hours * 60 // 200)
+        step = timedelta(minutes=minutes)
         first = _floor(now - timedelta(hours=hours), step)
         count = (_floor(now, step) - first) // step + 1
         values = [0] * count
         for when in self.world.request_times(app.id, first, now):
             values[min((when - first) // step, count - 1)] += 1
         points: list[dict[str, Any]] = [
-            {"time": (first + i * step).strftime("%Y-%m-%dT%H:%M:%SZ"), "value": v} for i, v in enumerate(values)
+            {"time": (first + i * step).strftime("%Y-%m-%dT%H:%M:%SZ"), "value": v if minutes == 1 else v / minutes}
+            for i, v in enumerate(values)
         ]
         if points[0]["value"] == 0:
             points[0]["value"] = None  # as recorded: the first value of a window may be null
@@ -216,7 +230,7 @@ class FakeScalingoRegion:
             "owner": {"id": f"us-{app.owner}", "username": app.owner, "email": f"{app.owner}@example.com"},
             "url": url,
             "base_url": url,
-            "status": STATUS.get(app.state, "new"),
+            "status": "new" if app.never_deployed else STATUS.get(app.state, "new"),
             "git_url": f"git@ssh.{self.region}.scalingo.com:{app.name}.git",
             "created_at": _iso(self._created_at),
             "last_deployed_at": _iso(app.deployed_at) if app.deployed_at else None,
@@ -225,6 +239,11 @@ class FakeScalingoRegion:
             "sticky_session": False,
             "router_logs": False,
         }
+
+
+def _id(app: SimApp | None) -> str:
+    assert app is not None
+    return app.id
 
 
 def _formation_json(app: SimApp) -> list[dict[str, Any]]:

@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import logging
 from datetime import timedelta
+from typing import Any
 
 import pytest
 import requests
+from oauthlib.oauth1 import Client as OAuthClient
 from requests.adapters import HTTPAdapter
 
 from providers import parse_spec, provider_type
@@ -27,62 +29,27 @@ from providers.base import (
     ProviderUnavailable,
     RateLimited,
 )
-from providers.budget import CallBudget
 from providers.clever_cloud import CleverCloudProvider, build
-from providers.clever_cloud.client import CleverCloudClient, Credentials, oauth1
-from providers.clever_cloud.fake_api import FakeCleverCloudServer, serve
-from providers.clever_cloud.fake_api.payloads import clever_app_id
+from providers.clever_cloud.client import Credentials, oauth1
 from providers.clever_cloud.sse import SseDecoder, SseEvent
 from providers.clever_cloud.state import app_status, open_url
 from providers.fake import SimulatedPaas
 from tests.fakes.clock import FakeClock
-
-ZONE = "par"
-ORG = "orga_3b6c7a52-0f7e-4c0b-9d55-acme00000001"
-
-
-@pytest.fixture
-def fake(world: SimulatedPaas):
-    with serve(world, zone=ZONE, heartbeat_seconds=0.05, organisations={ORG: "Acme"}) as server:
-        yield server
-
-
-def make_provider(fake: FakeCleverCloudServer, clock: FakeClock, **options: object) -> CleverCloudProvider:
-    spec, problems = parse_spec("clever-cloud", fake.options(**{"zone": ZONE, **options}), where="test")
-    assert spec is not None, problems
-    assert not problems, problems
-    return build(spec, ProviderDeps(clock=clock))
-
-
-@pytest.fixture
-def provider(fake: FakeCleverCloudServer, clock: FakeClock) -> CleverCloudProvider:
-    return make_provider(fake, clock)
-
-
-def add(world: SimulatedPaas, name: str, **kw: object) -> str:
-    return world.add_app(name, app_id=clever_app_id(name), **{"zone": ZONE, **kw}).id
-
-
-def calls_since(fake: FakeCleverCloudServer, mark: int) -> list[tuple[str, str]]:
-    return [(r.method, r.path) for r in fake.api.requests[mark:]]
-
-
-def settle(provider: CleverCloudProvider, clock: FakeClock, app_id: str) -> PaasApp:
-    app = provider.get_app(app_id)
-    for _ in range(200):
-        if not app.state.busy:
-            break
-        clock.advance(seconds=provider.poll_interval)
-        app = provider.get_app(app_id)
-    return app
-
+from tests.providers.clever_cloud.kit import ORG, ZONE, add, calls_since, make_client, make_provider, settle
 
 # -- OAuth 1 -------------------------------------------------------------------------------
 
 RFC_CREDENTIALS = Credentials("dpf43f3p2l4k3l03", "kd94hf93k423kf44", "nnch734d00sl2jdk", "pfkkdhi9sl3r4s00")
 
 
-def signed_header(credentials: Credentials, method: str, url: str, **fixed: str) -> str:
+class Unversioned(OAuthClient):
+    """A signer without `oauth_version`, as RFC 5849's examples (and no Clever Cloud client) sign."""
+
+    def get_oauth_params(self, request: Any) -> list[tuple[str, str]]:
+        return [p for p in super().get_oauth_params(request) if p[0] != "oauth_version"]
+
+
+def signed_header(credentials: Credentials, method: str, url: str, **fixed: Any) -> str:
     request = requests.Request("GET", url, auth=oauth1(credentials, method, **fixed)).prepare()
     header = request.headers["Authorization"]
     return header.decode() if isinstance(header, bytes) else header
@@ -96,6 +63,7 @@ def test_the_rfc_5849_hmac_sha1_example_gets_its_published_signature() -> None:
         nonce="chapoH",
         timestamp="137131202",
         realm="Photos",
+        client_class=Unversioned,
     )
 
     assert 'oauth_signature="MdpQcU8iPSUjWoN%2FUDMsK2sui9I%3D"' in header  # RFC 5849 §1.2
@@ -394,18 +362,6 @@ def test_a_cut_access_log_stream_resumes_without_losing_or_double_counting(fake,
     assert streams[1].query["since"] == streams[0].query["since"]
 
 
-def make_client(fake: FakeCleverCloudServer, clock: FakeClock, **settings: float) -> CleverCloudClient:
-    return CleverCloudClient(
-        api_host=fake.url,
-        credentials=fake.api.credentials,
-        signature_method="HMAC-SHA512",
-        clock=clock,
-        budget=CallBudget(clock, limit=120, reserve=24),
-        provider="clever-par",
-        **settings,
-    )
-
-
 def test_an_access_log_stream_silent_past_its_heartbeats_is_unknown_not_idle(fake, clock, world) -> None:
     app_id = add(world, "quiet")
     client = make_client(fake, clock, silence_timeout=0.2)
@@ -624,16 +580,16 @@ def test_options_defaults_and_problems() -> None:
     assert not none
     assert good.name == "clever-mtl"
     assert good.options["api_host"] == "https://api.clever-cloud.com"
-    assert good.options["signature_method"] == "HMAC-SHA512"
+    assert good.options["signature_method"] == "PLAINTEXT"
     assert good.options["operation_timeout"] == 900
     assert "cs" not in repr(good)
     assert good.redacted()["consumer_secret"] == "<redacted>"
 
 
-def test_waking_is_followed_at_a_pace_that_fits_minutes_long_redeploys(fake, clock) -> None:
+def test_the_wake_timeout_fits_minutes_long_redeploys_and_polls_fit_the_budget(fake, clock) -> None:
     provider = make_provider(fake, clock, operation_timeout="20m", rate_limit=30)
 
-    assert provider.poll_interval == 15
+    assert 0 < provider.poll_interval <= 60 * 3 / (30 - 6)  # a full read (3 calls) outside the reserve
     assert provider.wake_timeout == 1200
     assert provider.budget().limit_per_minute == 30
 
@@ -673,8 +629,10 @@ def test_the_fake_answers_in_the_documented_shapes(fake, clock, world) -> None:
     organisations = client.get("/v2/organisations")
     apps = client.get("/v2/self/applications")
     redeploy = client.post(f"/v2/self/applications/{app_id}/instances")
+    unlisted = client.get(f"/v2/self/applications/{app_id}/deployments", {"limit": 1})
+    clock.advance(seconds=2)  # a fresh deployment is listed a moment later
     deploying = client.get(f"/v2/self/applications/{app_id}/deployments", {"limit": 1})
-    clock.advance(seconds=61)
+    clock.advance(seconds=59)
     deployed = client.get(f"/v2/self/applications/{app_id}/deployments", {"limit": 1})
     no_favourite = requests.get(
         f"{fake.url}/v2/self/applications/{app_id}/vhosts/favourite",
@@ -690,6 +648,7 @@ def test_the_fake_answers_in_the_documented_shapes(fake, clock, world) -> None:
     assert apps[0]["state"] == "SHOULD_BE_DOWN"
     assert apps[0]["vhosts"] == [{"fqdn": app_id.replace("_", "-") + ".cleverapps.io/"}]
     assert set(redeploy) == {"id", "message", "type", "deploymentId"}
+    assert unlisted == []
     assert [(d["uuid"], d["state"], d["action"]) for d in deploying] == [(redeploy["deploymentId"], "WIP", "DEPLOY")]
     assert [(d["uuid"], d["state"], d["author"]["id"]) for d in deployed] == [(redeploy["deploymentId"], "OK", user)]
     assert no_favourite.status_code == 404

@@ -102,7 +102,7 @@ def test_a_token_alone_configures_osc_fr1_with_sound_defaults() -> None:
     assert provider.name == "scalingo-osc-fr1"
     assert provider.api_url == "https://api.osc-fr1.scalingo.com"
     assert provider.wake_timeout == DEFAULT_OPERATION_TIMEOUT
-    assert provider.poll_interval == 5
+    assert 0 < provider.poll_interval <= 60 / (60 - 12)  # a tick: one shared look, outside the reserve
     assert "tk-us-secret" not in repr(spec) + repr(provider) + str(spec.redacted())
 
 
@@ -293,7 +293,7 @@ def test_a_rate_limit_that_never_ends_gives_up_after_five_tries(sc: Scalingo) ->
 # -- state, sleep and wake -------------------------------------------------------------
 
 
-def test_sleep_after_get_app_costs_one_call_and_wake_one(sc: Scalingo) -> None:
+def test_sleep_after_get_app_costs_two_calls_and_wake_one(sc: Scalingo) -> None:
     sc.world.add_app("api", formation={"web": 2, "worker": 1})
     app = sc.provider.get_app("api")
     recorded: list[Formation] = []
@@ -302,7 +302,7 @@ def test_sleep_after_get_app_costs_one_call_and_wake_one(sc: Scalingo) -> None:
     sc.clock.advance(minutes=1)
     wake_calls = sc.calls_during(lambda: sc.provider.wake(app, recorded[0]))
 
-    assert sleep_calls == [("POST", "/v1/apps/api/scale")]
+    assert sleep_calls == [("GET", "/v1/apps/api/autoscalers"), ("POST", "/v1/apps/api/scale")]
     assert recorded[0].amount("web") == 2
     assert recorded[0].amount("worker") == 1
     assert wake_calls == [("POST", "/v1/apps/api/scale")]
@@ -314,7 +314,11 @@ def test_sleep_of_a_listed_app_reads_its_formation_first(sc: Scalingo) -> None:
 
     sleep_calls = sc.calls_during(lambda: sc.provider.sleep(app))
 
-    assert sleep_calls == [("GET", "/v1/apps/api/containers"), ("POST", "/v1/apps/api/scale")]
+    assert sleep_calls == [
+        ("GET", "/v1/apps/api/containers"),
+        ("GET", "/v1/apps/api/autoscalers"),
+        ("POST", "/v1/apps/api/scale"),
+    ]
 
 
 def test_listing_checking_and_reading_activity_cost_one_two_and_one_call(sc: Scalingo) -> None:
@@ -327,23 +331,20 @@ def test_listing_checking_and_reading_activity_cost_one_two_and_one_call(sc: Sca
     assert sc.calls_during(lambda: sc.provider.activity(app, sc.clock.now())) == [("GET", "/v1/apps/api/stats/router")]
 
 
-def test_a_twenty_second_wake_followed_every_five_seconds_costs_eight_calls(sc: Scalingo) -> None:
+def test_a_twenty_second_wake_is_followed_by_one_shared_look_a_tick_and_ends_without_more(sc: Scalingo) -> None:
     sc.world.add_app("api", formation={"web": 1}, running=False, boot_seconds=20)
     app = sc.provider.get_app("api")
     awake: list[PaasApp] = []
+    woken_at = sc.clock.now()
 
     calls = sc.calls_during(lambda: (sc.provider.wake(app, Formation.of(web=1)), awake.append(sc.follow("api"))))
 
     assert awake[0].state is AppState.RUNNING
-    operation = calls[1][1]
-    assert operation.startswith("/v1/apps/api/operations/")
-    assert calls == [
-        ("POST", "/v1/apps/api/scale"),  # the wake
-        *[("GET", operation)] * 4,  # polls at 0, 5, 10 and 15 s: the scale runs, 1 call each
-        ("GET", operation),  # at 20 s it is done: the app and its formation are read again
-        ("GET", "/v1/apps/api"),
-        ("GET", "/v1/apps/api/containers"),
-    ]
+    assert awake[0].formation == Formation((Process("web", 1, "M"),))
+    assert calls[0] == ("POST", "/v1/apps/api/scale")
+    assert set(calls[1:]) == {("GET", "/v1/apps")}  # the app list, whatever the number of wakes
+    assert len(calls[1:]) == 21  # a look a second, at 0 … 20 s: the minute had spare calls
+    assert sc.clock.now() - woken_at == timedelta(seconds=20)  # told up at the tick it ran
 
 
 def test_the_recorded_formation_comes_back_with_its_sizes(sc: Scalingo) -> None:
@@ -545,7 +546,8 @@ def test_two_regions_in_one_process_keep_to_themselves() -> None:
     assert secnum_shop.formation == Formation((Process("web", 2, "M"),))
     with pytest.raises(AppNotFound):
         sec.get_app("blog")
-    assert (fr1.budget().used_last_minute, sec.budget().used_last_minute) == (5, 4)  # list, get (2), scale, get
+    # list, get (2), autoscalers, scale, get; and list, get (2), get
+    assert (fr1.budget().used_last_minute, sec.budget().used_last_minute) == (6, 4)
 
 
 def test_the_demo_setup_over_loopback_http() -> None:
