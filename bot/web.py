@@ -1,7 +1,9 @@
 """The HTTP side of `paastis serve`: the health check, and waitress running in a thread.
 
     health_app(is_up)   GET /healthz: 200 "ok" while `is_up()`, 503 "starting" before
-    HttpServer          waitress on a port, in a thread of its own, until `stop()`
+    HttpServer          waitress on a port, in a thread of its own, until `stop()`; a request
+                        body over `max_body` (1 MiB: Slack's payloads are a few kB) is refused
+                        413 from its headers, before any of it is read or kept
 
 Waitress has no call that stops a server it runs (its maintainers say so in
 Pylons/waitress#343 and #372), and closing its sockets from another thread races the
@@ -20,6 +22,7 @@ from typing import Any
 from waitress.server import create_server
 
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
+MAX_BODY = 1024 * 1024  # bytes
 
 
 def health_app(is_up: Callable[[], bool]) -> WSGIApp:
@@ -39,8 +42,17 @@ def health_app(is_up: Callable[[], bool]) -> WSGIApp:
 class HttpServer:
     """waitress serving `app` on host:port (0: any free port) in a thread, from construction."""
 
-    def __init__(self, app: WSGIApp, host: str, port: int, *, threads: int = 16, name: str = "http") -> None:
-        self.server = create_server(app, host=host, port=port, threads=threads, ident="paastis")
+    def __init__(
+        self, app: WSGIApp, host: str, port: int, *, threads: int = 16, name: str = "http", max_body: int = MAX_BODY
+    ) -> None:
+        self.server = create_server(
+            app,
+            host=host,
+            port=port,
+            threads=threads,
+            ident="paastis",
+            max_request_body_size=max_body + 1,  # waitress refuses a body of this size and more
+        )
         self._stopped = threading.Event()
         self._thread = threading.Thread(target=self.server.run, name=name, daemon=True)
         self._thread.start()

@@ -86,3 +86,19 @@ def m001_initial(db: sqlite_utils.Database) -> None:
         {"provider": str, "ok": int, "error": str, "failing_since": str, "last_ok_at": str, "notified_at": str},
         pk="provider",
     )
+
+
+@migrations()
+def m_slack_outbox(db: sqlite_utils.Database) -> None:
+    """Channel notices on their way to Slack: kept until Slack takes them, posted in order."""
+    db["outbox"].create(
+        {
+            "id": int,
+            "channel": str,
+            "payload": str,
+            "created_at": str,
+            "attempts": int,
+            "last_error": str,
+        },
+        pk="id",
+    )

@@ -37,7 +37,7 @@ def test_migrations_apply_once_and_reopening_keeps_everything(tmp_path, clock) -
     again = Store(path)
     row = again.app("fake", "a")
     assert row.recorded_formation == Formation.of(web=2, worker=1)
-    assert [m["name"] for m in again.db["_sqlite_migrations"].rows] == ["m001_initial"]
+    assert [m["name"] for m in again.db["_sqlite_migrations"].rows] == ["m001_initial", "m_slack_outbox"]
     assert again.db.journal_mode == "wal"
 
 
