@@ -4,7 +4,8 @@
                                      never wait on Slack
     update(sent, payload)            queued; merged into an update of that message still
                                      waiting, or into its post (only the latest text matters)
-    resume()                         the notices a stopped Paastis left in the outbox, first
+    resume()                         the notices a stopped Paastis left in the outbox, first;
+                                     nothing is sent before it is called (once Slack is connected)
     flush(timeout) · close(timeout)
 
 One worker sends, in order per channel, paced to Slack's documented limits before they are
@@ -123,6 +124,7 @@ class Outbound:
         self._buckets: dict[str, _Bucket] = {}
         self._rows: set[int] = set()
         self._busy = 0
+        self._resumed = False  # nothing leaves before the outbox's older notices are queued
         self._stopping = False
         self._told: set[tuple[str, str]] = set()
         self._cond = threading.Condition()
@@ -157,11 +159,11 @@ class Outbound:
         self._queue(_Item(UPDATE, sent, payload))
 
     def resume(self) -> int:
-        """Queue the notices a stopped Paastis left in the outbox, ahead of newer ones."""
-        if self.outbox is None:
-            return 0
-        pending = [p for p in self.outbox.pending() if p.id not in self._rows]
+        """Queue the notices a stopped Paastis left in the outbox, ahead of newer ones, and
+        start sending."""
+        pending = [p for p in self.outbox.pending() if p.id not in self._rows] if self.outbox else []
         with self._cond:
+            self._resumed = True
             for notice in reversed(pending):
                 item = _Item(POST, Sent(notice.channel), notice.payload, row=notice.id, attempts=notice.attempts)
                 self._queues.setdefault(notice.channel, deque()).appendleft(item)
@@ -179,6 +181,9 @@ class Outbound:
     def close(self, timeout: float = 10.0) -> None:
         """Send what is queued for up to `timeout` seconds, then stop. Notices still waiting
         stay in the outbox for the next start."""
+        with self._cond:
+            if self._stopping:
+                return
         self.flush(timeout)
         with self._cond:
             self._stopping = True
@@ -221,6 +226,8 @@ class Outbound:
     def _next(self) -> tuple[_Item | None, float | None]:
         """The first item Slack would take now, channels in turn; else how long to wait."""
         now, soonest = self.monotonic(), None
+        if not self._resumed:
+            return None, None
         for channel, queue in list(self._queues.items()):
             if not queue:
                 del self._queues[channel]

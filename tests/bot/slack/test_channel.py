@@ -54,7 +54,7 @@ def test_a_slack_outage_delays_the_notices_and_loses_none(rig: Rig, caplog) -> N
         rig.paastis.notifier(WakeFailed("shop-demo", ("fake", "shop-demo"), "the app crashed while booting", "Alice"))
         assert rig.slack.wait_for(lambda: len(rig.slack.calls_to("chat.postMessage")) >= 2)
         rig.slack.outage("chat.postMessage", None)
-        rig.slack.rate_limit("chat.postMessage", retry_after=1, times=3)
+        rig.slack.rate_limit("chat.postMessage", retry_after=1, times=2)
         assert rig.side.poster.flush(timeout=30)
     assert posted_texts(rig.slack) == [
         "💤 Put 2 apps to sleep",
