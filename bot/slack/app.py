@@ -32,12 +32,12 @@ from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 from bot.clock import Clock
 from bot.config.loading import Settings, SlackSettings
 from bot.errors import SlackSetupError
-from bot.slack.destinations import ResponseUrls
 from bot.slack.gate import Gate
 from bot.slack.identity import Directory
 from bot.slack.listeners import Listeners, register
 from bot.slack.outbound import Outbound
 from bot.slack.poster import SlackPoster
+from bot.slack.response_urls import ResponseUrls
 from bot.store.outbox import Outbox
 from bot.wiring import Paastis
 

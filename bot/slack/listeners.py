@@ -30,13 +30,13 @@ from bot.slack.destinations import (
     CommandDestination,
     PostedDestination,
     ResponseUrlDestination,
-    ResponseUrls,
     ThreadDestination,
     from_context,
 )
 from bot.slack.home import home_message, page_value, parse_page
 from bot.slack.identity import Directory
 from bot.slack.outbound import Outbound
+from bot.slack.response_urls import ResponseUrls
 from bot.store.store import InFlightWake
 from bot.wiring import Paastis
 

@@ -32,6 +32,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 
 from bot.clock import Clock
+from bot.slack.pacing import POSTS, UPDATES, Bucket, Pace, retry_after
 from bot.store.outbox import Outbox
 
 log = logging.getLogger(__name__)
@@ -52,32 +53,6 @@ FIXES = {
     "invalid_auth": "SLACK_BOT_TOKEN was revoked or is wrong: copy it again from OAuth & Permissions",
     "token_revoked": "SLACK_BOT_TOKEN was revoked: reinstall the app and update the token",
 }
-
-
-@dataclass(frozen=True)
-class Pace:
-    per_second: float
-    burst: int
-
-
-POSTS = Pace(1.0, 2)  # per channel: Slack's fake allows a burst of 3, Slack "short bursts"
-UPDATES = Pace(40 / 60, 5)  # for the workspace: Tier 3 is 50+ a minute
-
-
-class _Bucket:
-    def __init__(self, pace: Pace, now: float) -> None:
-        self.pace, self.tokens, self.at = pace, float(pace.burst), now
-
-    def wait(self, now: float) -> float:
-        self.tokens = min(self.pace.burst, self.tokens + (now - self.at) * self.pace.per_second)
-        self.at = now
-        return 0.0 if self.tokens >= 1 else (1 - self.tokens) / self.pace.per_second
-
-    def take(self) -> None:
-        self.tokens -= 1
-
-    def drain(self) -> None:
-        self.tokens = min(self.tokens, 0.0)
 
 
 @dataclass(eq=False)
@@ -121,7 +96,7 @@ class Outbound:
         self.monotonic = monotonic
         self._queues: dict[str, deque[_Item]] = {}
         self._held: dict[str, float] = {}  # channel (or UPDATE) → held until, after a 429
-        self._buckets: dict[str, _Bucket] = {}
+        self._buckets: dict[str, Bucket] = {}
         self._rows: set[int] = set()
         self._busy = 0
         self._resumed = False  # nothing leaves before the outbox's older notices are queued
@@ -234,7 +209,7 @@ class Outbound:
                 continue
             item = queue[0]
             kind = channel if item.method == POST else UPDATE
-            bucket = self._buckets.setdefault(kind, _Bucket(self.posts if item.method == POST else self.updates, now))
+            bucket = self._buckets.setdefault(kind, Bucket(self.posts if item.method == POST else self.updates, now))
             wait = max(item.not_before - now, self._held.get(kind, 0.0) - now, bucket.wait(now))
             if wait > 0:
                 soonest = wait if soonest is None else min(soonest, wait)
@@ -261,7 +236,7 @@ class Outbound:
             status = exc.response.status_code
             error = str(exc.response.get("error") or f"HTTP {status}")
             if status == 429:
-                self._rate_limited(item, _retry_after(exc))
+                self._rate_limited(item, retry_after(exc))
             elif error in TRANSIENT or status >= 500:
                 self._retry(item, error)
             else:
@@ -320,14 +295,3 @@ class Outbound:
             log.info("slack.post_refused method=%s channel=%s error=%s", item.method, item.sent.channel, error)
         if item.on_refused:
             item.on_refused(error)
-
-
-def _retry_after(exc: SlackApiError) -> float:
-    headers = {k.lower(): v for k, v in (exc.response.headers or {}).items()}
-    value = headers.get("retry-after")
-    if isinstance(value, list):
-        value = value[0] if value else None
-    try:
-        return max(1.0, float(value)) if value is not None else 1.0
-    except ValueError:
-        return 1.0

@@ -441,3 +441,16 @@ def walk_texts(blocks: list[dict[str, Any]]) -> Iterator[str]:
             yield element["text"]["text"] if isinstance(element.get("text"), dict) else element.get("text", "")
         if "accessory" in block:
             yield block["accessory"]["text"]["text"]
+
+
+def mrkdwn_texts(value: Any) -> Iterator[str]:
+    """Every mrkdwn text object in some blocks (or a view): what Slack parses for mentions
+    and links — plain_text (headers, button labels) it shows as it is."""
+    if isinstance(value, dict):
+        if value.get("type") == "mrkdwn":
+            yield value["text"]
+        for child in value.values():
+            yield from mrkdwn_texts(child)
+    elif isinstance(value, list):
+        for child in value:
+            yield from mrkdwn_texts(child)

@@ -4,10 +4,8 @@ hostile names, reasons and people; and the `Mrkdwn` type that makes it so."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -20,26 +18,16 @@ from bot.slack.blocks import message_payload
 from bot.store.rows import Event
 from tests.bot.engine.harness import ADA, Harness
 from tests.fakes.clock import FakeClock
+from tests.fakes.slack_api import mrkdwn_texts
 
 PARIS = ZoneInfo("Europe/Paris")
 EVIL = "<!channel> <@U0ALICE> <http://evil.example|Open dashboard> &"
 TOKEN = re.compile(r"<!date\^\d+\^[^|>]+\|[^<>]*>")
 
 
-def mrkdwn(value: Any) -> Iterator[str]:
-    if isinstance(value, dict):
-        if value.get("type") == "mrkdwn":
-            yield value["text"]
-        for child in value.values():
-            yield from mrkdwn(child)
-    elif isinstance(value, list):
-        for child in value:
-            yield from mrkdwn(child)
-
-
 def assert_inert(message: Message) -> None:
     payload = message_payload(message)
-    for text in [payload["text"], *mrkdwn(payload["blocks"])]:
+    for text in [payload["text"], *mrkdwn_texts(payload["blocks"])]:
         outside_tokens = TOKEN.sub("", text)
         assert "<" not in outside_tokens, text
         assert ">" not in outside_tokens, text

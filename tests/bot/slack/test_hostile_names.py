@@ -14,23 +14,10 @@ import pytest
 from bot.chat.messages import KEEP, SLEEP, WAKE
 from tests.bot.slack.conftest import ADMIN, ALICE, CHANNEL, OUTSIDER, Rig
 from tests.fakes.clock import FakeClock
-from tests.fakes.slack_api import FakeSlack, walk_texts
+from tests.fakes.slack_api import FakeSlack, mrkdwn_texts, walk_texts
 
 HOSTILE = ["<!channel>", "<@U0ALICE>", "<http://evil.example|Open>", "a&b<!here>"]
 RAW = ("<!channel>", "<@U0ALICE>", "<http://evil.example", "<!here>", "<!everyone>")
-
-
-def mrkdwn_texts(value: Any) -> Iterator[str]:
-    """Every mrkdwn text object in some blocks: what Slack parses for mentions and links
-    (plain_text — headers, button labels — it shows as it is)."""
-    if isinstance(value, dict):
-        if value.get("type") == "mrkdwn":
-            yield value["text"]
-        for child in value.values():
-            yield from mrkdwn_texts(child)
-    elif isinstance(value, list):
-        for child in value:
-            yield from mrkdwn_texts(child)
 
 
 def everything_said(slack: FakeSlack, acks: list[str]) -> Iterator[str]:

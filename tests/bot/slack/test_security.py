@@ -17,8 +17,8 @@ from urllib.parse import quote, urlencode
 
 import pytest
 
-from bot.chat.messages import WAKE
-from tests.bot.slack.conftest import ADMIN, ALICE, SECRET, Rig, click_payload, signed_headers
+from tests.bot.slack.conftest import ADMIN, ALICE, SECRET, Rig, signed_headers
+from tests.bot.slack.test_errors import button
 from tests.bot.slack.test_server import command_body, http, running
 from tests.fakes.slack_api import FakeSlack
 
@@ -63,16 +63,7 @@ def evil() -> Iterator[Recorder]:
 
 
 def forged_click(response_url: str) -> str:
-    body = click_payload(
-        WAKE,
-        "fake:shop-demo",
-        ALICE,
-        where="ephemeral",
-        message_ts="1.1",
-        channel="C0GENERAL",
-        response_url=response_url,
-    )
-    return "payload=" + quote(json.dumps(body))
+    return "payload=" + quote(json.dumps(button(response_url=response_url)))
 
 
 MALFORMED_HEADERS = {
