@@ -117,9 +117,12 @@ class Outbound:
         on_refused: Callable[[str], None] | None = None,
     ) -> Sent:
         sent = Sent(channel)
-        row = self.outbox.add(channel, payload, self.clock.now()) if persist and self.outbox else None
+        row = self._keep(channel, payload) if persist else None
         self._queue(_Item(POST, sent, payload, thread_ts, row, on_refused=on_refused))
         return sent
+
+    def _keep(self, channel: str, payload: dict[str, Any]) -> int | None:
+        return self.outbox.add(channel, payload, self.clock.now()) if self.outbox else None
 
     def existing(self, channel: str, ts: str) -> Sent:
         """A message already in Slack (the one holding a button), to edit with `update`."""

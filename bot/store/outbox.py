@@ -9,6 +9,7 @@ transactions. Rows are small JSON payloads; a row is deleted once posted.
 from __future__ import annotations
 
 import json
+import logging
 import sqlite3
 import threading
 from collections.abc import Iterator
@@ -22,6 +23,8 @@ import sqlite_utils
 
 from bot.store.migrations import migrations
 from bot.store.rows import iso
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -40,29 +43,45 @@ class Outbox:
         self._conn: sqlite3.Connection | None = None
         self._lock = threading.Lock()
 
-    def add(self, channel: str, payload: dict[str, Any], at: datetime) -> int:
-        with self._write() as conn:
-            cursor = conn.execute(
-                "insert into outbox (channel, payload, created_at, attempts) values (?, ?, ?, 0)",
-                [channel, json.dumps(payload, ensure_ascii=False), iso(at)],
-            )
-            return int(cursor.lastrowid or 0)
+    def add(self, channel: str, payload: dict[str, Any], at: datetime) -> int | None:
+        """The notice's row; None when the database cannot take it (a full disk): the notice
+        is still posted, only a restart before Slack takes it would lose it."""
+        try:
+            with self._write() as conn:
+                cursor = conn.execute(
+                    "insert into outbox (channel, payload, created_at, attempts) values (?, ?, ?, 0)",
+                    [channel, json.dumps(payload, ensure_ascii=False), iso(at)],
+                )
+                return int(cursor.lastrowid or 0)
+        except sqlite3.Error as exc:
+            log.warning("outbox.unwritable channel=%s error=%s", channel, exc)
+            return None
 
     def pending(self) -> list[Pending]:
-        """Every notice not yet posted, oldest first."""
-        with self._lock:
-            rows = (
-                self._connection().execute("select id, channel, payload, attempts from outbox order by id").fetchall()
-            )
+        """Every notice not yet posted, oldest first (none when the database cannot be read)."""
+        query = "select id, channel, payload, attempts from outbox order by id"
+        try:
+            with self._lock:
+                rows = self._connection().execute(query).fetchall()
+        except sqlite3.Error as exc:
+            log.warning("outbox.unreadable error=%s", exc)
+            return []
         return [Pending(row[0], row[1], json.loads(row[2]), row[3]) for row in rows]
 
     def posted(self, row_id: int) -> None:
-        with self._write() as conn:
-            conn.execute("delete from outbox where id = ?", [row_id])
+        self._change("delete from outbox where id = ?", [row_id])
 
     def failed(self, row_id: int, error: str) -> None:
-        with self._write() as conn:
-            conn.execute("update outbox set attempts = attempts + 1, last_error = ? where id = ?", [error, row_id])
+        self._change("update outbox set attempts = attempts + 1, last_error = ? where id = ?", [error, row_id])
+
+    def _change(self, sql: str, values: list[Any]) -> None:
+        """Bookkeeping of a notice already queued: a database that cannot take it is logged,
+        never raised into the sending (the notice goes out all the same)."""
+        try:
+            with self._write() as conn:
+                conn.execute(sql, values)
+        except sqlite3.Error as exc:
+            log.warning("outbox.unwritable error=%s", exc)
 
     def close(self) -> None:
         with self._lock:

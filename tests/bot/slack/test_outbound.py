@@ -103,3 +103,19 @@ def test_notices_left_in_the_outbox_go_first_after_a_restart(fake: FakeSlack, tm
     finally:
         second.close()
         outbox.close()
+
+
+def test_a_notice_the_database_cannot_keep_is_still_posted(fake: FakeSlack, tmp_path: Path, caplog) -> None:
+    path = tmp_path / "p.db"
+    path.mkdir()  # a database that cannot be written, as a full disk makes it
+    outbox = Outbox(path)
+    out = outbound_for(fake, outbox)
+    try:
+        with caplog.at_level(logging.WARNING):
+            out.post("C0ONE", text("still told"), persist=True)
+            assert out.flush()
+        assert [m.text for m in fake.messages] == ["still told"]
+        assert "outbox.unwritable channel=C0ONE" in caplog.text
+    finally:
+        out.close()
+        outbox.close()
