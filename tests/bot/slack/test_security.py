@@ -230,3 +230,30 @@ def test_every_verified_request_still_works_with_the_signature_checked_by_paasti
     assert rig.dispatch(body, timestamp=int(time.time()) - 301).status == 401
     assert rig.dispatch(body, timestamp=int(time.time()) + 301).status == 401
     assert SECRET not in body
+
+
+@pytest.mark.parametrize(
+    ("api_url", "url", "allowed"),
+    [
+        ("https://slack.com/api/", "https://hooks.slack.com/commands/T0/1/abc", True),
+        ("https://slack.com/api/", "https://hooks.slack.com:443/actions/T0/1/abc", True),
+        ("https://slack.com/api/", "http://hooks.slack.com/commands/T0/1/abc", False),  # not https
+        ("https://slack.com/api/", "https://hooks.slack.com.evil.example/x", False),
+        ("https://slack.com/api/", "https://evil.example/hooks.slack.com/x", False),
+        ("https://slack.com/api/", "https://user:pw@hooks.slack.com/x", False),
+        ("https://slack.com/api/", "https://slack.com.evil.example/api/", False),
+        ("https://slack-gov.com/api/", "https://hooks.slack-gov.com/commands/T0/1/abc", True),
+        ("http://127.0.0.1:8123/api/", "http://127.0.0.1:8123/response/r1", True),  # a test's fake Slack
+        ("http://127.0.0.1:8123/api/", "http://127.0.0.1:8124/response/r1", False),  # another port
+        ("https://slack.com/api/", "not a url", False),
+    ],
+)
+def test_response_urls_are_slacks_own(api_url: str, url: str, allowed: bool) -> None:
+    from bot.slack.response_urls import ResponseUrls
+    from tests.fakes.clock import FakeClock
+
+    urls = ResponseUrls(api_url, FakeClock())
+    try:
+        assert urls.allows(url) is allowed
+    finally:
+        urls.close()
