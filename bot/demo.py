@@ -47,7 +47,8 @@ Click a button by typing its number. Demo only:  wait 20m (jump ahead)  ·  visi
 DEMO_HELP = """\
 Demo commands, besides every /paastis command:
   <number>          click the button with that number
-  wait <duration>   let simulated time pass (wait 20m), then run a sweep
+  wait <duration>   let simulated time pass (wait 20m), then run a sweep (wakes in
+                    flight finish first: their time is their own)
   visit <app> [n]   send n requests to an app (default 1)
   quit              leave (end of input does the same, once wakes are done)"""
 
@@ -198,6 +199,8 @@ class Demo:
         except ValueError as exc:
             self.terminal.say(str(exc))
             return
+        # wakes in flight end first, at their simulated pace: a jump must not count as boot time
+        self.app.engine.wait_idle(timeout=60)
         self.clock.advance(delta)
         self.terminal.say(f"⏩ {format_duration(delta)} later…")
         self.app.engine.discover()

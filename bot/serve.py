@@ -47,7 +47,7 @@ def serve(settings: Settings, env: Mapping[str, str]) -> int:
 def _serve_slack(settings: Settings, env: Mapping[str, str], stop: threading.Event) -> int:
     """Slack's own pieces first, Paastis built with them, then the Bolt app over it (run_slack)."""
     clock = SystemClock()
-    side = slack_side(settings.slack, settings.permissions, clock)
+    side = slack_side(settings, clock)
     paastis = build(settings, clock=clock, environ=env, poster=side.poster, groups_of=side.directory.groups_of)
     try:
         return run_slack(paastis, side, settings, stop)

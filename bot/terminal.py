@@ -48,6 +48,7 @@ class TerminalDestination:
     """A `Destination` that prints: the answer, then each update in place of it (as a new print)."""
 
     max_updates: int | None = None
+    place = None  # the person at the terminal only
 
     def __init__(
         self, terminal: Terminal, *, min_interval: float = 2.0, context: Mapping[str, Any] | None = None

@@ -2,7 +2,9 @@
 
     health_app(is_up)   GET /healthz: 200 "ok" while `is_up()`, 503 before (and while
                         `problems()` lists any: they are the body)
-    HttpServer          waitress on a port, in a thread of its own, until `stop()`
+    HttpServer          waitress on a port, in a thread of its own, until `stop()`; a request
+                        body over `max_body` (1 MiB: Slack's payloads are a few kB) is refused
+                        413 from its headers, before any of it is read or kept
 
 Waitress has no call that stops a server it runs (its maintainers say so in
 Pylons/waitress#343 and #372), and closing its sockets from another thread races the
@@ -21,6 +23,7 @@ from typing import Any
 from waitress.server import create_server
 
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
+MAX_BODY = 1024 * 1024  # bytes
 
 
 def health_app(is_up: Callable[[], bool], problems: Callable[[], list[str]] = list) -> WSGIApp:
@@ -41,8 +44,17 @@ def health_app(is_up: Callable[[], bool], problems: Callable[[], list[str]] = li
 class HttpServer:
     """waitress serving `app` on host:port (0: any free port) in a thread, from construction."""
 
-    def __init__(self, app: WSGIApp, host: str, port: int, *, threads: int = 16, name: str = "http") -> None:
-        self.server = create_server(app, host=host, port=port, threads=threads, ident="paastis")
+    def __init__(
+        self, app: WSGIApp, host: str, port: int, *, threads: int = 16, name: str = "http", max_body: int = MAX_BODY
+    ) -> None:
+        self.server = create_server(
+            app,
+            host=host,
+            port=port,
+            threads=threads,
+            ident="paastis",
+            max_request_body_size=max_body + 1,  # waitress refuses a body of this size and more
+        )
         self._stopped = threading.Event()
         self._thread = threading.Thread(target=self.server.run, name=name, daemon=True)
         self._thread.start()

@@ -26,13 +26,17 @@ from bot.chat.messages import (
     Context,
     Header,
     Message,
+    Mrkdwn,
     Section,
+    app_name,
+    at,
     escape,
     fit,
+    md,
 )
 from bot.engine.wake_jobs import Phase, TicketProgress
-from bot.policy.catalog import AppView
-from bot.policy.durations import format_ago, format_duration, format_moment
+from bot.policy.catalog import AppView, Catalog
+from bot.policy.durations import format_ago, format_duration
 from bot.policy.idle import Verdict
 from bot.store.rows import Event, Failure
 from providers.base import AppState, BudgetSnapshot
@@ -61,9 +65,11 @@ class Page:
 # -- one app -----------------------------------------------------------------------------
 
 
-def app_line(view: AppView, now: datetime, tz: ZoneInfo) -> str:
-    """`*hello* · 🟢 running · last activity 3 min ago · sleeps in 12 min`"""
-    parts = [f"*{escape(view.label)}*", f"{ICONS[view.state]} {view.state.value}"]
+def app_line(view: AppView, now: datetime, tz: ZoneInfo, *, catalog: Catalog | None = None) -> str:
+    """`*hello* · 🟢 running · last activity 3 min ago · sleeps in 12 min`; when the time to
+    sleep counts from something else than the app's own activity, it says what (`catalog`:
+    where to find the other apps of its group)."""
+    parts = [md("*{}*", app_name(view.label)), f"{ICONS[view.state]} {view.state.value}"]
     row = view.row
     if view.state is AppState.SLEEPING and row.recorded_formation:
         parts.append(f"restores {row.recorded_formation.describe()}")
@@ -72,11 +78,30 @@ def app_line(view: AppView, now: datetime, tz: ZoneInfo) -> str:
     if view.state is AppState.RUNNING:
         if view.managed and row.last_activity:
             parts.append(f"last activity {format_ago(row.last_activity, now)}")
+        parts.extend(_idle_since(view, now, tz, catalog))
         parts.append(_why(view, now, tz))
     if row.check_error and view.state is AppState.RUNNING:
-        since = format_moment(row.check_failed_at, now, tz) if row.check_failed_at else "now"
-        parts.append(f"⚠️ activity unreadable since {since} ({escape(row.check_error)}): stays up")
-    return " · ".join(p for p in parts if p)
+        since = at(row.check_failed_at, now, tz) if row.check_failed_at else "now"
+        parts.append(md("⚠️ activity unreadable since {} ({}): stays up", since, row.check_error))
+    return Mrkdwn(" · ").join(p for p in parts if p)
+
+
+def _idle_since(view: AppView, now: datetime, tz: ZoneInfo, catalog: Catalog | None) -> list[Mrkdwn]:
+    """What the time to sleep counts from, when it is not the app's own last activity: the
+    group member used last, or the moment Paastis began watching the app."""
+    decision, own = view.decision, view.row.last_activity
+    if decision.verdict is not Verdict.KEEP or decision.sleeps_at is None:
+        return []
+    since = decision.sleeps_at - view.rules.idle_timeout
+    if own is not None and since - own <= timedelta(seconds=1):
+        return []
+    members = [catalog.get(ref) for ref in view.group if ref != view.ref] if catalog else []
+    user = next((m for m in members if m and m.row.last_activity == since), None)
+    if user is not None:
+        return [md("its group was used {} ({})", format_ago(since, now), app_name(user.label))]
+    if len(view.group) > 1 and catalog is None:
+        return [md("its group was used {}", format_ago(since, now))]
+    return [md("watched since {}", at(since, now, tz))]
 
 
 def _why(view: AppView, now: datetime, tz: ZoneInfo) -> str:
@@ -84,11 +109,13 @@ def _why(view: AppView, now: datetime, tz: ZoneInfo) -> str:
     if not view.managed:
         return f"not managed: {view.rules.ignored}"
     if view.keep and view.keep.until > now:
-        reason = f" ({escape(view.keep.reason)})" if view.keep.reason else ""
-        return f"kept awake until {format_moment(view.keep.until, now, tz)} by {escape(view.keep.by_name)}{reason}"
+        reason = md(" ({})", view.keep.reason) if view.keep.reason else ""
+        return md("kept awake until {} by {}{}", at(view.keep.until, now, tz), view.keep.by_name, reason)
     if view.failure is not None:
         return sleep_failure(view.failure, now, tz)
     if decision.verdict is Verdict.KEEP and decision.sleeps_at:
+        if decision.sleeps_at <= now:  # a future event is never shown in the past
+            return "due to sleep at the next sweep"
         return f"sleeps in {format_duration(decision.sleeps_at - now)} if unused"
     if decision.verdict is Verdict.SLEEP:
         return f"goes to sleep at the next sweep ({decision.reason})"
@@ -99,11 +126,8 @@ def sleep_failure(failure: Failure, now: datetime, tz: ZoneInfo) -> str:
     """`⚠️ sleep failed 10 times since 12:21: Scalingo answered 500; next try 12:52`"""
     times = "once" if failure.count == 1 else f"{failure.count} times"
     next_try = failure.next_try_at
-    when = format_moment(next_try, now, tz) if next_try and next_try > now else "at the next sweep"
-    return (
-        f"⚠️ sleep failed {times} since {format_moment(failure.first_at, now, tz)}: "
-        f"{escape(failure.reason)}; next try {when}"
-    )
+    when = at(next_try, now, tz) if next_try and next_try > now else "at the next sweep"
+    return md("⚠️ sleep failed {} since {}: {}; next try {}", times, at(failure.first_at, now, tz), failure.reason, when)
 
 
 def app_buttons(view: AppView) -> tuple[Button | None, tuple[Button, ...]]:
@@ -134,9 +158,9 @@ def app_buttons(view: AppView) -> tuple[Button | None, tuple[Button, ...]]:
     return main, tuple(others)
 
 
-def app_blocks(view: AppView, now: datetime, tz: ZoneInfo) -> list[Block]:
+def app_blocks(view: AppView, now: datetime, tz: ZoneInfo, *, catalog: Catalog | None = None) -> list[Block]:
     main, others = app_buttons(view)
-    blocks: list[Block] = [Section(app_line(view, now, tz), main)]
+    blocks: list[Block] = [Section(app_line(view, now, tz, catalog=catalog), main)]
     if others:
         blocks.append(Actions(others))
     return blocks
@@ -154,6 +178,7 @@ def status(
     budgets: Budgets | None = None,
     title: str = "Paastis status",
     max_blocks: int = MAX_BLOCKS,
+    catalog: Catalog | None = None,
 ) -> Message:
     """Apps grouped by provider with state, last activity, time until sleep and buttons.
 
@@ -179,7 +204,7 @@ def status(
         if view.row.provider != provider:
             provider = view.row.provider
             blocks.append(Context(f"*{escape(provider)}* ({view.kind})"))
-        blocks.extend(app_blocks(view, now, tz))
+        blocks.extend(app_blocks(view, now, tz, catalog=catalog))
     if pages > 1:
         first, last = start + 1, end
         nav = []
@@ -225,14 +250,17 @@ def _budget_text(budgets: Budgets | None) -> str:
 def app_detail(view: AppView, group: Sequence[AppView], now: datetime, tz: ZoneInfo) -> Message:
     """`/paastis status app`: why it is awake or when it will sleep, its rules and group."""
     row = view.row
-    lines = [app_line(view, now, tz)]
-    facts = [
+    lines = [app_line(view, now, tz, catalog=Catalog(group))]
+    facts: list[str] = [
         f"Provider: `{escape(row.provider)}` ({view.kind}) · id `{escape(row.app_id)}`",
         f"Idle timeout: {format_duration(view.rules.idle_timeout)}",
         f"Decision: {view.decision.verdict.value} — {escape(view.decision.reason)}",
     ]
     if view.decision.sleeps_at and view.state is AppState.RUNNING:
-        facts.append(f"Sleeps at: {format_moment(view.decision.sleeps_at, now, tz)} unless it is used")
+        if view.decision.sleeps_at > now:
+            facts.append(md("Sleeps at: {} unless it is used", at(view.decision.sleeps_at, now, tz)))
+        else:  # overdue: the moment it became due, never a promise in the past
+            facts.append(md("Sleep due since {}", at(view.decision.sleeps_at, now, tz)))
     if row.checked_at:
         facts.append(f"Activity checked: {format_ago(row.checked_at, now)}")
     if row.recorded_formation:
@@ -253,13 +281,13 @@ def app_detail(view: AppView, group: Sequence[AppView], now: datetime, tz: ZoneI
     if others:
         facts.append(
             "Group (share activity, sleep together): "
-            + ", ".join(f"{escape(g.label)} {ICONS[g.state]}" for g in others)
+            + ", ".join(f"{app_name(g.label)} {ICONS[g.state]}" for g in others)
         )
     main, buttons = app_buttons(view)
-    blocks: list[Block] = [Section("\n".join(lines), main), Context("\n".join(facts))]
+    blocks: list[Block] = [Section(Mrkdwn("\n").join(lines), main), Context(Mrkdwn("\n").join(facts))]
     if buttons:
         blocks.append(Actions(buttons))
-    return Message(f"{view.label}: {view.state.value}", tuple(blocks))
+    return Message(md("{}: {}", app_name(view.label), view.state.value), tuple(blocks))
 
 
 # -- wake, sleep, keep -------------------------------------------------------------------
@@ -267,11 +295,11 @@ def app_detail(view: AppView, group: Sequence[AppView], now: datetime, tz: ZoneI
 
 def wake_progress(progress: TicketProgress, value: str) -> Message:
     main = progress.main
-    label = escape(main.label)
+    label = app_name(main.label)
     seconds = format_duration(progress.elapsed)
     linked = ""
     if progress.linked:
-        linked = " with " + ", ".join(f"{escape(s.label)} {_phase_icon(s.phase)}" for s in progress.linked)
+        linked = " with " + ", ".join(f"{app_name(s.label)} {_phase_icon(s.phase)}" for s in progress.linked)
     phase = progress.phase
     if phase is Phase.UP:
         if main.already_up and not progress.linked:
@@ -282,7 +310,7 @@ def wake_progress(progress: TicketProgress, value: str) -> Message:
         return Message(text.replace("*", ""), (Section(text, button),))
     if phase is Phase.FAILED:
         failed = next(s for s in (main, *progress.linked) if s.phase is Phase.FAILED)
-        who = "" if failed is main else f" ({escape(failed.label)})"
+        who = "" if failed is main else f" ({app_name(failed.label)})"
         text = f"❌ Waking *{label}*{who} failed: {escape(failed.reason or 'unknown reason')}"
         return Message(text.replace("*", ""), (Section(text, Button("Retry", WAKE, value, "primary")),))
     text = f"⏳ Waking *{label}* ({seconds}){linked}"
@@ -303,26 +331,28 @@ def _phase_icon(phase: Phase) -> str:
 
 def slept(label: str, formation: str | None, dry_run: bool = False) -> Message:
     if dry_run:
-        text = f"🧪 Dry run: *{escape(label)}* would have been put to sleep (PAASTIS_DRY_RUN is on)"
+        text = f"🧪 Dry run: *{app_name(label)}* would have been put to sleep (PAASTIS_DRY_RUN is on)"
     else:
         restore = f" · {formation} will be restored at wake" if formation else ""
-        text = f"💤 *{escape(label)}* is going to sleep{restore}"
+        text = f"💤 *{app_name(label)}* is going to sleep{restore}"
     return Message(text.replace("*", ""), (Section(text),))
 
 
 def kept(view: AppView, until: datetime, now: datetime, tz: ZoneInfo) -> Message:
-    text = (
-        f"📌 *{escape(view.label)}* stays awake until {format_moment(until, now, tz)} "
-        f"({format_duration(until - now)}); then its idle timeout applies again."
+    text = md(
+        "📌 *{}* stays awake until {} ({}); then its idle timeout applies again.",
+        app_name(view.label),
+        at(until, now, tz),
+        format_duration(until - now),
     )
     return Message(text.replace("*", ""), (Section(text, Button("Unkeep", UNKEEP, view.value)),))
 
 
 def unkept(view: AppView, dropped: bool) -> Message:
     if dropped:
-        text = f"📍 *{escape(view.label)}* is no longer kept awake: its idle timeout applies again."
+        text = f"📍 *{app_name(view.label)}* is no longer kept awake: its idle timeout applies again."
     else:
-        text = f"*{escape(view.label)}* was not kept awake: nothing to undo."
+        text = f"*{app_name(view.label)}* was not kept awake: nothing to undo."
     return Message(text.replace("*", ""), (Section(text),))
 
 
@@ -357,9 +387,9 @@ def sweep_notice(
         for app in chunk:
             restore = f" · {app.formation}" if app.formation else ""
             button = None if dry_run else Button("Wake", WAKE, app.value, "primary")
-            blocks.append(Section(f"*{escape(app.label)}* — {escape(app.reason)}{restore}", button))
+            blocks.append(Section(f"*{app_name(app.label)}* — {escape(app.reason)}{restore}", button))
         if index == len(chunks) - 1 and failures:
-            text = "\n".join(f"⚠️ *{escape(label)}* stays up: {escape(why)}" for label, why in failures)
+            text = "\n".join(f"⚠️ *{app_name(label)}* stays up: {escape(why)}" for label, why in failures)
             blocks.extend(Section(piece) for piece in fit(text))
         if blocks:
             messages.append(Message(title if chunk else "Some apps could not be put to sleep", tuple(blocks)))
@@ -370,7 +400,7 @@ def wake_failed_notice(
     label: str, value: str, reason: str, actor_name: str, *, failures: int = 1, since: str = ""
 ) -> Message:
     """`failures` in a row (`since`: how long): told when wakes start failing, then at most every 6 h."""
-    text = f"❌ Waking *{escape(label)}* (asked by {escape(actor_name)}) failed: {escape(reason)}"
+    text = f"❌ Waking *{app_name(label)}* (asked by {escape(actor_name)}) failed: {escape(reason)}"
     if failures > 1:
         text += f"\nWakes of it have failed {failures} times in {since}; the channel is told again in 6 h at most."
     return Message(text.replace("*", ""), (Section(text, Button("Retry", WAKE, value, "primary")),))
@@ -457,19 +487,17 @@ def event_log(events: Sequence[Event], now: datetime, tz: ZoneInfo, *, about: st
         return Message(f"{title}: none yet", (Header(title), Section("Nothing recorded yet.")))
     lines = []
     for event in events:
-        when = format_moment(event.at, now, tz)
         icon = EVENT_ICONS.get(event.action, "•")
-        app = (
-            f"*{escape(event.app_name)}* "
-            if event.app_name
-            else (f"*{escape(event.provider)}* " if event.provider else "")
-        )
-        who = "Paastis" if event.actor == "paastis" else escape(event.actor_name or event.actor)
+        app = md("*{}* ", app_name(event.app_name)) if event.app_name else ""
+        if not app and event.provider:
+            app = md("*{}* ", event.provider)
+        who = "Paastis" if event.actor == "paastis" else (event.actor_name or event.actor)
         took = f" in {format_duration(_ms(event.duration_ms))}" if event.duration_ms else ""
-        reason = f" — {escape(event.reason)}" if event.reason else ""
-        lines.append(f"`{when}` {icon} {app}{event.action.replace('_', ' ')} by {who}{took}{reason}")
+        reason = md(" — {}", event.reason) if event.reason else ""
+        action = event.action.replace("_", " ")
+        lines.append(md("{} {} {}{} by {}{}{}", at(event.at, now, tz), icon, app, action, who, took, reason))
     blocks: list[Block] = [Header(title)]
-    blocks.extend(Section(piece) for piece in fit("\n".join(lines)))
+    blocks.extend(Section(piece) for piece in fit(Mrkdwn("\n").join(lines)))
     return Message(f"{title}: {len(events)}", tuple(blocks))
 
 
@@ -499,4 +527,5 @@ def help_message(problem: str | None = None) -> Message:
 
 
 def error(text: str) -> Message:
-    return Message(f"⚠️ {text}", (Section(f"⚠️ {text}"),))
+    """A refusal or a problem: for whoever asked only."""
+    return Message(f"⚠️ {text}", (Section(f"⚠️ {text}"),), private=True)

@@ -3,7 +3,9 @@
 `Chatops.command(text, actor, reply)` and `Chatops.click(action, value, actor, reply)`
 answer through a `Destination`: `send()` once, at once (never after a provider call: Slack wants
 an answer within 3 seconds), then `update()` to change that answer in place as work
-progresses (a wake, a sleep). Provider work runs on the engine's executor.
+progresses (a wake, a sleep). Provider work runs on the engine's executor. Refusals and
+"already up" are private (for whoever asked); a wake asked from a shared place (a channel
+thread) is followed there by one message whoever asks (`bot.chat.following`).
 
 Permissions are checked on every command and every click: a button can be clicked by
 anyone who sees it.
@@ -11,18 +13,17 @@ anyone who sees it.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
-import threading
-import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 from bot.chat import answers
 from bot.chat.commands import Command, parse
-from bot.chat.messages import KEEP, OPEN, PAGE, SLEEP, UNKEEP, WAKE, Message
+from bot.chat.following import WakeThreads
+from bot.chat.messages import KEEP, OPEN, PAGE, SLEEP, UNKEEP, WAKE, Destination, Message, app_name, fitted_value, md
 from bot.chat.report import build_report, report_message
 from bot.config.loading import Permissions
 from bot.engine.actors import Actor
@@ -34,20 +35,6 @@ from bot.policy.pricing import Prices
 from providers.base import AppState, ProviderError
 
 log = logging.getLogger(__name__)
-
-
-class Destination(Protocol):
-    """Where an answer goes. `context` lets a wake's message be found again after a restart."""
-
-    max_updates: int | None  # Slack's response_url: 5 uses in 30 minutes
-    min_interval: float  # seconds between two progress updates
-
-    def send(self, message: Message) -> None: ...
-
-    def update(self, message: Message) -> None: ...
-
-    @property
-    def context(self) -> Mapping[str, Any]: ...
 
 
 @dataclass(frozen=True)
@@ -81,6 +68,7 @@ class Chatops:
         self.engine = engine
         self.options = options
         self._groups_of = groups_of or (lambda user: frozenset())
+        self.threads = WakeThreads()
 
     @property
     def now(self) -> datetime:
@@ -158,10 +146,11 @@ class Chatops:
         return self._status_page(arg, 1, catalog)
 
     def _status_page(self, text_filter: str | None, number: int, catalog: Catalog | None = None) -> Message:
-        views = (catalog or self.engine.catalog()).search(text_filter)
+        catalog = catalog or self.engine.catalog()
+        views = catalog.search(text_filter)
         budgets = self.engine.budgets()
         page = answers.Page(number, answers.STATUS_PAGE_SIZE, text_filter or "")
-        return answers.status(views, self.now, self.options.timezone, page=page, budgets=budgets)
+        return answers.status(views, self.now, self.options.timezone, page=page, budgets=budgets, catalog=catalog)
 
     def _log(self, arg: str | None) -> Message:
         if arg:
@@ -202,22 +191,28 @@ class Chatops:
         self._check(actor, "wake")
         if view.rules.protected and not confirmed:
             main, _ = answers.app_buttons(view)
-            text = f"*{view.label}* is protected by the rules. Wake it anyway?"
-            reply.send(Message(text, (answers.Section(text, main),)))
+            text = md("*{}* is protected by the rules. Wake it anyway?", app_name(view.label))
+            reply.send(Message(text, (answers.Section(text, main),), private=True))
             return
         if view.state is AppState.RUNNING and not self.engine.wakes.job(view.ref) and not view.linked:
-            reply.send(answers.wake_progress(_already_up(view, self.now), view.value))
+            up = answers.wake_progress(_already_up(view, self.now), view.value)
+            reply.send(dataclasses.replace(up, private=True))
             self.engine.mark_used(view)
             return
-        ticket = self.engine.wake(view, actor, context=reply.context, catalog=catalog)
-        follow_wake(ticket, reply, view.value, first=True)
+        context = {**reply.context, "asked_by": [actor.name]} if reply.place else reply.context
+        ticket = self.engine.wake(view, actor, context=context, catalog=catalog)
+        self.threads.follow(ticket, reply, actor.name, view.value)
+
+    def resume(self, ticket: WakeTicket, reply: Destination, value: str, *, asked_by: object = None) -> None:
+        """A wake resumed after a restart: bring the message that followed it to its end
+        (`asked_by`: who had asked, as the wake's context recorded them)."""
+        self.threads.resume(ticket, reply, value, asked_by)
 
     def _sleep(self, view: AppView, actor: Actor, reply: Destination) -> None:
         self._check(actor, "sleep")
         self.engine.check_sleepable(view)
-        reply.send(
-            Message(f"🌙 Putting {view.label} to sleep…", (answers.Section(f"🌙 Putting *{view.label}* to sleep…"),))
-        )
+        text = md("🌙 Putting *{}* to sleep…", app_name(view.label))
+        reply.send(Message(text.replace("*", ""), (answers.Section(text),)))
 
         def work() -> None:
             try:
@@ -245,8 +240,13 @@ class Chatops:
         reply.send(answers.unkept(view, self.engine.unkeep(view, actor)))
 
     def _by_value(self, value: str, catalog: Catalog) -> AppView:
-        provider, _, app_id = value.partition(":")
-        view = catalog.get((provider, app_id))
+        """The app of a button's value: `provider:app_id`, or the digest a value too long
+        for Slack travels as (`fitted_value`)."""
+        if value.startswith("#"):
+            view = next((v for v in catalog if fitted_value(v.value) == value), None)
+        else:
+            provider, _, app_id = value.partition(":")
+            view = catalog.get((provider, app_id))
         if view is None or view.row.gone:
             raise ActionRefused(
                 "That app is no longer listed by its provider (deleted or renamed?). Try `/paastis status`."
@@ -257,36 +257,6 @@ class Chatops:
 def _already_up(view: AppView, now: datetime) -> TicketProgress:
     status = JobStatus(view.ref, view.label, Phase.UP, now, timedelta(0), view.row.url, already_up=True)
     return TicketProgress(status, (), joined=False, slow=False)
-
-
-def follow_wake(ticket: WakeTicket, reply: Destination, value: str, *, first: bool) -> None:
-    """Send the wake's first message, then update it in place: throttled to the reply's
-    budget (response_url: 5 uses), always keeping one update for the end."""
-    state = {"sent": not first, "updates": 0, "last": 0.0, "final": False}
-    lock = threading.Lock()
-
-    def on_progress(progress: TicketProgress) -> None:
-        message = answers.wake_progress(progress, value)
-        final = progress.phase is not Phase.WAKING
-        with lock:
-            if state["final"]:
-                return
-            if not state["sent"]:
-                state["sent"], state["last"] = True, time.monotonic()
-                state["final"] = final
-                reply.send(message)
-                return
-            budget = reply.max_updates
-            room = budget is None or state["updates"] < budget - (0 if final else 1)
-            due = final or time.monotonic() - state["last"] >= reply.min_interval
-            if not (room and due):
-                return
-            state["updates"] += 1
-            state["last"] = time.monotonic()
-            state["final"] = final
-            reply.update(message)  # under the lock: a late progress update never lands after the end
-
-    ticket.follow(on_progress)
 
 
 def _logged(work: Callable[[], None], what: str, view: AppView) -> Callable[[], None]:

@@ -8,11 +8,14 @@ from collections.abc import Callable
 from bot.chat.messages import Actions, Button, Context, Divider, Header, Message, Section
 
 _LINK = re.compile(r"<(https?://[^|>]+)\|([^>]+)>")
+_TOKEN = re.compile(r"<![^|>]*\|([^>]*)>")  # a date token: its fallback, the team's time and zone
 _BOLD = re.compile(r"(?<![\w*])\*(?=\S)([^*\n]+?)\*(?![\w*])")
 
 
 def inline(text: str) -> str:
-    """mrkdwn → plain text: links as `label (url)`, bold and escapes removed."""
+    """mrkdwn → plain text: links as `label (url)`, date tokens as their fallback, bold and
+    escapes removed."""
+    text = _TOKEN.sub(r"\1", text)
     text = _LINK.sub(lambda m: f"{m.group(2)} ({m.group(1)})", text)
     text = _BOLD.sub(r"\1", text)
     return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")

@@ -1,18 +1,22 @@
 """The Bolt App and its WebClients, built from settings: tokens, the signing secret and
 SLACK_API_URL are passed explicitly, never left for Bolt to find on its own.
 
-    web_client       posts, updates, views.publish: retries 429s after Retry-After
-    identity_client  users.info, usergroups.users.list: before a command's ack, so a short
-                     timeout and no retries (a slow Slack fails closed instead of late)
-    build_app        App(client=…, signing_secret=…) with a listener pool larger than Bolt's 5
+    web_client       Bolt's own calls (auth.test), Socket Mode: retries 429s after Retry-After
+    outbound client  every post and edit, from the outbound path's worker, which paces them
+                     and honours Retry-After itself (so the client does not retry)
+    request_client   calls made on a listener thread (views.publish, users.info,
+                     usergroups.users.list): a short timeout and no retries — a slow Slack
+                     fails closed (or is logged) instead of holding the listener pool
+    build_app        App(client=…) with the `Gate` (signature, replays, payload shape) in
+                     front of Bolt's own checks, and a listener pool larger than Bolt's 5
 
 Built in two steps around `bot.wiring.build`, so nothing is replaced afterwards:
 
-    slack_side(…)    before Paastis, no network call: the web client, the poster of channel
-                     notices, the directory of users and groups (permissions) → build(poster=…,
-                     groups_of=…)
+    slack_side(…)    before Paastis, no network call: the clients, the outbound path (with the
+                     outbox in PAASTIS_DB), the response_urls, the poster of channel notices,
+                     the directory of users and groups (permissions) → build(poster=…, groups_of=…)
     connect(…)       after: auth.test, the Bolt app, its listeners registered over the finished
-                     Paastis; `start(resumed=parts.listeners.resume)` follows
+                     Paastis, the outbox's notices queued again; `start(resumed=…)` follows
 """
 
 from __future__ import annotations
@@ -26,15 +30,20 @@ from slack_sdk import WebClient
 from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 
 from bot.clock import Clock
-from bot.config.loading import Permissions, SlackSettings
+from bot.config.loading import Settings, SlackSettings
 from bot.errors import SlackSetupError
+from bot.slack.gate import Gate
 from bot.slack.identity import Directory
-from bot.slack.listeners import Listeners, PayloadCheck, register
+from bot.slack.listeners import Listeners, register
+from bot.slack.outbound import Outbound
 from bot.slack.poster import SlackPoster
+from bot.slack.response_urls import ResponseUrls
+from bot.store.outbox import Outbox
 from bot.wiring import Paastis
 
 LISTENER_THREADS = 32  # Bolt's default is 5: a sixth request waiting on a listener would get a 404
 IDENTITY_TIMEOUT = 1  # seconds: users.info runs before a command is acknowledged
+REQUEST_TIMEOUT = 3  # seconds: views.publish from a listener thread
 
 
 def web_client(slack: SlackSettings, *, timeout: int = 10) -> WebClient:
@@ -43,8 +52,9 @@ def web_client(slack: SlackSettings, *, timeout: int = 10) -> WebClient:
     return client
 
 
-def identity_client(slack: SlackSettings) -> WebClient:
-    return WebClient(token=slack.bot_token, base_url=slack.api_url, timeout=IDENTITY_TIMEOUT, retry_handlers=[])
+def request_client(slack: SlackSettings, *, timeout: int = REQUEST_TIMEOUT) -> WebClient:
+    """For calls on a listener thread: fail fast, never sleep on a 429."""
+    return WebClient(token=slack.bot_token, base_url=slack.api_url, timeout=timeout, retry_handlers=[])
 
 
 def build_app(slack: SlackSettings, client: WebClient, *, threads: int = LISTENER_THREADS) -> App:
@@ -54,7 +64,8 @@ def build_app(slack: SlackSettings, client: WebClient, *, threads: int = LISTENE
         name="paastis",
         client=client,
         signing_secret=slack.signing_secret or "",  # Socket Mode needs none: its requests are not signed
-        before_authorize=PayloadCheck(),
+        request_verification_enabled=False,  # the Gate verifies, and answers a malformed header 401
+        before_authorize=Gate(slack.signing_secret),
         listener_executor=ThreadPoolExecutor(max_workers=threads, thread_name_prefix="slack-listener"),
     )
     if bolt.oauth_flow is not None:
@@ -71,17 +82,26 @@ class SlackSide:
 
     client: WebClient
     directory: Directory
+    outbound: Outbound
+    response_urls: ResponseUrls
     poster: SlackPoster
+    outbox: Outbox
 
-    def close(self) -> None:
-        self.poster.close()
+    def close(self, timeout: float = 10.0) -> None:
+        """Post what is queued for up to `timeout` s; notices still waiting stay in the outbox."""
+        self.outbound.close(timeout)
+        self.response_urls.close()
+        self.outbox.close()
 
 
-def slack_side(slack: SlackSettings, permissions: Permissions, clock: Clock) -> SlackSide:
+def slack_side(settings: Settings, clock: Clock) -> SlackSide:
     """The Slack pieces Paastis needs at construction; no call to Slack yet."""
-    client = web_client(slack)
-    directory = Directory(identity_client(slack), permissions, clock)
-    return SlackSide(client, directory, SlackPoster(client, slack.channel, clock))
+    slack = settings.slack
+    outbox = Outbox(settings.db_path)
+    outbound = Outbound(WebClient(token=slack.bot_token, base_url=slack.api_url, timeout=10), outbox, clock)
+    directory = Directory(request_client(slack, timeout=IDENTITY_TIMEOUT), settings.permissions, clock)
+    urls = ResponseUrls(slack.api_url, clock)
+    return SlackSide(web_client(slack), directory, outbound, urls, SlackPoster(outbound, slack.channel), outbox)
 
 
 @dataclass(frozen=True)
@@ -99,5 +119,6 @@ def connect(paastis: Paastis, side: SlackSide, slack: SlackSettings) -> SlackPar
     the finished Paastis. Raises SlackApiError, BoltError or SlackSetupError when Slack refuses."""
     auth = side.client.auth_test()
     bolt = build_app(slack, side.client)
-    listeners = register(bolt, paastis, side.directory)
+    listeners = register(bolt, paastis, side.directory, side.outbound, side.response_urls, request_client(slack))
+    side.outbound.resume()  # notices a stopped Paastis could not post, before any new one
     return SlackParts(bolt, dict(auth.data), listeners)

@@ -7,7 +7,9 @@ Slack's limits are kept here, and nothing is cut silently:
   (a section's button stays on the first piece);
 - labels (headers, button texts, confirm dialogs) are shortened with "…": they name what the
   blocks say in full;
-- a button value or URL over its limit raises: cutting data would change its meaning.
+- a button value over 2000 characters (an app id of 2,000+) travels as its digest
+  (`fitted_value`), which `Chatops` maps back to the app; a link button whose URL is over
+  3000 characters is left out. The rest of the message is never dropped for one of them.
 
 Within one actions block Slack wants distinct action ids, so a repeated one (◂ Previous and
 Next ▸ are both PAGE) gets a `#2` suffix; `base_action` removes it.
@@ -32,10 +34,10 @@ from bot.chat.messages import (
     Message,
     Section,
     fit,
+    fitted_value,
 )
 
 MAX_HEADER = 150
-MAX_VALUE = 2000
 MAX_URL = 3000
 MAX_CONFIRM_TITLE = 100
 MAX_CONFIRM_TEXT = 300
@@ -95,12 +97,13 @@ def _render(block: Block) -> list[Json]:
     if isinstance(block, Section):
         pieces = fit(block.text, MAX_SECTION_TEXT)
         sections = [{"type": "section", "text": _mrkdwn(piece)} for piece in pieces]
-        if block.button:
+        if block.button and _fits(block.button):
             sections[0]["accessory"] = _button(block.button, block.button.action)
         return sections
     if isinstance(block, Actions):
-        rows = [block.buttons[i : i + MAX_ACTIONS_ELEMENTS] for i in range(0, len(block.buttons), MAX_ACTIONS_ELEMENTS)]
-        return [{"type": "actions", "elements": _row(row)} for row in rows]
+        buttons = [b for b in block.buttons if _fits(b)]
+        rows = [buttons[i : i + MAX_ACTIONS_ELEMENTS] for i in range(0, len(buttons), MAX_ACTIONS_ELEMENTS)]
+        return [{"type": "actions", "elements": _row(tuple(row))} for row in rows]
     if isinstance(block, Context):
         elements = [_mrkdwn(piece) for piece in fit(block.text, MAX_SECTION_TEXT)]
         chunks = [elements[i : i + MAX_CONTEXT_ELEMENTS] for i in range(0, len(elements), MAX_CONTEXT_ELEMENTS)]
@@ -120,19 +123,20 @@ def _row(buttons: tuple[Button, ...]) -> list[Json]:
     return elements
 
 
+def _fits(button: Button) -> bool:
+    """False for a link Slack would refuse (its URL too long): that one button is left out."""
+    return not button.url or len(button.url) <= MAX_URL
+
+
 def _button(button: Button, action_id: str) -> Json:
-    if len(button.value) > MAX_VALUE:
-        raise BlockKitError(f"button value of {len(button.value)} characters (Slack allows {MAX_VALUE})")
     element: Json = {
         "type": "button",
         "text": _plain(shorten(button.label, MAX_BUTTON_LABEL)),
         "action_id": action_id,
     }
     if button.value:
-        element["value"] = button.value
+        element["value"] = fitted_value(button.value)
     if button.url:
-        if len(button.url) > MAX_URL:
-            raise BlockKitError(f"button URL of {len(button.url)} characters (Slack allows {MAX_URL})")
         element["url"] = button.url
     if button.style:
         element["style"] = button.style

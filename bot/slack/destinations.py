@@ -1,20 +1,22 @@
 """Where an answer goes in Slack: the `Destination`s that `Chatops` sends to and updates in place.
 
     /paastis …                 CommandDestination      first answer = the acknowledgement (ephemeral),
-                                                 updates replace it through response_url
+                                                       updates replace it through response_url
     click, ephemeral message   ResponseUrlDestination  the answer replaces that message (response_url)
-    click, channel message     PostedDestination       a thread reply under it (chat.postMessage with
-                                                 thread_ts), then chat.update: the channel sees
-                                                 who woke what
+    click, channel message     ThreadDestination       what the channel should see: one reply in the
+                                                       message's thread (chat.postMessage, then
+                                                       chat.update); refusals and asides: to the
+                                                       clicker alone (response_url)
     click, App Home            PostedDestination       a DM from the app, then chat.update; the Home
-                                                 view is refreshed after each change
+                                                       view is refreshed after each change
 
-A response_url takes 5 uses within 30 minutes, so those replies allow 5 updates (4 when the
-first answer used one) and `follow_wake` keeps the last for the final state. When Slack
-refuses (the response_url spent or expired, a channel the app has left), the answer goes to
-the user in a DM instead. Each reply's `context` is JSON and enough to rebuild it after a
-restart (`from_context`). Updates run on engine threads: they log Slack's refusals and never
-raise into a wake.
+Nothing here waits on Slack: posts and edits go through the channel's outbound path
+(bot.slack.outbound), response_urls through `ResponseUrls` — off the caller's thread, in
+order, with a short timeout, and only to Slack's own hosts. A response_url takes 5 uses
+within 30 minutes, so those replies allow 5 updates (4 when the first answer used one) and
+`follow_wake` keeps the last for the final state. When Slack refuses (the response_url spent
+or expired, a channel the app has left), the answer goes to the user in a DM instead. Each
+reply's `context` is JSON and enough to rebuild it after a restart (`from_context`).
 """
 
 from __future__ import annotations
@@ -22,59 +24,26 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable, Mapping
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
-from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError, SlackClientError
-from slack_sdk.webhook import WebhookClient
-
-from bot.chat.messages import Context, Message, escape
-from bot.clock import Clock
+from bot.chat.messages import Message
 from bot.slack.blocks import BlockKitError, message_payload
+from bot.slack.outbound import Outbound, Sent
+from bot.slack.response_urls import RESPONSE_URL_USES, ResponseUrl, ResponseUrls
 
 log = logging.getLogger(__name__)
 
-RESPONSE_URL_USES = 5
-RESPONSE_URL_LIFETIME = timedelta(minutes=30)
 RESPONSE_URL_INTERVAL = 15.0  # seconds between progress updates: 4 of them cover the first minute
 POSTED_INTERVAL = 5.0  # chat.update is Tier 3 (50+ a minute per workspace)
 
 
-class ResponseUrl:
-    """One interaction's response_url. Thread-safe; `post` says whether Slack took it."""
-
-    def __init__(self, url: str | None, issued_at: datetime, clock: Clock, *, timeout: int = 10) -> None:
-        self.url = url
-        self.issued_at = issued_at
-        self.clock = clock
-        self.timeout = timeout
-        self.used = 0
-        self._lock = threading.Lock()
-
-    def post(self, payload: Mapping[str, Any]) -> bool:
-        with self._lock:
-            if not self.url:
-                return False
-            if self.used >= RESPONSE_URL_USES or self.clock.now() - self.issued_at >= RESPONSE_URL_LIFETIME:
-                log.info("slack.response_url_spent uses=%s issued_at=%s", self.used, self.issued_at.isoformat())
-                return False
-            self.used += 1
-        try:
-            response = WebhookClient(self.url, timeout=self.timeout).send_dict(dict(payload))
-        except (SlackClientError, OSError) as exc:
-            log.warning("slack.response_url_failed error=%s", type(exc).__name__)
-            return False
-        if response.status_code != 200:
-            log.warning("slack.response_url_refused status=%s body=%s", response.status_code, response.body[:200])
-            return False
-        return True
-
-
 class ResponseUrlDestination:
-    """A click on an ephemeral message: every answer replaces that message in place."""
+    """A click on an ephemeral message: every answer replaces that message in place. With
+    `replace=False` (a click on a channel message), each answer is a new ephemeral message."""
 
     min_interval = RESPONSE_URL_INTERVAL
+    place = None  # only the clicker sees it
 
     def __init__(
         self,
@@ -83,11 +52,13 @@ class ResponseUrlDestination:
         user: str | None = None,
         max_updates: int = RESPONSE_URL_USES - 1,
         fallback: PostedDestination | None = None,
+        replace: bool = True,
     ) -> None:
         self.response_url = response_url
         self.user = user
         self.max_updates: int | None = max_updates
         self.fallback = fallback
+        self.replace = replace
 
     @property
     def context(self) -> Mapping[str, Any]:
@@ -105,9 +76,11 @@ class ResponseUrlDestination:
         payload = _payload(message)
         if payload is None:
             return
-        posted = self.response_url.post({**payload, "response_type": "ephemeral", "replace_original": True})
-        if not posted and self.fallback:  # spent or expired (a long wake, a restart): tell the user in a DM
-            self.fallback.update(message)
+        fallback = self.fallback
+        self.response_url.send(
+            {**payload, "response_type": "ephemeral", "replace_original": self.replace},
+            (lambda: fallback.update(message)) if fallback else None,  # spent or expired: a DM
+        )
 
 
 class CommandDestination(ResponseUrlDestination):
@@ -130,7 +103,7 @@ class CommandDestination(ResponseUrlDestination):
         with self._lock:
             first, self.acked = not self.acked, True
         if not first:  # a second answer: a new ephemeral message
-            self.response_url.post({**message_payload(message), "response_type": "ephemeral"})
+            self.response_url.send({**message_payload(message), "response_type": "ephemeral"})
             return
         self.ack(response_type="ephemeral", **message_payload(message))
 
@@ -143,24 +116,27 @@ class PostedDestination:
 
     def __init__(
         self,
-        client: WebClient,
+        outbound: Outbound,
         channel: str,
         *,
         thread_ts: str | None = None,
         ts: str | None = None,
-        asked_by: str | None = None,
         on_change: Callable[[], None] | None = None,
         fallback: PostedDestination | None = None,
     ) -> None:
-        self.client = client
+        self.outbound = outbound
         self.channel = channel
         self.thread_ts = thread_ts
-        self.ts = ts
-        self.asked_by = asked_by
         self.on_change = on_change
         self.fallback = fallback  # where answers go when Slack refuses the first post (a DM)
-        self._refused = False
+        self._sent: Sent | None = outbound.existing(channel, ts) if ts else None
+        self._last: Message | None = None
         self._lock = threading.Lock()
+
+    @property
+    def place(self) -> str | None:
+        """A thread reply is seen by the channel; a DM (or an edit of a message) is not shared."""
+        return f"{self.channel}/{self.thread_ts}" if self.thread_ts else None
 
     @property
     def context(self) -> Mapping[str, Any]:
@@ -168,62 +144,88 @@ class PostedDestination:
             "reply": "post",
             "channel": self.channel,
             "thread_ts": self.thread_ts,
-            "ts": self.ts,
-            "asked_by": self.asked_by,
+            "ts": self._sent.ts if self._sent else None,
         }
 
     def send(self, message: Message) -> None:
         self.update(message)
 
     def update(self, message: Message) -> None:
-        if self._refused and self.fallback:
-            self.fallback.update(message)
+        with self._lock:
+            self._last = message
+            refused = self._sent is not None and self._sent.refused is not None and not self._sent.ts
+        if refused:
+            if self.fallback:
+                self.fallback.update(message)
             return
-        shown = message
-        if self.asked_by:
-            shown = Message(message.text, (*message.blocks, Context(f"Asked by {escape(self.asked_by)}")))
-        payload = _payload(shown)
+        payload = _payload(message)
         if payload is None:
             return
         with self._lock:
-            try:
-                if self.ts:
-                    self.client.chat_update(channel=self.channel, ts=self.ts, **payload)
-                else:
-                    answer = self.client.chat_postMessage(channel=self.channel, thread_ts=self.thread_ts, **payload)
-                    self.channel, self.ts = answer["channel"], answer["ts"]
-            except SlackApiError as exc:
-                log.warning("slack.post_failed channel=%s error=%s", self.channel, exc.response.get("error"))
-                self._refused = not self.ts  # e.g. a private channel the app has left: answer elsewhere
-            except (SlackClientError, OSError) as exc:
-                log.warning("slack.post_failed channel=%s error=%s", self.channel, type(exc).__name__)
-                return
-        if self._refused and self.fallback:
-            self.fallback.update(message)
-        elif self.on_change and not self._refused:
+            if self._sent is None:
+                self._sent = self.outbound.post(
+                    self.channel, payload, thread_ts=self.thread_ts, on_refused=self._refused
+                )
+            else:
+                self.outbound.update(self._sent, payload)
+        if self.on_change:
             self.on_change()
+
+    def _refused(self, error: str) -> None:
+        """Slack refused the first post (e.g. a private channel the app has left): the
+        latest answer goes to the fallback, and every later one."""
+        with self._lock:
+            last = self._last
+        if self.fallback and last is not None:
+            self.fallback.update(last)
+
+
+class ThreadDestination:
+    """A click on a channel message: what the channel should see goes in that message's
+    thread (`public`, one reply edited in place); what is for the clicker alone — a refusal,
+    an "already up", a pointer to the thread — goes to them (`private`, ephemeral)."""
+
+    max_updates: int | None = None
+
+    def __init__(self, public: PostedDestination, private: ResponseUrlDestination) -> None:
+        self.public = public
+        self.private = private
+        self.min_interval = public.min_interval
+        self._target: PostedDestination | ResponseUrlDestination = public
+
+    @property
+    def place(self) -> str | None:
+        return self.public.place
+
+    @property
+    def context(self) -> Mapping[str, Any]:
+        return self.public.context
+
+    def send(self, message: Message) -> None:
+        self._target = self.private if message.private else self.public
+        self._target.send(message)
+
+    def update(self, message: Message) -> None:
+        self._target.update(message)  # where the first answer went
 
 
 def from_context(
-    context: Mapping[str, Any], client: WebClient, clock: Clock
+    context: Mapping[str, Any], outbound: Outbound, urls: ResponseUrls
 ) -> ResponseUrlDestination | PostedDestination | None:
     """Rebuild the reply of a wake that was in flight when Paastis stopped."""
     kind = context.get("reply")
     if kind == "post" and context.get("channel"):
         return PostedDestination(
-            client,
-            str(context["channel"]),
-            thread_ts=context.get("thread_ts"),
-            ts=context.get("ts"),
-            asked_by=context.get("asked_by"),
+            outbound, str(context["channel"]), thread_ts=context.get("thread_ts"), ts=context.get("ts")
         )
     if kind == "response_url" and context.get("issued_at"):
         issued = datetime.fromisoformat(str(context["issued_at"]))
         user = context.get("user")
-        fallback = PostedDestination(client, str(user)) if user else None
+        fallback = PostedDestination(outbound, str(user)) if user else None
         # how many uses the stopped process spent is unknown: keep the one that matters, the end
-        url = ResponseUrl(context.get("url"), issued, clock)
-        return ResponseUrlDestination(url, user=user, max_updates=1, fallback=fallback)
+        return ResponseUrlDestination(
+            urls.open(context.get("url"), issued), user=user, max_updates=1, fallback=fallback
+        )
     return None
 
 

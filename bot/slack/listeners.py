@@ -6,7 +6,9 @@
     errors              one handler: logged with the traceback; the user gets a short apology
 
 Nothing here calls a provider: `Chatops` answers from the store and hands provider work to
-the engine's executor, so every request is acknowledged within Slack's 3 seconds.
+the engine's executor, so every request is acknowledged within Slack's 3 seconds. Nothing
+here waits on Slack either: answers leave through the outbound path and `ResponseUrls`.
+Only verified requests get here (bot.slack.gate).
 """
 
 from __future__ import annotations
@@ -17,12 +19,9 @@ from collections.abc import Callable
 from typing import Any
 
 from slack_bolt import Ack, App, BoltResponse
-from slack_bolt.middleware import Middleware
-from slack_bolt.request import BoltRequest
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 
-from bot.chat.chatops import follow_wake
 from bot.chat.messages import ACTIONS, OPEN, PAGE
 from bot.engine.actors import Actor
 from bot.engine.wake_jobs import WakeTicket
@@ -30,12 +29,14 @@ from bot.slack.blocks import base_action, home_view
 from bot.slack.destinations import (
     CommandDestination,
     PostedDestination,
-    ResponseUrl,
     ResponseUrlDestination,
+    ThreadDestination,
     from_context,
 )
 from bot.slack.home import home_message, page_value, parse_page
 from bot.slack.identity import Directory
+from bot.slack.outbound import Outbound
+from bot.slack.response_urls import ResponseUrls
 from bot.store.store import InFlightWake
 from bot.wiring import Paastis
 
@@ -54,10 +55,13 @@ def action_pattern(action: str) -> re.Pattern[str]:
     return re.compile(rf"^{re.escape(action)}(#\d+)?$")
 
 
-def register(bolt: App, paastis: Paastis, directory: Directory) -> Listeners:
+def register(
+    bolt: App, paastis: Paastis, directory: Directory, outbound: Outbound, urls: ResponseUrls, views: WebClient
+) -> Listeners:
     """Register every listener and the error handler. `Listeners.resume` is what Paastis's
-    `start()` hands the wakes it resumes, so their messages are brought to their end."""
-    listeners = Listeners(paastis, directory, bolt.client)
+    `start()` hands the wakes it resumes, so their messages are brought to their end.
+    `views`: the client that publishes the Home tab (a short timeout: listener threads)."""
+    listeners = Listeners(paastis, directory, outbound, urls, views)
     bolt.command(COMMAND)(listeners.guard(listeners.command))
     for action in ACTIONS:
         bolt.action(action_pattern(action))(listeners.guard(listeners.click))
@@ -67,50 +71,16 @@ def register(bolt: App, paastis: Paastis, directory: Directory) -> Listeners:
     return listeners
 
 
-class PayloadCheck(Middleware):
-    """Refuse signed requests whose payload lacks what the listeners need (400, one log line)
-    before Bolt digs into it: a malformed payload never ends as a traceback."""
-
-    def process(self, *, req: BoltRequest, resp: BoltResponse, next: Any) -> BoltResponse | None:
-        problem = malformed(req.body)
-        if problem:
-            log.warning("slack.malformed_payload problem=%s", problem)
-            return BoltResponse(status=400, body="")
-        return next()
-
-
-def malformed(body: Any) -> str | None:
-    """What a payload lacks, or None. Only the kinds Paastis handles are checked."""
-    if not isinstance(body, dict):
-        return "not an object"
-    if body.get("type") == "block_actions":
-        actions = body.get("actions")
-        if not isinstance(actions, list) or not actions or not all(isinstance(a, dict) for a in actions):
-            return "block_actions without actions"
-        if not isinstance(actions[0].get("action_id"), str) or not isinstance(actions[0].get("value", ""), str):
-            return "an action without a string action_id and value"
-        if not isinstance(body.get("user"), dict) or not isinstance(body["user"].get("id"), str):
-            return "block_actions without user.id"
-        if not isinstance(body.get("container", {}), dict):
-            return "a container that is not an object"
-    elif "command" in body:
-        if not isinstance(body.get("user_id"), str) or not body["user_id"]:
-            return "a command without user_id"
-    elif body.get("type") == "event_callback":
-        event = body.get("event")
-        if not isinstance(event, dict) or not isinstance(event.get("type"), str):
-            return "an event without a type"
-        if event["type"] == "app_home_opened" and not isinstance(event.get("user"), str):
-            return "app_home_opened without user"
-    return None
-
-
 class Listeners:
-    def __init__(self, paastis: Paastis, directory: Directory, client: WebClient) -> None:
+    def __init__(
+        self, paastis: Paastis, directory: Directory, outbound: Outbound, urls: ResponseUrls, views: WebClient
+    ) -> None:
         self.paastis = paastis
         self.chatops = paastis.chatops
         self.directory = directory
-        self.client = client
+        self.outbound = outbound
+        self.urls = urls
+        self.client = views
 
     def guard(self, listener: Callable[[Ack, dict[str, Any]], None]) -> Callable[[Ack, dict[str, Any]], None]:
         """Bolt's listener `(ack, body)`. An error raised after ack() would become a 500, or a
@@ -132,8 +102,10 @@ class Listeners:
     # -- slash command -------------------------------------------------------------------
     def command(self, ack: Ack, command: dict[str, Any]) -> None:
         actor = self.directory.actor(command["user_id"], str(command.get("user_name") or ""))
-        response_url = ResponseUrl(command.get("response_url"), self.paastis.clock.now(), self.paastis.clock)
-        reply = CommandDestination(ack, response_url, user=actor.id, fallback=PostedDestination(self.client, actor.id))
+        response_url = self.urls.open(command.get("response_url"), self.paastis.clock.now())
+        reply = CommandDestination(
+            ack, response_url, user=actor.id, fallback=PostedDestination(self.outbound, actor.id)
+        )
         self.chatops.command(str(command.get("text") or ""), actor, reply)
 
     # -- buttons -------------------------------------------------------------------------
@@ -154,17 +126,19 @@ class Listeners:
 
     def _reply_to_click(
         self, action_id: str, actor: Actor, body: dict[str, Any], container: dict[str, Any]
-    ) -> ResponseUrlDestination | PostedDestination:
+    ) -> ResponseUrlDestination | PostedDestination | ThreadDestination:
         channel, message_ts = container.get("channel_id"), container.get("message_ts")
-        dm = PostedDestination(self.client, actor.id)  # when Slack refuses the usual place, or its time ran out
+        dm = PostedDestination(self.outbound, actor.id)  # when Slack refuses the usual place, or its time ran out
+        response_url = self.urls.open(body.get("response_url"), self.paastis.clock.now())
         if container.get("is_ephemeral") or not (channel and message_ts):
-            response_url = ResponseUrl(body.get("response_url"), self.paastis.clock.now(), self.paastis.clock)
             return ResponseUrlDestination(response_url, user=actor.id, fallback=dm)
         if action_id == PAGE:  # turn the page of that very message
-            return PostedDestination(self.client, channel, ts=message_ts)
+            return PostedDestination(self.outbound, channel, ts=message_ts)
         message = body.get("message") if isinstance(body.get("message"), dict) else {}
         thread_ts = container.get("thread_ts") or message.get("thread_ts") or message_ts
-        return PostedDestination(self.client, channel, thread_ts=thread_ts, asked_by=actor.name, fallback=dm)
+        public = PostedDestination(self.outbound, channel, thread_ts=thread_ts, fallback=dm)
+        # never replace_original here: that would replace the channel's message for everyone
+        return ThreadDestination(public, ResponseUrlDestination(response_url, user=actor.id, replace=False))
 
     def _home_click(self, action_id: str, value: str, actor: Actor, body: dict[str, Any]) -> None:
         view = body.get("view") if isinstance(body.get("view"), dict) else {}
@@ -172,7 +146,7 @@ class Listeners:
             self.publish_home(actor.id, value)
             return
         metadata = str(view.get("private_metadata") or "")
-        reply = PostedDestination(self.client, actor.id, on_change=lambda: self.publish_home(actor.id, metadata))
+        reply = PostedDestination(self.outbound, actor.id, on_change=lambda: self.publish_home(actor.id, metadata))
         self.chatops.click(action_id, value, actor, reply)
 
     # -- App Home ------------------------------------------------------------------------
@@ -206,11 +180,11 @@ class Listeners:
 
     # -- after a restart -----------------------------------------------------------------
     def resume(self, ticket: WakeTicket, wake: InFlightWake) -> None:
-        reply = from_context(wake.context, self.client, self.paastis.clock)
+        reply = from_context(wake.context, self.outbound, self.urls)
         if reply is None:
             log.info("slack.resume_silent provider=%s app=%s", wake.provider, wake.app_id)
             return
-        follow_wake(ticket, reply, f"{wake.provider}:{wake.app_id}", first=False)
+        self.chatops.resume(ticket, reply, f"{wake.provider}:{wake.app_id}", asked_by=wake.context.get("asked_by"))
 
     # -- errors --------------------------------------------------------------------------
     def error(self, error: Exception, body: Any, response: BoltResponse | None) -> BoltResponse | None:
@@ -220,9 +194,8 @@ class Listeners:
         log.error("slack.listener_failed kind=%s error=%s", kind, type(error).__name__, exc_info=error)
         if response is not None and kind == "command":  # not acknowledged yet: the apology is the answer
             return BoltResponse(status=200, body={"response_type": "ephemeral", "text": SORRY})
-        if isinstance(body.get("response_url"), str):
-            clock = self.paastis.clock
-            ResponseUrl(body["response_url"], clock.now(), clock).post(
+        if isinstance(body.get("response_url"), str):  # a verified request's: Slack's own hosts only
+            self.urls.open(body["response_url"], self.paastis.clock.now()).send(
                 {"response_type": "ephemeral", "replace_original": False, "text": SORRY}
             )
         return BoltResponse(status=200, body="") if response is not None else None

@@ -4,7 +4,8 @@ HTTP mode (the default): one waitress server — one process, several threads, s
 scheduler runs once — on $PORT (3000 when unset) serving
 
     POST /slack/events   commands, buttons and events through Bolt (signature and 5-minute
-                         timestamp verified; ssl_check and url_verification answered)
+                         timestamp verified, replays ignored: bot.slack.gate; ssl_check and
+                         url_verification answered); a body over 1 MiB is refused unread (413)
     GET  /healthz        200 once the scheduler runs, 503 before
 
 Socket Mode (SLACK_APP_TOKEN set): Bolt's built-in client opens a WebSocket to Slack (no
@@ -32,7 +33,7 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 from bot.config.loading import Settings
 from bot.errors import SlackSetupError
 from bot.slack.app import SlackSide, connect
-from bot.web import HttpServer, health_app
+from bot.web import MAX_BODY, HttpServer, health_app
 from bot.wiring import Paastis
 
 log = logging.getLogger(__name__)
@@ -117,6 +118,10 @@ def http_app(bolt: App, paastis: Paastis) -> Callable[..., Iterable[bytes]]:
     def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         if environ.get("PATH_INFO") == "/healthz":
             return health(environ, start_response)
+        if _too_large(environ):  # before anything reads the body
+            log.warning("slack.body_too_large length=%s", environ.get("CONTENT_LENGTH") or "unknown")
+            start_response("413 Payload Too Large", [("Content-Type", "text/plain"), ("Connection", "close")])
+            return [b"request body too large\n"]
         try:
             return events(environ, start_response)
         except (ValueError, TypeError, AttributeError, KeyError) as exc:  # a body Bolt cannot even parse
@@ -125,6 +130,12 @@ def http_app(bolt: App, paastis: Paastis) -> Callable[..., Iterable[bytes]]:
             return [b"malformed request\n"]
 
     return app
+
+
+def _too_large(environ: dict[str, Any]) -> bool:
+    """A body over MAX_BODY, or one whose length is not said (waitress says it, even for chunked)."""
+    length = str(environ.get("CONTENT_LENGTH") or "0")
+    return not length.isdigit() or int(length) > MAX_BODY
 
 
 def _refused(event: str, exc: BaseException, api_url: str) -> None:

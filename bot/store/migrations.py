@@ -89,7 +89,7 @@ def m001_initial(db: sqlite_utils.Database) -> None:
 
 
 @migrations()
-def m_durability_claims_and_failures(db: sqlite_utils.Database) -> None:
+def m002_claims_intents_failures(db: sqlite_utils.Database) -> None:
     """Who acts on an app across processes (a wake's owner and heartbeat, a sleep's intent,
     written before the provider call), and the failures that repeat (a sleep retried with back-off)."""
     db["wakes"].add_column("owner", str)
@@ -121,4 +121,20 @@ def m_durability_claims_and_failures(db: sqlite_utils.Database) -> None:
             "notified_at": str,
         },
         pk=("provider", "app_id", "kind"),
+    )
+
+
+@migrations()
+def m003_outbox(db: sqlite_utils.Database) -> None:
+    """Channel notices on their way to Slack: kept until Slack takes them, posted in order."""
+    db["outbox"].create(
+        {
+            "id": int,
+            "channel": str,
+            "payload": str,
+            "created_at": str,
+            "attempts": int,
+            "last_error": str,
+        },
+        pk="id",
     )

@@ -45,7 +45,7 @@ def test_the_scripted_demo_runs_commands_and_exits_zero_once_wakes_are_done() ->
     assert "⏳ Waking shop-demo" in out
     assert "✅ shop-demo is up" in out
     assert "'banana' is not a duration" in out
-    assert "Put 3 apps to sleep" in out
+    assert "Put 4 apps to sleep" in out  # shop-demo too: up before the 20 minutes, unused since
     assert "review-42" in out
     assert "blog-review-12" in out
     assert "Traceback" not in out + result.stderr

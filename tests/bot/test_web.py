@@ -70,3 +70,29 @@ def test_a_request_in_flight_gets_its_answer_before_the_server_stops() -> None:
     client.join(5)
 
     assert answers == [(200, b"done\n")]
+
+
+def test_a_body_over_the_limit_is_refused_from_its_headers_before_the_app_sees_it() -> None:
+    """300 MiB announced, a few kB sent: 413 at once, nothing read or kept; the app is never called."""
+    called: list[str] = []
+
+    def app(environ, start_response):
+        called.append(environ["PATH_INFO"])
+        start_response("200 OK", [("Content-Type", "text/plain")])
+        return [b"ok\n"]
+
+    server = HttpServer(app, "127.0.0.1", 0)
+    try:
+        with socket.create_connection(("127.0.0.1", server.port), timeout=5) as conn:
+            started = time.monotonic()
+            conn.sendall(b"POST /slack/events HTTP/1.1\r\nHost: x\r\nContent-Length: 314572800\r\n\r\n" + b"x" * 4096)
+            answer = conn.recv(100)
+        assert answer.startswith(b"HTTP/1.1 413"), answer
+        assert time.monotonic() - started < 2
+        assert called == []
+        connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=5)
+        connection.request("POST", "/slack/events", body=b"x" * (1024 * 1024))  # exactly the limit: taken
+        assert connection.getresponse().status == 200
+        connection.close()
+    finally:
+        server.stop()

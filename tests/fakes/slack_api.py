@@ -13,6 +13,10 @@ repeated action ids in one block (invalid_blocks), private channels the bot is n
 (not_in_channel), updates of unknown messages (message_not_found). Failures and 429s with
 Retry-After can be scripted per method.
 
+Like Slack, it rate-limits: chat.postMessage about one message a second per channel (a
+short burst allowed), chat.update 50 a minute for the workspace (Tier 3); beyond, HTTP 429
+with Retry-After. Every such answer is kept in `ratelimited`.
+
 It also serves response_urls (`slack.response_url("key")`): each counts its uses and, like
 Slack, refuses a sixth.
 """
@@ -20,6 +24,7 @@ Slack, refuses a sixth.
 from __future__ import annotations
 
 import json
+import math
 import threading
 import time
 from collections.abc import Iterator
@@ -32,6 +37,27 @@ BOT_TOKEN = "xoxb-test-token"
 APP_TOKEN = "xapp-test-token"
 TEAM = {"team": "Paastis Test", "team_id": "T0TEST", "user": "paastis", "user_id": "U0BOT", "bot_id": "B0BOT"}
 RESPONSE_URL_USES = 5
+POST_PER_SECOND, POST_BURST = 1.0, 3  # chat.postMessage, per channel
+UPDATE_PER_SECOND, UPDATE_BURST = 50 / 60, 10  # chat.update (Tier 3), per workspace
+
+
+class Bucket:
+    """A token bucket on real time: `take()` is 0 when a call may go, else the seconds to wait."""
+
+    def __init__(self, per_second: float, burst: int) -> None:
+        self.per_second = per_second
+        self.burst = burst
+        self.tokens = float(burst)
+        self.at = time.monotonic()
+
+    def take(self) -> float:
+        now = time.monotonic()
+        self.tokens = min(self.burst, self.tokens + (now - self.at) * self.per_second)
+        self.at = now
+        if self.tokens >= 1:
+            self.tokens -= 1
+            return 0.0
+        return (1 - self.tokens) / self.per_second
 
 
 @dataclass
@@ -58,7 +84,7 @@ class Posted:
 
 
 class FakeSlack:
-    def __init__(self) -> None:
+    def __init__(self, *, rate_limits: bool = True) -> None:
         self.bot_token = BOT_TOKEN
         self.app_token = APP_TOKEN
         self.calls: list[Call] = []
@@ -73,7 +99,12 @@ class FakeSlack:
         self.views: dict[str, list[dict[str, Any]]] = {}  # user → every view published
         self.response_uses: dict[str, list[dict[str, Any]]] = {}
         self._script: dict[str, list[dict[str, Any]]] = {}
+        self._outages: dict[str, str] = {}
         self._delays: dict[str, float] = {}
+        self.rate_limits = rate_limits
+        self.ratelimited: list[Call] = []  # every call answered 429 by the rate limits (not the scripted ones)
+        self._post_buckets: dict[str, Bucket] = {}
+        self._update_bucket = Bucket(UPDATE_PER_SECOND, UPDATE_BURST)
         self._ts = 0
         self._lock = threading.Lock()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
@@ -107,6 +138,14 @@ class FakeSlack:
         """The next `times` calls of `method` answer HTTP 429 with Retry-After."""
         with self._lock:
             self._script.setdefault(method, []).extend([{"retry_after": retry_after}] * times)
+
+    def outage(self, method: str, error: str | None = "internal_error") -> None:
+        """Every call of `method` answers {"ok": false, "error": error} until `outage(method, None)`."""
+        with self._lock:
+            if error:
+                self._outages[method] = error
+            else:
+                self._outages.pop(method, None)
 
     def delay(self, method: str, seconds: float) -> None:
         """Every call of `method` takes `seconds` (a slow Slack)."""
@@ -161,10 +200,15 @@ class FakeSlack:
             self.calls.append(Call(method, token, body))
             scripted = self._script.get(method)
             step = scripted.pop(0) if scripted else None
+            if step is None and method in self._outages:
+                step = {"error": self._outages[method]}
         if step and "retry_after" in step:
             return 429, {"Retry-After": str(step["retry_after"])}, {"ok": False, "error": "ratelimited"}
         if step:
             return 200, {}, {"ok": False, "error": step["error"]}
+        wait = self._limit(method, body)
+        if wait:
+            return 429, {"Retry-After": str(math.ceil(wait))}, {"ok": False, "error": "ratelimited"}
         if method == "apps.connections.open":
             if token != self.app_token:
                 return (
@@ -180,6 +224,21 @@ class FakeSlack:
             return 200, {}, {"ok": False, "error": "unknown_method"}
         with self._lock:
             return 200, {}, answer(body)
+
+    def _limit(self, method: str, body: dict[str, Any]) -> float:
+        """Seconds until Slack would take this call (0: now), as its rate limits count."""
+        if not self.rate_limits or method not in ("chat.postMessage", "chat.update"):
+            return 0.0
+        with self._lock:
+            if method == "chat.postMessage":
+                channel = str(body.get("channel"))
+                bucket = self._post_buckets.setdefault(channel, Bucket(POST_PER_SECOND, POST_BURST))
+            else:
+                bucket = self._update_bucket
+            wait = bucket.take()
+            if wait:
+                self.ratelimited.append(self.calls[-1])
+            return wait
 
     def _auth_test(self, body: dict[str, Any]) -> dict[str, Any]:
         return {"ok": True, "url": "https://paastis-test.slack.com/", **TEAM}
@@ -382,3 +441,16 @@ def walk_texts(blocks: list[dict[str, Any]]) -> Iterator[str]:
             yield element["text"]["text"] if isinstance(element.get("text"), dict) else element.get("text", "")
         if "accessory" in block:
             yield block["accessory"]["text"]["text"]
+
+
+def mrkdwn_texts(value: Any) -> Iterator[str]:
+    """Every mrkdwn text object in some blocks (or a view): what Slack parses for mentions
+    and links — plain_text (headers, button labels) it shows as it is."""
+    if isinstance(value, dict):
+        if value.get("type") == "mrkdwn":
+            yield value["text"]
+        for child in value.values():
+            yield from mrkdwn_texts(child)
+    elif isinstance(value, list):
+        for child in value:
+            yield from mrkdwn_texts(child)

@@ -108,7 +108,7 @@ class Rig:
         self.slack = slack
         self.clock = clock
         self.settings = settings_for(tmp_path, slack, apps=apps, rules=rules)
-        self.side: SlackSide = slack_side(self.settings.slack, self.settings.permissions, clock)
+        self.side: SlackSide = slack_side(self.settings, clock)
         self.paastis: Paastis = built_with(self.side, self.settings, clock)
         self.world = self.paastis.providers["fake"].world
         self.paastis.engine.discover()

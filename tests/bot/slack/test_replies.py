@@ -10,7 +10,7 @@ from slack_sdk.errors import SlackApiError
 
 from bot.chat.messages import WAKE, Message, Section, plain
 from bot.slack.blocks import message_payload
-from bot.slack.destinations import PostedDestination, ResponseUrl, ResponseUrlDestination
+from bot.slack.destinations import PostedDestination, ResponseUrlDestination
 from tests.bot.slack.conftest import ALICE, CHANNEL, Rig
 
 
@@ -20,6 +20,7 @@ def test_a_long_wake_never_spends_more_than_five_uses_and_ends_with_the_outcome(
         response, key = rig.command("wake shop-demo")
     assert json.loads(response.body)["text"] == "⏳ Waking shop-demo (0 s)"
     assert rig.paastis.engine.wait_idle(5)
+    assert rig.side.response_urls.flush()
     uses = rig.slack.responses(key)
     assert len(uses) == 5  # the acknowledgement was the first answer; then 5 updates, no more
     assert [u["text"].startswith("⏳") for u in uses] == [True, True, True, True, False]
@@ -32,25 +33,28 @@ def test_a_click_keeps_one_use_for_its_first_answer(rig: Rig, monkeypatch) -> No
         _, key = rig.click(WAKE, "fake:shop-demo")
         assert rig.last_response(key)["text"] == "⏳ Waking shop-demo (0 s)"
     assert rig.paastis.engine.wait_idle(5)
+    assert rig.side.response_urls.flush()
     uses = rig.slack.responses(key)
     assert len(uses) == 5  # the first answer, 3 progress updates, the outcome
     assert uses[-1]["text"] == "✅ shop-demo is up in 20 s"
 
 
 def test_a_response_url_refuses_a_sixth_use_and_after_30_minutes(rig: Rig) -> None:
-    url = ResponseUrl(rig.slack.response_url("budget"), rig.clock.now(), rig.clock)
+    urls = rig.side.response_urls
+    url = urls.open(rig.slack.response_url("budget"), rig.clock.now())
     assert [url.post({"text": str(n)}) for n in range(6)] == [True] * 5 + [False]
     assert len(rig.slack.responses("budget")) == 5  # the sixth never left
-    late = ResponseUrl(rig.slack.response_url("late"), rig.clock.now(), rig.clock)
+    late = urls.open(rig.slack.response_url("late"), rig.clock.now())
     rig.clock.advance(minutes=31)
     assert late.post({"text": "too late"}) is False
     assert rig.slack.responses("late") == []
 
 
 def test_the_fake_refuses_a_sixth_use_like_slack(rig: Rig) -> None:
+    urls = rig.side.response_urls
     for n in range(5):
-        assert ResponseUrl(rig.slack.response_url("raw"), rig.clock.now(), rig.clock).post({"text": str(n)})
-    assert not ResponseUrl(rig.slack.response_url("raw"), rig.clock.now(), rig.clock).post({"text": "sixth"})
+        assert urls.open(rig.slack.response_url("raw"), rig.clock.now()).post({"text": str(n)})
+    assert not urls.open(rig.slack.response_url("raw"), rig.clock.now()).post({"text": "sixth"})
 
 
 def test_the_fake_refuses_what_slack_refuses(rig: Rig) -> None:
@@ -71,10 +75,13 @@ def test_the_fake_refuses_what_slack_refuses(rig: Rig) -> None:
 
 def test_a_thread_reply_slack_refuses_goes_to_the_clicker_in_a_dm(rig: Rig) -> None:
     rig.slack.private_channels.add("G0LEFT")
-    dm = PostedDestination(rig.side.client, ALICE)
-    reply = PostedDestination(rig.side.client, "G0LEFT", thread_ts="1.1", asked_by="Alice", fallback=dm)
+    outbound = rig.side.outbound
+    dm = PostedDestination(outbound, ALICE)
+    reply = PostedDestination(outbound, "G0LEFT", thread_ts="1.1", fallback=dm)
     reply.send(plain("⏳ Waking shop-demo (0 s)"))
+    assert outbound.flush()
     reply.update(plain("✅ shop-demo is up"))
+    assert outbound.flush()
     (told,) = rig.slack.messages
     assert told.channel == "D" + ALICE
     assert told.text == "⏳ Waking shop-demo (0 s)"

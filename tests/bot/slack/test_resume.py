@@ -47,6 +47,7 @@ def test_a_resumed_wake_replaces_the_ephemeral_answer_with_the_outcome(tmp_path,
     rig = restarted(tmp_path, clock, slack)
     try:
         assert rig.paastis.engine.wait_idle(5)
+        assert rig.side.response_urls.flush()
         assert len(slack.responses(key)) == before + 1  # only the end: earlier uses are unknown
         final = slack.responses(key)[-1]
         assert final["text"] == "✅ shop-demo is up in 20 s"

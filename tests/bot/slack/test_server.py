@@ -32,7 +32,7 @@ def running(tmp_path: Path, slack: FakeSlack, **slack_settings: Any) -> Iterator
     if slack_settings.get("app_token"):
         settings = dataclasses.replace(settings, port=None)
     clock = FakeClock()
-    side = slack_side(settings.slack, settings.permissions, clock)
+    side = slack_side(settings, clock)
     paastis = built_with(side, settings, clock)
     stop, ready, result = threading.Event(), threading.Event(), {}
 
@@ -141,7 +141,7 @@ def test_socket_mode_still_answers_healthz_when_a_port_is_given(tmp_path: Path, 
     slack.socket_url = socket.url
     settings = dataclasses.replace(settings_for(tmp_path, slack, app_token=slack.app_token), port=0)
     clock = FakeClock()
-    side = slack_side(settings.slack, settings.permissions, clock)
+    side = slack_side(settings, clock)
     paastis = built_with(side, settings, clock)
     stop, ports = threading.Event(), []
     thread = threading.Thread(
@@ -186,7 +186,7 @@ def test_a_slack_that_refuses_to_start_is_one_clear_line_and_an_exit_code(
 ) -> None:
     settings = settings_for(tmp_path, slack, **setting)
     clock = FakeClock()
-    side = slack_side(settings.slack, settings.permissions, clock)
+    side = slack_side(settings, clock)
     paastis = built_with(side, settings, clock)
     try:
         with caplog.at_level(logging.INFO):

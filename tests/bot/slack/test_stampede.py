@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import re
 import time
 from concurrent.futures import ThreadPoolExecutor
 
 from bot.chat.messages import WAKE
-from tests.bot.slack.conftest import ALICE, CHANNEL, Rig
+from tests.bot.slack.conftest import CHANNEL, Rig
+from tests.fakes.slack_api import walk_texts
 
 CLICKS = 20
 
@@ -42,23 +44,45 @@ def test_twenty_clicks_one_wake_every_click_acknowledged_in_time(rig: Rig, slack
     print(f"\nslowest acknowledgement of {CLICKS} concurrent clicks: {slowest * 1000:.0f} ms")
 
 
-def test_twenty_clicks_on_the_channel_notice_make_one_wake_and_twenty_thread_replies(rig: Rig, slack) -> None:
-    notice = rig.side.client.chat_postMessage(channel=CHANNEL, text="💤 Put 1 app to sleep")
-    with rig.held_wakes():
-        with ThreadPoolExecutor(CLICKS) as pool:
-            responses = list(
-                pool.map(
-                    lambda i: rig.click(
-                        WAKE, "fake:shop-demo", user=ALICE, where="channel", channel=CHANNEL, message_ts=notice["ts"]
-                    )[0],
-                    range(CLICKS),
-                )
+def test_twenty_people_clicking_wake_on_one_notice_make_one_thread_reply_that_names_them(rig: Rig, slack) -> None:
+    """The morning after a sweep: twenty people click Wake on the notice. One wake, one
+    thread reply that follows it and names who asked, an ephemeral answer for each later
+    click, and never a rate-limited call or a DM (issue 11)."""
+    rig.clock.advance(minutes=20)
+    rig.paastis.engine.sweep()
+    assert rig.side.poster.flush()
+    (notice,) = [m for m in slack.messages if m.channel == CHANNEL]
+    posts_before = len(slack.calls_to("chat.postMessage"))
+    users = [f"U0USER{i:02d}" for i in range(CLICKS)]
+    for user in users:
+        slack.add_user(user, f"User {user[-2:]}")
+    with rig.held_wakes() as provider_answers:
+
+        def click(user: str) -> tuple[int, str]:
+            response, key = rig.click(
+                WAKE, "fake:review-42", user=user, where="channel", channel=CHANNEL, message_ts=notice.ts
             )
-        assert all(r.status == 200 for r in responses)
-    assert slack.wait_for(
-        lambda: (
-            len(slack.thread(CHANNEL, notice["ts"])) == CLICKS
-            and all("is up" in m.current["text"] for m in slack.thread(CHANNEL, notice["ts"]))
-        )
-    )
-    assert rig.wake_calls("shop-demo") == 1
+            return response.status, key
+
+        with ThreadPoolExecutor(CLICKS) as pool:
+            results = list(pool.map(click, users))
+        assert {status for status, _ in results} == {200}
+        keys = [key for _, key in results]
+        # every later click is answered to its clicker alone, at once
+        assert slack.wait_for(lambda: sum(bool(slack.responses(k)) for k in keys) == CLICKS - 1)
+        assert slack.wait_for(lambda: len(slack.thread(CHANNEL, notice.ts)) == 1)
+        provider_answers.set()
+    assert slack.wait_for(lambda: "is up" in slack.thread(CHANNEL, notice.ts)[0].current["text"], timeout=10)
+    assert rig.side.poster.flush(timeout=20)
+    (reply,) = slack.thread(CHANNEL, notice.ts)
+    shown = "\n".join(walk_texts(reply.current["blocks"]))
+    assert re.search(r"✅ \*review-42\* is up in \d+ s", shown), shown
+    assert re.search(r"Asked by [^,\n]+, [^,\n]+ and 18 others", shown), shown
+    asides = [slack.responses(k)[0] for k in keys if slack.responses(k)]
+    assert all(a["response_type"] == "ephemeral" and a["replace_original"] is False for a in asides)
+    assert all("review-42" in a["text"] and "thread" in a["text"] for a in asides)
+    channel_posts = slack.calls_to("chat.postMessage")[posts_before:]
+    assert len(channel_posts) <= 2
+    assert slack.ratelimited == []
+    assert not [m for m in slack.messages if m.channel.startswith("D")]  # no DM
+    assert rig.wake_calls("review-42") == 1

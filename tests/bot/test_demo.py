@@ -1,0 +1,20 @@
+"""The demo's time: `wait` jumps simulated time, and a wake in flight reports how long it
+really took in simulated time — never the jump (issue 11, item 4)."""
+
+from __future__ import annotations
+
+import io
+import re
+
+from bot.demo import run
+
+
+def test_a_wake_started_before_wait_reports_its_simulated_duration_not_the_jump() -> None:
+    out = io.StringIO()
+    assert run(["/paastis wake shop-demo", "wait 20m", "/paastis log shop-demo"], out, interactive=False) == 0
+    text = out.getvalue()
+    (up,) = re.findall(r"✅ shop-demo is up in ([^\n·]+?)\s*(?:\[|\n|$)", text)
+    assert up.endswith(" s"), text  # seconds, as the simulated boot takes — not "20 min"
+    assert int(up.removesuffix(" s")) <= 60
+    assert "⏩ 20 min later…" in text
+    assert re.search(r"shop-demo\* woke by you in \d+ s|shop-demo woke by you in \d+ s", text), text
