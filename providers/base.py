@@ -135,7 +135,9 @@ class Provider(Protocol):
 
     name: str  # unique: "scalingo-osc-fr1", "clever-par", "fake"
     kind: str  # provider type: "scalingo", "clever-cloud", "fake"
-    poll_interval: float  # seconds between two state checks while waking
+    # seconds until the next state check while waking: an attribute, or a property that
+    # paces checks to the provider's budget (providers.pacing), read before every check
+    poll_interval: float
     wake_timeout: float  # seconds a wake may take before it is reported as failed
 
     def list_apps(self) -> list[PaasApp]: ...

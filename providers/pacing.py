@@ -12,13 +12,16 @@ twenty wakes cost what one costs::
                       60 s × calls a tick ÷ (limit − reserve), the pace a whole minute of
                       looks fits in, at most SLOWEST (15 s); never before a 429 back-off ends
     shared(key, fetch) ──▶ fetch once per tick, whoever asks first; the others reuse it
+    burst() / fresh(key) ──▶ reads that come together (twenty wakes checking their apps at
+                      once) use one shared look too, instead of one call each
 """
 
 from __future__ import annotations
 
 import math
 import threading
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from typing import Any, TypeVar
 
@@ -39,6 +42,7 @@ class FollowPace:
         self.fastest = fastest
         self.slowest = slowest
         self._following: dict[str, Any] = {}
+        self._reading = 0  # reads in flight (`burst`)
         self._looks: dict[Hashable, tuple[datetime, Any]] = {}
         self._fetching: dict[Hashable, threading.Lock] = {}
         self._lock = threading.Lock()
@@ -89,17 +93,38 @@ class FollowPace:
         return wait if wait > tick / 10 else wait + tick
 
     # -- shared looks --------------------------------------------------------------------
-    def shared(self, key: Hashable, fetch: Callable[[], T]) -> T:
+    @contextmanager
+    def burst(self) -> Iterator[bool]:
+        """Around a read: True when another read of this provider is in flight, so that a
+        burst of reads (many wakes at once) is worth one shared look."""
+        with self._lock:
+            self._reading += 1
+            others = self._reading > 1
+        try:
+            yield others
+        finally:
+            with self._lock:
+                self._reading -= 1
+
+    def fresh(self, key: Hashable, newer_than: datetime | None = None) -> Any:
+        """This tick's look at `key` (taken at `newer_than` or later), if any; else None."""
+        with self._lock:
+            look = self._looks.get(key)
+        if look is None or (newer_than is not None and look[0] < newer_than):
+            return None
+        return look[1] if (self._clock.now() - look[0]).total_seconds() < self.fastest / 2 else None
+
+    def shared(self, key: Hashable, fetch: Callable[[], T], newer_than: datetime | None = None) -> T:
         """`fetch()`'s answer for this tick: fetched by the first asker, reused by the others
-        (an answer younger than half the fastest tick is this tick's)."""
+        (an answer younger than half the fastest tick is this tick's), never one taken before
+        `newer_than` (such as the scale a follower waits for)."""
         with self._lock:
             fetching = self._fetching.setdefault(key, threading.Lock())
         with fetching:
             now = self._clock.now()
-            with self._lock:
-                look = self._looks.get(key)
-            if look is not None and (now - look[0]).total_seconds() < self.fastest / 2:
-                return look[1]
+            look = self.fresh(key, newer_than)
+            if look is not None:
+                return look
             value = fetch()
             with self._lock:
                 self._looks[key] = (now, value)

@@ -190,8 +190,9 @@ def scalingo_budget(apps: int, hours: float, idle_minutes: int, seed: int = 7, *
 
 
 def wake_lag(kind: str, wakes: int, rounds: int, boot_seconds: float) -> None:
-    """Real time: `wakes` sleeping apps woken at once, `rounds` times; the lag is the moment
-    the wake job turns UP minus the moment the simulated app started running."""
+    """Real time: `wakes` sleeping apps woken at once, `rounds` times, each round on a quiet
+    budget; the lag is the moment the wake job turns UP minus the moment the simulated app
+    started running."""
     from bot.clock import SystemClock
     from bot.engine.wake_jobs import JobStatus, Phase
     from providers.fake.simulation import scaled_to_zero
@@ -208,6 +209,7 @@ def wake_lag(kind: str, wakes: int, rounds: int, boot_seconds: float) -> None:
             for i in range(wakes)
         }
         for _ in range(rounds):
+            quiet(kit.provider)
             h.discover()
             up_at: dict[str, Any] = {}
             before = len(kit.world.calls)
@@ -243,6 +245,15 @@ def wake_lag(kind: str, wakes: int, rounds: int, boot_seconds: float) -> None:
         f"  {kind:<13} {wakes:>2} at once × {rounds} rounds (boot {boot_seconds:g} s): lag {figures}; "
         f"{told_up}; {calls / (wakes * rounds):.1f} API calls a wake"
     )
+
+
+def quiet(provider: Any, calls: int = 10, patience: float = 75.0) -> None:
+    """Wait until the provider spent at most `calls` calls in the last minute: each round of
+    the wake-lag measure starts as a morning would, on a budget nobody else is spending."""
+    waited = 0.0
+    while (budget := provider.budget()) is not None and budget.used_last_minute > calls and waited < patience:
+        time.sleep(1.0)
+        waited += 1.0
 
 
 def _busiest_window(moments) -> int:

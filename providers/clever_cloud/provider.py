@@ -10,7 +10,8 @@ Apps come from the personal space and from every organisation the user belongs t
                 commands) when an instance is UP and they are not cached (10 min)
       … a wake is followed    GET /v2/{owner}/applications, one a tick for every app of
                 that owner being woken (`providers.pacing`), and now and then the app's
-                deployments (a failed deploy); the full read once the app SHOULD_BE_UP
+                deployments (a failed deploy); its instances once the app SHOULD_BE_UP
+      … many at once          the app from one owner list for all, not GET app each
     sleep       GET instances (+ GET env when not cached), DELETE instances (undeploy)
     wake        POST instances (redeploy); its deploymentId is followed by get_app
     activity    access logs (1 call, 2 on a busy window) + GET deployments: see `activity`
@@ -108,12 +109,22 @@ class CleverCloudProvider:
     def get_app(self, app_id: str) -> PaasApp:
         owner = self._owner_of(app_id)
         followed = self._pace.followed(app_id)
-        if followed:
-            glance = self._glance(owner, app_id, followed)
-            if glance is not None:
-                return glance
+        with self._pace.burst() as burst:  # many reads at once (wakes): one owner list for all
+            if followed or burst:
+                listed = self._pace.shared(owner.path, lambda: self._app_list(owner)).get(app_id)
+            else:
+                listed = (self._pace.fresh(owner.path) or {}).get(app_id)
+            if followed and listed is not None and listed.get("state") != "SHOULD_BE_UP":
+                glance = self._glance(owner, app_id, followed, listed)
+                if glance is not None:
+                    return glance
+            return self._read(owner, app_id, followed, listed)
+
+    def _read(self, owner: Owner, app_id: str, followed: str | None, listed: Mapping[str, Any] | None) -> PaasApp:
+        """The full state. A followed wake that SHOULD_BE_UP now costs its instances only:
+        its deployment went through, its worker count and favourite domain can wait."""
         base = owner.app_path(app_id)
-        raw = self._client.get(base, app=app_id)
+        raw = listed if listed is not None else self._client.get(base, app=app_id)
         if not isinstance(raw, Mapping) or raw.get("id") != app_id:
             raise ProviderUnavailable(
                 f"Clever Cloud sent app {app_id} in a shape Paastis cannot read", provider=self.name, app=app_id
@@ -122,13 +133,17 @@ class CleverCloudProvider:
             raise AppNotFound(f"{app_id} is not in zone {self.zone}", provider=self.name, app=app_id)
         instances = listed_json(self._client.get(f"{base}/instances", app=app_id), "instances")
         notes: list[str] = []
-        deployment = self._reads.deployment(base, app_id, followed, notes)
+        finishing = bool(followed) and raw.get("state") == "SHOULD_BE_UP"
+        deployment = None if finishing else self._reads.deployment(base, app_id, followed, notes)
         status = app_status(raw, deployment, instances, following=bool(followed))
         if status.state is not AppState.WAKING:
             self._pace.forget(app_id)
         up = any(i.get("state") == "UP" for i in instances)  # workers and the Open link matter once up
-        workers = self._reads.workers(base, app_id, notes) if up else 0
-        favourite = self._reads.favourite(base, app_id, notes) if up else None
+        if finishing:
+            workers, favourite = self._reads.cached_workers(app_id), None
+        else:
+            workers = self._reads.workers(base, app_id, notes) if up else 0
+            favourite = self._reads.favourite(base, app_id, notes) if up else None
         shape = formation_of(instances, workers)
         return self._view(raw, owner, status, shape, self._deployed_at(deployment), favourite, deployment, notes)
 
@@ -186,28 +201,23 @@ class CleverCloudProvider:
         return self._client.budget.snapshot()
 
     # -- internals -----------------------------------------------------------------------
-    def _glance(self, owner: Owner, app_id: str, followed: str) -> PaasApp | None:
-        """A followed wake, at the cost of the owner's app list shared by every wake of the
-        tick: still on its way (None: read it in full — it SHOULD_BE_UP now, or its
-        deployment is due for a look and did not stay in progress)."""
-
-        def app_list() -> dict[str, Mapping[str, Any]]:
-            answer = listed_json(self._client.get(f"{owner.path}/applications"), f"the apps of {owner.name}")
-            return {str(a.get("id")): a for a in answer}
-
-        raw = self._pace.shared(owner.path, app_list).get(app_id)
-        if raw is None or raw.get("state") not in ("WANTS_TO_BE_UP", "SHOULD_BE_DOWN"):
-            return None
+    def _glance(self, owner: Owner, app_id: str, followed: str, listed: Mapping[str, Any]) -> PaasApp | None:
+        """A followed wake still on its way, seen in the owner's app list this tick shared by
+        every wake; now and then its deployment is read too, for a failure (None: read it
+        in full — its deployment did not stay in progress)."""
         now = self._clock.now()
         followers = max(1, len(self._pace.followers()))
         every = max(DEPLOYMENT_CHECK, timedelta(minutes=followers / max(self._pace.share() / 2, 1)))
         if now - self._checked.get(app_id, now - every) >= every:
             self._checked[app_id] = now
-            base = owner.app_path(app_id)
-            deployment = self._reads.deployment(base, app_id, followed, [])
+            deployment = self._reads.deployment(owner.app_path(app_id), app_id, followed, [])
             if deployment is not None and deployment.get("state") != "WIP":
                 return None
-        return self._view(raw, owner, Status(AppState.WAKING, clever="starting"))
+        return self._view(listed, owner, Status(AppState.WAKING, clever="starting"))
+
+    def _app_list(self, owner: Owner) -> dict[str, Mapping[str, Any]]:
+        answer = listed_json(self._client.get(f"{owner.path}/applications"), f"the apps of {owner.name}")
+        return {str(a.get("id")): a for a in answer}
 
     def _owner_of(self, app_id: str) -> Owner:
         owner = self._owners.of(app_id)

@@ -72,9 +72,15 @@ class Reads:
         )
 
     def cached_favourite(self, app_id: str) -> str | None:
+        return self._cached_only("favourite", app_id, None)
+
+    def cached_workers(self, app_id: str) -> int:
+        return self._cached_only("workers", app_id, 0)
+
+    def _cached_only(self, kind: str, app_id: str, fallback: T) -> T:
         with self._lock:
-            hit = self._cache.get(("favourite", app_id))
-        return hit[0] if hit else None
+            hit = self._cache.get((kind, app_id))
+        return hit[0] if hit else fallback
 
     def optional(self, what: str, app_id: str, notes: list[str], read: Callable[[], T], fallback: T) -> T:
         """`read()`, or `fallback` with a note when it fails: an optional read never fails a call."""

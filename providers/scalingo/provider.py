@@ -4,7 +4,8 @@ Calls per action (regional calls, each taken from the provider's call budget; th
 exchange at the auth service, about once an hour, comes on top)::
 
     list_apps()                 1   GET /apps                     (no formation: 1 call a region)
-    get_app(app)                2   GET /apps/{app}, GET /apps/{app}/containers
+    get_app(app)                2   GET /apps/{app}, GET /apps/{app}/containers (in a burst of
+                                    reads, one GET /apps for all instead of GET /apps/{app})
       … a scale is pending      1   GET /apps, shared by every app being scaled (one a tick)
       … listed as done          0   the app as listed, with the formation the scale echoed
       … listed otherwise        1   GET /apps/{app}/operations/{id} (+2 once it has ended)
@@ -14,7 +15,8 @@ exchange at the auth service, about once an hour, comes on top)::
       … app from list_apps      3   GET /apps/{app}/containers first
     wake(app, formation)        1   POST /apps/{app}/scale        (the recorded formation)
                                     + 1 PATCH a recorded autoscaler that was enabled
-    wake(app, None)             2   GET /apps/{app}/containers, POST /apps/{app}/scale (web ≥ 1)
+    wake(app, None)             2   GET /apps/{app}/containers, POST /apps/{app}/scale (web ≥ 1);
+                                    1 when `app` comes from get_app (its formation is fresh)
 
 A scale answers 202 with the operation in `Location`. The provider remembers the last
 operation of each app (in memory, per provider) so `get_app` reports WAKING or STOPPING
@@ -26,20 +28,18 @@ tick (`providers.pacing`): about 1.25 s with the default budget, "up" told withi
 An app never deployed (`new`) is neither asleep nor awake: UNKNOWN, and a wake refuses at
 once ("never deployed: nothing to wake"). Autoscalers: `providers.scalingo.autoscalers`.
 
-Errors: see `providers.scalingo.client` (HTTP) and `providers.scalingo.auth` (token).
-`activity` raises `ActivityUnavailable` for anything but an answer: a 404 "no metrics found"
-means no request in the window; any other failure is never read as idleness.
+Errors: see `providers.scalingo.client` (HTTP) and `providers.scalingo.auth` (token);
+activity: `providers.scalingo.metrics`.
 """
 
 from __future__ import annotations
 
 import logging
-import math
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 from urllib.parse import quote
 
@@ -47,8 +47,6 @@ import httpx
 
 from providers.base import (
     Activity,
-    ActivityUnavailable,
-    AppNotFound,
     AppState,
     BudgetSnapshot,
     Clock,
@@ -59,16 +57,11 @@ from providers.base import (
 )
 from providers.pacing import FollowPace
 from providers.scalingo.autoscalers import restore_autoscalers, with_autoscalers
-from providers.scalingo.client import ScalingoClient, app_path, error_field, error_text
-from providers.scalingo.payloads import BUSY_STATUSES, parse_app, parse_formation, router_activity
+from providers.scalingo.client import ScalingoClient, app_path
+from providers.scalingo.metrics import router_metric
+from providers.scalingo.payloads import BUSY_STATUSES, parse_app, parse_formation
 
 log = logging.getLogger(__name__)
-
-# The router metric keeps about 72 h, in about 200 points whatever the window: 1-minute
-# points up to 3 h (recorded), coarser beyond (14 minutes at 48 h, documented). Windows are
-# never longer than 3 h, so a request is never dated more than a minute late.
-ONE_MINUTE_HOURS = 3
-HOUR = timedelta(hours=1)
 
 
 @dataclass(frozen=True)
@@ -78,6 +71,7 @@ class _Scale:
     operation_id: str
     state: AppState  # WAKING or STOPPING while it runs
     app: PaasApp  # with the formation the scale echoed, when it did
+    sent_at: datetime
     echoed: bool = False
 
     @property
@@ -124,7 +118,7 @@ class ScalingoProvider:
         scale = self._pending(app_id)
         if scale is None:
             return self._fetch(app_id)
-        listed = self._pace.shared("apps", self._listing).get(app_id) or {}
+        listed = self._pace.shared("apps", self._listing, newer_than=scale.sent_at).get(app_id) or {}
         status = listed.get("status")
         if status in BUSY_STATUSES:
             return replace(scale.app, state=scale.state, problem=None)
@@ -145,24 +139,7 @@ class ScalingoProvider:
         return app
 
     def activity(self, app: PaasApp, since: datetime) -> Activity:
-        """Requests since `since`, or over the last ONE_MINUTE_HOURS when that is longer ago:
-        the returned `since` is where the window really starts (the bot reads no request in
-        it as idle since then, not since what it asked)."""
-        until = self._clock.now()
-        hours = min(max(math.ceil((until - since) / HOUR), 1), ONE_MINUTE_HOURS)
-        path = app_path(app.id, "/stats/router")
-        try:
-            response = self._client.call("GET", path, app=app.id, params={"since": hours}, allow=(404,))
-            if response.status_code == 404:
-                return self._no_metrics(app, response, since=until - hours * HOUR, until=until)
-            points = self._client.payload(response, "", list, app=app.id)
-            return router_activity(points, since=until - hours * HOUR, until=until, last_deploy_at=app.last_deployed_at)
-        except (ProviderUnavailable, ValueError, KeyError, TypeError) as exc:
-            raise ActivityUnavailable(
-                f"cannot read the request metrics of {app.name} on {self.name}: {_reason(exc)}",
-                provider=self.name,
-                app=app.id,
-            ) from exc
+        return router_metric(self._client, app, since, until=self._clock.now())
 
     def budget(self) -> BudgetSnapshot | None:
         return self._client.budget.snapshot()
@@ -192,9 +169,11 @@ class ScalingoProvider:
         if processes:
             body = {"containers": [_scale_entry(p.name, p.amount, p.size) for p in processes]}
         else:
-            # Nothing recorded (first seen asleep): web × 1, Scalingo's default. Read first,
-            # so a wake sent to an app that runs after all never scales its web down.
-            web = max(self._formation(app.id).amount("web"), 1)
+            # Nothing recorded (first seen asleep): web × 1, Scalingo's default. Read first
+            # (get_app just did, when `app` comes from it), so a wake sent to an app that runs
+            # after all never scales its web down.
+            current = app.formation if app.formation is not None else self._formation(app.id)
+            web = max(current.amount("web"), 1)
             body = {"containers": [_scale_entry("web", web, None)]}
         self._scale(app, body, AppState.WAKING)
         if formation is not None:
@@ -206,9 +185,16 @@ class ScalingoProvider:
         return {a["name"]: a for a in apps if isinstance(a, dict) and isinstance(a.get("name"), str)}
 
     def _fetch(self, app_id: str) -> PaasApp:
-        response = self._client.call("GET", app_path(app_id), app=app_id)
-        data = self._client.payload(response, "app", app=app_id)
-        formation = self._formation(app_id)
+        """The app and its formation; its status from this tick's `GET /apps` when there is
+        one, or when other reads or scales are in flight (a burst of wakes: one list for all)."""
+        with self._pace.burst() as burst:
+            crowd = burst or bool(self._scales)
+            listing = self._pace.shared("apps", self._listing) if crowd else self._pace.fresh("apps")
+            data = (listing or {}).get(app_id)
+            if data is None:
+                response = self._client.call("GET", app_path(app_id), app=app_id)
+                data = self._client.payload(response, "app", app=app_id)
+            formation = self._formation(app_id)
         with self._reading(f"app {app_id}"):
             return parse_app(data, provider=self.name, formation=formation)
 
@@ -226,6 +212,7 @@ class ScalingoProvider:
         return self._client.payload(response, "operation", app=app_id)
 
     def _scale(self, app: PaasApp, body: dict[str, Any], state: AppState) -> None:
+        sent = self._clock.now()
         response = self._client.call("POST", app_path(app.id, "/scale"), app=app.id, body=body)
         try:
             formation: Formation | None = parse_formation(response.json()["containers"])
@@ -244,7 +231,7 @@ class ScalingoProvider:
             if operation_id:  # 200 without Location: scaled at once (app never deployed)
                 details = tuple((k, "scaling" if k == "status" else v) for k, v in app.details)
                 seen = replace(app, formation=formation or app.formation, state=state, problem=None, details=details)
-                self._scales[app.id] = _Scale(operation_id, state, seen, echoed=formation is not None)
+                self._scales[app.id] = _Scale(operation_id, state, seen, sent, echoed=formation is not None)
 
     def _pending(self, app_id: str) -> _Scale | None:
         with self._lock:
@@ -258,14 +245,6 @@ class ScalingoProvider:
         with self._lock:
             if self._scales.get(app_id) is scale:
                 del self._scales[app_id]
-
-    def _no_metrics(self, app: PaasApp, response: httpx.Response, *, since: datetime, until: datetime) -> Activity:
-        """A 404 on the router metric: no request in the window, unless the app is gone."""
-        if error_field(response, "resource") == "app":
-            raise AppNotFound(f"Scalingo ({self.name}) has no app {app.id!r}", provider=self.name, app=app.id)
-        if "no metrics" not in error_text(response).lower():
-            raise ProviderUnavailable(f"unexpected 404 from the router metric: {error_text(response)}")
-        return Activity(since=since, until=until, requests=0, last_deploy_at=app.last_deployed_at)
 
     @contextmanager
     def _reading(self, what: str) -> Iterator[None]:

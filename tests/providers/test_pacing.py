@@ -78,3 +78,25 @@ def test_twenty_scalingo_wakes_in_flight_cost_one_app_list_a_tick() -> None:
     assert clock.now() - started == timedelta(seconds=10)  # seen at the tick they ran
     assert set(looks) == {"/v1/apps"}
     assert len(looks) == 10  # one a second for all twenty
+
+
+def test_twenty_scalingo_wakes_started_at_once_check_their_apps_with_one_list() -> None:
+    clock = FakeClock()
+    world = SimulatedPaas(clock)
+    for n in range(20):
+        world.add_app(f"review-{n}", formation={"web": 1}, running=False)
+    fake = FakeScalingo({REGION: world}, [API_TOKEN], clock)
+    provider = build_provider(fake, clock)
+    provider.list_apps()
+    clock.advance(seconds=5)
+    mark = len(fake.calls(REGION))
+
+    for n in range(20):  # as the bot starts each wake: a fresh look, then the scale
+        provider.wake(provider.get_app(f"review-{n}"), None)
+
+    paths = [c.path for c in fake.calls(REGION)[mark:]]
+    assert paths.count("/v1/apps") == 1  # one list for the nineteen checks made while scales run
+    assert len([p for p in paths if p.startswith("/v1/apps/review-") and p.count("/") == 3]) == 1
+    assert len([p for p in paths if p.endswith("/containers")]) == 20
+    assert len([p for p in paths if p.endswith("/scale")]) == 20
+    assert len(paths) == 42  # within the 48 calls a minute outside the reserve
