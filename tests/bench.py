@@ -209,7 +209,7 @@ def wake_lag(kind: str, wakes: int, rounds: int, boot_seconds: float) -> None:
             for i in range(wakes)
         }
         for _ in range(rounds):
-            quiet(kit.provider)
+            quiet(kit.provider, calls=5 if wakes > 1 else 20)
             h.discover()
             up_at: dict[str, Any] = {}
             before = len(kit.world.calls)

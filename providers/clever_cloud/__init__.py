@@ -11,8 +11,9 @@ from typing import Any
 
 from providers.base import EnvVariable, ProviderDeps, ProviderSpec, ProviderType
 from providers.budget import CallBudget
-from providers.clever_cloud.client import DEFAULT_SIGNATURE, SIGNATURE_METHODS, CleverCloudClient, Credentials
+from providers.clever_cloud.client import CleverCloudClient
 from providers.clever_cloud.provider import OPERATION_TIMEOUT, CleverCloudProvider
+from providers.clever_cloud.signing import DEFAULT_SIGNATURE, SIGNATURE_METHODS, Credentials
 from providers.options import InvalidOption, Option, one_of, positive_int, seconds, text, url
 
 __all__ = ["OPTIONS", "PROVIDER_TYPE", "CleverCloudProvider", "build"]

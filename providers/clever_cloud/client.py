@@ -17,9 +17,7 @@ exceptions never leave this module. Besides that policy's errors::
     TLS, CA bundle, bodies that are not JSON    ProviderUnavailable
     an event stream cut or silent               StreamBroken (clever_cloud.sse; the caller resumes)
 
-Secrets: the credentials are kept out of `repr`, messages and logs. requests-oauthlib logs
-the signed `Authorization` header at DEBUG (with PLAINTEXT that header *is* both secrets),
-so this module raises the `oauthlib` and `requests_oauthlib` loggers to INFO.
+Secrets: the credentials are kept out of `repr`, messages and logs (signing: `signing`).
 """
 
 from __future__ import annotations
@@ -28,30 +26,19 @@ import logging
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from typing import Any
 
 import requests
-from oauthlib.oauth1 import SIGNATURE_HMAC_SHA1, SIGNATURE_HMAC_SHA512, SIGNATURE_PLAINTEXT
-from oauthlib.oauth1 import Client as OAuthClient
 from requests.adapters import BaseAdapter, HTTPAdapter
-from requests_oauthlib import OAuth1
 
 from providers.base import Clock, ProviderUnavailable
 from providers.budget import CallBudget
+from providers.clever_cloud.signing import Credentials, oauth1
 from providers.clever_cloud.sse import SseEvent, read_events
 from providers.http import HttpPolicy, NoAnswer, Request, send_with_retries
 
 log = logging.getLogger(__name__)
-for _noisy in ("oauthlib", "requests_oauthlib"):
-    logging.getLogger(_noisy).setLevel(logging.INFO)
 
-# PLAINTEXT first: the default. clever-client.js (clever-tools), CleverCloud's Go client
-# ("use PLAINTEXT signature instead of HMAC-SHA512") and the Terraform provider ("use
-# PLAINTEXT as oauth signature", 2026-02) all sign so; no public client sends HMAC without
-# oauth_version, so the API may refuse it. Over HTTPS only, the signature is both secrets.
-SIGNATURE_METHODS = (SIGNATURE_PLAINTEXT, SIGNATURE_HMAC_SHA512, SIGNATURE_HMAC_SHA1)
-DEFAULT_SIGNATURE = SIGNATURE_PLAINTEXT
 STREAM_CONNECT = 5.0  # seconds to connect an event stream (clever-client.js: 5 s)
 HEARTBEAT_SILENCE = 4.0  # seconds without a byte that break a stream (heartbeats every 2 s; clever-client: 4 s)
 CLEVER_CLOUD_HTTP = HttpPolicy(
@@ -64,39 +51,6 @@ CLEVER_CLOUD_HTTP = HttpPolicy(
     longest_wait=30.0,  # a longer Retry-After is not waited for: RateLimited goes to the caller
     retry_unavailable=True,
 )
-
-
-@dataclass(frozen=True)
-class Credentials:
-    """The four OAuth 1 credentials: the consumer (the OAuth app) and the user's token."""
-
-    consumer_key: str = field(repr=False)
-    consumer_secret: str = field(repr=False)
-    token: str = field(repr=False)
-    secret: str = field(repr=False)
-
-
-def oauth1(
-    credentials: Credentials, signature_method: str, *, client_class: type[OAuthClient] = OAuthClient, **fixed: str
-) -> OAuth1:
-    """A requests auth signing every request with OAuth 1 in the Authorization header, with
-    `oauth_version="1.0"` (as Clever Cloud documents its header and its clients send it).
-
-    `client_class` and `fixed` (`nonce`, `timestamp`, `realm`) are for RFC 5849 test vectors
-    and for showing what the API refuses; leave them out otherwise.
-    """
-    if signature_method not in SIGNATURE_METHODS:
-        raise ValueError(f"unsupported OAuth 1 signature method {signature_method!r}")
-    return OAuth1(
-        credentials.consumer_key,
-        client_secret=credentials.consumer_secret,
-        resource_owner_key=credentials.token,
-        resource_owner_secret=credentials.secret,
-        signature_method=signature_method,
-        signature_type="AUTH_HEADER",
-        client_class=client_class,
-        **fixed,
-    )
 
 
 class CleverCloudClient:

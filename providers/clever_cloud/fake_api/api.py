@@ -21,7 +21,6 @@ from providers.base import (
     ProviderUnavailable,
     RateLimited,
 )
-from providers.clever_cloud.client import Credentials
 from providers.clever_cloud.fake_api.accesslogs import AccessLogStreams, StreamFault
 from providers.clever_cloud.fake_api.oauth import refusal, signed_with
 from providers.clever_cloud.fake_api.payloads import (
@@ -34,6 +33,7 @@ from providers.clever_cloud.fake_api.payloads import (
     instances_json,
     scaling_to_restore,
 )
+from providers.clever_cloud.signing import Credentials
 from providers.fake import SimApp, SimulatedPaas
 
 DEMO_CREDENTIALS = Credentials("fake-consumer-key", "fake-consumer-secret", "fake-token", "fake-token-secret")

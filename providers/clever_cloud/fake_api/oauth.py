@@ -24,7 +24,7 @@ from typing import Any
 
 from oauthlib.oauth1.rfc5849 import signature as rfc5849
 
-from providers.clever_cloud.client import Credentials
+from providers.clever_cloud.signing import Credentials
 
 _HMAC = {
     "HMAC-SHA1": rfc5849.sign_hmac_sha1_with_client,

@@ -17,8 +17,8 @@ from bot.engine.wake_jobs import Phase
 from providers import parse_spec
 from providers.base import AppState, PaasApp, ProviderDeps
 from providers.clever_cloud import CleverCloudProvider, build
-from providers.clever_cloud.client import oauth1
 from providers.clever_cloud.fake_api import FakeCleverCloudServer
+from providers.clever_cloud.signing import oauth1
 from providers.fake import SimulatedPaas
 from tests.bot.engine.harness import Harness
 from tests.fakes.clock import FakeClock

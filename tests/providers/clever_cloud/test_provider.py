@@ -30,7 +30,7 @@ from providers.base import (
     RateLimited,
 )
 from providers.clever_cloud import CleverCloudProvider, build
-from providers.clever_cloud.client import Credentials, oauth1
+from providers.clever_cloud.signing import Credentials, oauth1
 from providers.clever_cloud.sse import SseDecoder, SseEvent
 from providers.clever_cloud.state import app_status, open_url
 from providers.fake import SimulatedPaas
