@@ -9,13 +9,12 @@ from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 from bot.chat import answers
-from bot.chat.messages import Message
+from bot.chat.messages import Message, at
 from bot.chat.notifier import ChannelNotifier
 from bot.engine.actors import Actor
 from bot.engine.hooks import NoHooks
 from bot.engine.notices import WakeFailed
 from bot.engine.wake_jobs import Phase
-from bot.policy.durations import format_moment
 from providers.base import AppState, Formation, ProviderError
 from providers.fake import SimulatedPaas
 from providers.scalingo.fake_api import FakeScalingo
@@ -69,13 +68,10 @@ def test_a_sleep_answered_500_at_every_try_is_retried_with_back_off_and_told_onc
     assert not any("Put 0 apps" in t or "could not be put to sleep" in t for t in texts)
 
     line, failure = status_at_ten
-    first, next_try = (
-        format_moment(failure.first_at, clock.now(), PARIS),
-        format_moment(failure.next_try_at, clock.now(), PARIS),
-    )
+    first, next_try = at(failure.first_at, clock.now(), PARIS), at(failure.next_try_at, clock.now(), PARIS)
     assert f"⚠️ sleep failed 10 times since {first}: Scalingo" in line
     assert line.endswith(f"; next try {next_try}")
-    assert first == "10:00"  # the team's time zone (09:00 UTC)
+    assert first.endswith("|10:00 CET>")  # each reader's own zone in Slack; the team's (09:00 UTC) as text
     assert "goes to sleep at the next sweep" not in line
     assert "Sleeps at:" not in detail
 
