@@ -42,7 +42,7 @@ class ChatopsOptions:
     timezone: ZoneInfo
     permissions: Permissions
     prices: Prices
-    dry_run: bool = False
+    dry_run: bool | None = None
     report_period: timedelta = timedelta(days=1)
 
 

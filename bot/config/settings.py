@@ -52,7 +52,7 @@ class Settings:
     sweep_cron: str = "* * * * *"
     ignored_apps: tuple[str, ...] = ()
     self_app: str | None = None
-    dry_run: bool = False
+    dry_run: bool | None = None  # None: the safe first run (plan, then act once started)
     db_path: Path = Path("paastis.db")
     timezone: ZoneInfo = field(default_factory=lambda: ZoneInfo("UTC"))
     report_cron: str = "0 9 * * *"

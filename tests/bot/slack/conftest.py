@@ -80,6 +80,7 @@ def settings_for(
         providers=(spec,),
         rules=parsed,
         db_path=tmp_path / "paastis.db",
+        dry_run=False,  # acts from the first sweep, as with PAASTIS_DRY_RUN=false
         permissions=Permissions(admins=(OPS_GROUP,)),
         slack=SlackSettings(
             **{
