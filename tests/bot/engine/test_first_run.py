@@ -127,3 +127,40 @@ def test_a_database_of_an_earlier_version_counts_as_started(tmp_path, clock) -> 
         assert reopened.first_run().started
     finally:
         reopened.close()
+
+
+def test_a_worker_only_app_is_not_managed_unless_a_rule_opts_it_in(tmp_path, clock) -> None:
+    h = Harness(tmp_path / "p.db", clock, dry_run=False)
+    h.add("queue", {"worker": 1, "clock": 1})
+    h.add("site")
+    h.discover()
+    clock.advance(minutes=30)
+
+    assert [o.label for o in h.sweep().of("slept")] == ["site"]
+    assert h.state("queue") is AppState.RUNNING
+    queue = h.engine.find("queue")
+    assert not queue.managed
+    assert queue.rules.ignored == "no web process: add `manage_workers: true` to a rule to manage it"
+
+
+def test_an_opted_in_worker_sleeps_by_its_schedule_never_by_missing_router_traffic(tmp_path, clock) -> None:
+    # the fake clock starts on Monday 2026-11-02 09:00 UTC = 10:00 in Paris
+    h = Harness(
+        tmp_path / "p.db",
+        clock,
+        dry_run=False,
+        rules=[{"pattern": "^queue$", "manage_workers": True, "schedule": "nights"}],
+        schedules={"nights": {"asleep": "daily 20:00-07:00"}},
+    )
+    h.add("queue", {"worker": 1})
+    h.discover()
+    clock.advance(hours=2)  # no request for two hours: says nothing of a worker
+
+    assert h.sweep().of("slept") == []
+    queue = h.engine.find("queue")
+    assert queue.managed
+    assert queue.decision.reason == "no web process: sleeps only in its schedule's sleep windows"
+    assert h.calls("activity") == 0  # not even checked: router traffic is not its signal
+    clock.advance(hours=8, minutes=1)  # 20:01 in Paris
+
+    assert [o.label for o in h.sweep().of("slept")] == ["queue"]
