@@ -40,10 +40,10 @@ def plan_message(plan: FirstRunPlan, now: datetime) -> Message:
 def _line(planned: PlannedSleep, now: datetime) -> str:
     name = md("• *{}*", app_name(planned.label))
     if planned.sleeps_at is None:
-        return md("{} — once its activity is read and found idle ({})", name, planned.reason)
+        return md("{} — once its activity is read and found idle: {}", name, planned.reason)
     if planned.sleeps_at <= now:
-        return md("{} — now ({})", name, planned.reason)
-    return md("{} — in {} ({})", name, format_duration(planned.sleeps_at - now), planned.reason)
+        return md("{} — now: {}", name, planned.reason)
+    return md("{} — in {}: {}", name, format_duration(planned.sleeps_at - now), planned.reason)
 
 
 def started(actor_name: str) -> Message:

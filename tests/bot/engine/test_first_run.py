@@ -15,8 +15,9 @@ def plans(h: Harness) -> list[FirstRunPlan]:
     return [n for n in h.notices if isinstance(n, FirstRunPlan)]
 
 
-def fresh(tmp_path, clock, **kw) -> Harness:
-    h = Harness(tmp_path / "p.db", clock, dry_run=None, **kw)
+def fresh(tmp_path, clock, dry_run: bool | None = None) -> Harness:
+    """A new database, an idle app and one used 5 minutes ago, half an hour after discovery."""
+    h = Harness(tmp_path / "p.db", clock, dry_run=dry_run)
     h.add("idle")
     busy = h.add("busy")
     h.discover()
@@ -62,27 +63,17 @@ def test_start_begins_the_sweeps_at_the_next_one(tmp_path, clock) -> None:
 
 
 def test_dry_run_false_acts_from_the_first_sweep_and_posts_no_plan(tmp_path, clock) -> None:
-    h = Harness(tmp_path / "p.db", clock, dry_run=False)
-    h.add("idle")
-    h.discover()
-    h.clock.advance(minutes=30)
+    h = fresh(tmp_path, clock, dry_run=False)
 
-    report = h.sweep()
-
-    assert [o.label for o in report.of("slept")] == ["idle"]
+    assert [o.label for o in h.sweep().of("slept")] == ["idle"]
     assert not plans(h)
 
 
 def test_dry_run_true_never_sleeps_even_once_started(tmp_path, clock) -> None:
-    h = Harness(tmp_path / "p.db", clock, dry_run=True)
-    h.add("idle")
-    h.discover()
-    h.clock.advance(minutes=30)
+    h = fresh(tmp_path, clock, dry_run=True)
     h.engine.start(ADA)
 
-    report = h.sweep()
-
-    assert [o.label for o in report.of("would_sleep")] == ["idle"]
+    assert [o.label for o in h.sweep().of("would_sleep")] == ["idle"]
     assert h.calls("sleep") == 0
     assert not h.engine.started()
     assert not plans(h)
