@@ -62,7 +62,7 @@ class Sweeper:
                 self._plan(self.fleet.catalog())
         finally:
             self._running.release()
-        report = SweepReport(self.fleet.clock.now(), tuple(outcomes), dry_run=not self.acting())
+        report = SweepReport(self.fleet.clock.now(), tuple(outcomes), dry_run=waiting or self.dry_run is True)
         if report.of("slept", "would_sleep"):
             self.notify(SweepDone(report))
         return report
