@@ -82,7 +82,7 @@ class Settings:
             "sweep_cron": self.sweep_cron,
             "ignored_apps": list(self.ignored_apps),
             "self_app": self.self_app,
-            "dry_run": self.dry_run,
+            "dry_run": "unset: safe first run" if self.dry_run is None else self.dry_run,
             "db_path": str(self.db_path),
             "timezone": str(self.timezone),
             "report_cron": self.report_cron,
