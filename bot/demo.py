@@ -43,6 +43,7 @@ BANNER = """\
 Paastis demo — offline, on a simulated PaaS. Time runs {speed:g}× faster ({idle} idle timeout ≈ {real} here).
 Type what you would type in Slack:  /paastis status   /paastis wake shop-demo   /paastis help
 Click a button by typing its number. Demo only:  wait 20m (jump ahead)  ·  visit hello (send traffic)  ·  quit
+The demo starts Paastis itself; a real install first posts its plan and waits for an admin's Start.
 """
 DEMO_HELP = """\
 Demo commands, besides every /paastis command:
@@ -154,6 +155,7 @@ class Demo:
                 speed=self.speed, idle=format_duration(self.settings.idle_timeout), real=format_duration(real)
             )
         )
+        self.app.engine.start(DEMO_ACTOR)  # no plan to approve here: sleeps are what the demo shows
         fast = timedelta(seconds=5)
         self.app.start(JobTimes(discover=fast, observe=fast, schedules=fast))
 

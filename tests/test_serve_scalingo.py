@@ -63,6 +63,7 @@ def test_serve_on_the_original_variables_sleeps_the_idle_app_and_keeps_the_busy_
         "PROVIDER_SCALINGO_API_URL": api_urls["osc-fr1"],
         "PROVIDER_SCALINGO_AUTH_URL": auth_url,
         "PAASTIS_DB": str(tmp_path / "p.db"),
+        "PAASTIS_DRY_RUN": "false",  # act from the first sweep, as the original did
         "PORT": str(port),
     }
     process = subprocess.Popen(

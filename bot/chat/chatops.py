@@ -20,10 +20,23 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from bot.chat import answers
+from bot.chat import answers, plan
 from bot.chat.commands import Command, parse
 from bot.chat.following import WakeThreads
-from bot.chat.messages import KEEP, OPEN, PAGE, SLEEP, UNKEEP, WAKE, Destination, Message, app_name, fitted_value, md
+from bot.chat.messages import (
+    KEEP,
+    OPEN,
+    PAGE,
+    SLEEP,
+    START,
+    UNKEEP,
+    WAKE,
+    Destination,
+    Message,
+    app_name,
+    fitted_value,
+    md,
+)
 from bot.chat.report import build_report, report_message
 from bot.config.loading import Permissions
 from bot.engine.actors import Actor
@@ -42,13 +55,13 @@ class ChatopsOptions:
     timezone: ZoneInfo
     permissions: Permissions
     prices: Prices
-    dry_run: bool = False
+    dry_run: bool | None = None
     report_period: timedelta = timedelta(days=1)
 
 
 def may(actor: Actor, action: str, permissions: Permissions, groups: frozenset[str] = frozenset()) -> str | None:
-    """None when `actor` may do `action` (wake, sleep, keep), else why not."""
-    rule = getattr(permissions, action)
+    """None when `actor` may do `action` (wake, sleep, keep; start: admins only), else why not."""
+    rule = getattr(permissions, action, "admins")
     ids = {actor.id, *groups}
     is_admin = actor.is_admin or bool(ids & set(permissions.admins))
     if rule == "everyone" or is_admin:
@@ -58,7 +71,8 @@ def may(actor: Actor, action: str, permissions: Permissions, groups: frozenset[s
     who = "workspace admins and the people listed in PAASTIS_ADMINS"
     if isinstance(rule, tuple):
         who += " or in the permissions of paastis.yml"
-    return f"Only {who} may {action} apps. Ask one of them, or ask for the permission."
+    what = "start Paastis" if action == "start" else f"{action} apps"
+    return f"Only {who} may {what}. Ask one of them, or ask for the permission."
 
 
 class Chatops:
@@ -90,6 +104,9 @@ class Chatops:
         if action == OPEN:
             return  # a link: Slack opened it; nothing to do
         try:
+            if action == START:
+                self._start(actor, reply)
+                return
             if action == PAGE:
                 number, _, text_filter = value.partition("|")
                 reply.update(self._status_page(text_filter or None, int(number) if number.isdigit() else 1))
@@ -119,6 +136,8 @@ class Chatops:
             reply.send(self._log(command.arg))
         elif command.name == "report":
             reply.send(self.report())
+        elif command.name == "start":
+            self._start(actor, reply)
         else:
             catalog = self.engine.catalog()
             view = catalog.find(command.arg or "")
@@ -228,6 +247,14 @@ class Chatops:
                 reply.update(answers.slept(view.label, formation, dry_run=outcome.action == "would_sleep"))
 
         self.engine.executor.submit(_logged(work, "sleep", view))
+
+    def _start(self, actor: Actor, reply: Destination) -> None:
+        """Begin the sweeps of the safe first run (admins only)."""
+        self._check(actor, "start")
+        if self.options.dry_run is None and self.engine.start(actor):
+            reply.send(plan.started(actor.name))
+            return
+        reply.send(plan.already_started(self.engine.store.first_run().started_by, self.options.dry_run))
 
     def _keep(self, view: AppView, command: Command, actor: Actor, reply: Destination) -> None:
         self._check(actor, "keep")

@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 from bot.errors import UsageError
 from bot.policy.durations import parse_duration, parse_until
 
-NAMES = ("status", "wake", "sleep", "keep", "unkeep", "log", "report", "help")
+NAMES = ("status", "wake", "sleep", "keep", "unkeep", "log", "report", "help", "start")
 ALIASES = {
     "list": "status",
     "ls": "status",
@@ -44,8 +44,10 @@ def parse(text: str, now: datetime, tz: ZoneInfo) -> Command:
     if not words:
         return Command("help")
     name = words[0].lower()
-    name = ALIASES.get(name, name)
     rest = words[1:]
+    if name == "start" and not rest:
+        return Command("start")  # start Paastis (the safe first run); `start <app>` wakes the app
+    name = ALIASES.get(name, name)
     if name not in NAMES:
         raise UsageError(f"Unknown command `{words[0]}`.")
     if name in ("help", "report"):

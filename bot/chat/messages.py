@@ -34,7 +34,8 @@ KEEP = "paastis.keep"
 UNKEEP = "paastis.unkeep"
 PAGE = "paastis.page"
 OPEN = "paastis.open"  # a link button: Slack still reports the click, we only acknowledge it
-ACTIONS = (WAKE, SLEEP, KEEP, UNKEEP, PAGE, OPEN)
+START = "paastis.start"  # the first run's plan: begin the sweeps
+ACTIONS = (WAKE, SLEEP, KEEP, UNKEEP, PAGE, OPEN, START)
 
 MAX_BLOCKS = 50  # per message
 MAX_HOME_BLOCKS = 100

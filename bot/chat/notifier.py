@@ -13,10 +13,11 @@ import logging
 from collections.abc import Callable
 from typing import Protocol
 
-from bot.chat import answers
+from bot.chat import answers, plan
 from bot.chat.messages import Message
 from bot.engine.notices import (
     Failing,
+    FirstRunPlan,
     Notice,
     ProviderRecovered,
     ProviderTrouble,
@@ -61,6 +62,8 @@ class ChannelNotifier:
         now = self.clock.now()
         if isinstance(notice, SweepDone):
             return self._sweep(notice)
+        if isinstance(notice, FirstRunPlan):
+            return [(None, plan.plan_message(notice, now))]
         if isinstance(notice, WakeFailed):
             message = answers.wake_failed_notice(
                 notice.label,

@@ -52,7 +52,7 @@ class Settings:
     sweep_cron: str = "* * * * *"
     ignored_apps: tuple[str, ...] = ()
     self_app: str | None = None
-    dry_run: bool = False
+    dry_run: bool | None = None  # None: the safe first run (plan, then act once started)
     db_path: Path = Path("paastis.db")
     timezone: ZoneInfo = field(default_factory=lambda: ZoneInfo("UTC"))
     report_cron: str = "0 9 * * *"
@@ -82,7 +82,7 @@ class Settings:
             "sweep_cron": self.sweep_cron,
             "ignored_apps": list(self.ignored_apps),
             "self_app": self.self_app,
-            "dry_run": self.dry_run,
+            "dry_run": "unset: safe first run" if self.dry_run is None else self.dry_run,
             "db_path": str(self.db_path),
             "timezone": str(self.timezone),
             "report_cron": self.report_cron,

@@ -80,7 +80,10 @@ VARIABLES: dict[str, Variable] = {
     "PAASTIS_REPORT_CRON": Variable("When the report is posted, in PAASTIS_TIMEZONE", "0 9 * * *"),
     "PAASTIS_CONFIG": Variable("Path of the YAML configuration", "./paastis.yml when present"),
     "PAASTIS_SELF_APP": Variable("Name of the app Paastis runs as: never put to sleep", ""),
-    "PAASTIS_DRY_RUN": Variable("true: decide and report, put nothing to sleep", "false"),
+    "PAASTIS_DRY_RUN": Variable(
+        "true: decide and report, put nothing to sleep; false: act from the first sweep",
+        "unset: post a plan, act once an admin starts Paastis",
+    ),
     "PORT": Variable("HTTP port for /slack/events and /healthz (set by the PaaS)", "3000 in HTTP mode"),
 }
 

@@ -57,7 +57,7 @@ from providers.base import BudgetSnapshot
 
 @dataclass(frozen=True)
 class EngineOptions:
-    dry_run: bool = False
+    dry_run: bool | None = False  # None: the safe first run (dry until someone starts Paastis)
     wake_workers: int = 16
 
 
@@ -85,9 +85,11 @@ class Engine:
         self.discovery = Discovery(fleet, audit, notify)
         self.observer = Observer(fleet)
         self.troubles = Troubles(fleet, notify)
-        self.sleeper = Sleeper(fleet, audit, hooks, self.observer, self.troubles, dry_run=options.dry_run)
+        # someone who asks for a sleep gets it before Start too; only PAASTIS_DRY_RUN=true stops that
+        self.sleeper = Sleeper(fleet, audit, hooks, self.observer, self.troubles, dry_run=options.dry_run is True)
         self.sweeper = Sweeper(fleet, self.observer, self.sleeper, notify, dry_run=options.dry_run)
         self.keeper = Keeper(fleet, audit)
+        self.audit = audit
         self.waker = Waker(fleet, audit, hooks, self.troubles, self.executor)
         self.reconciler = Reconciler(fleet, self.sleeper, notify)
         self.readiness = Readiness(fleet.store, fleet.clock, notify)
@@ -112,6 +114,18 @@ class Engine:
 
     def sweep(self) -> SweepReport:
         return self.sweeper.sweep()
+
+    def start(self, actor: Actor) -> bool:
+        """Someone started Paastis (the safe first run): the next sweep acts. False when it
+        had been started already."""
+        if not self.store.mark_started(self.clock.now(), actor.name):
+            return False
+        self.audit.record("started", actor, reason="sweeps begin: idle apps are put to sleep")
+        return True
+
+    def started(self) -> bool:
+        """Whether sweeps put apps to sleep now (False: dry run, or waiting for Start)."""
+        return self.sweeper.acting()
 
     def wake_scheduled(self, schedules: Collection[str]) -> list[WakeTicket]:
         return self.waker.wake_scheduled(schedules)

@@ -16,6 +16,24 @@ class SweepDone:
 
 
 @dataclass(frozen=True)
+class PlannedSleep:
+    label: str
+    ref: tuple[str, str]
+    sleeps_at: datetime | None  # None: as soon as its activity is read and found idle
+    reason: str
+
+
+@dataclass(frozen=True)
+class FirstRunPlan:
+    """A database that never swept: what Paastis would put to sleep, and when. Told once;
+    nothing sleeps until someone starts Paastis."""
+
+    planned: tuple[PlannedSleep, ...]
+    kept: int  # managed apps that stay up (protected, kept awake, in a window)
+    unmanaged: int  # ignored, or with no web process and no rule opting them in
+
+
+@dataclass(frozen=True)
 class WakeFailed:
     """A wake failed: told when wakes of the app start failing, then at most every 6 h."""
 
@@ -88,6 +106,7 @@ class ProviderRecovered:
 
 Notice = (
     SweepDone
+    | FirstRunPlan
     | WakeFailed
     | Failing
     | Recovered

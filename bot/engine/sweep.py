@@ -9,6 +9,12 @@ recorded with its next try (bot.engine.troubles: the app stays up until then, an
 channel hears of it once). A sweep that finds another one running returns at once with
 nothing done. A sweep that slept (or would have) tells the channel (SweepDone); one that
 only failed says nothing more.
+
+The safe first run (`dry_run` None, PAASTIS_DRY_RUN unset): until someone starts Paastis
+(`/paastis start`, the plan's Start button: the store keeps it), a sweep still checks the
+apps due but puts nothing to sleep, and the first sweep that knows apps tells the channel,
+once, what it would put to sleep and when (FirstRunPlan). `dry_run` True: always decide and
+tell, never act; False: act from the first sweep.
 """
 
 from __future__ import annotations
@@ -19,15 +25,15 @@ from datetime import datetime
 
 from bot.engine.actors import SCHEDULER
 from bot.engine.fleet import Fleet
-from bot.engine.notices import Notify, SweepDone
+from bot.engine.notices import FirstRunPlan, Notify, PlannedSleep, SweepDone
 from bot.engine.observation import Observer
 from bot.engine.outcomes import Outcome, SweepReport
 from bot.engine.sleeping import SleepCancelled, Sleeper
 from bot.errors import ActionRefused
-from bot.policy.catalog import AppView
+from bot.policy.catalog import AppView, Catalog
 from bot.policy.idle import Verdict
 from bot.store.rows import Ref
-from providers.base import ProviderError
+from providers.base import AppState, ProviderError
 
 log = logging.getLogger(__name__)
 
@@ -35,28 +41,61 @@ log = logging.getLogger(__name__)
 class Sweeper:
     """Checks the apps whose decision fell due, puts the idle ones to sleep, reports the round."""
 
-    def __init__(self, fleet: Fleet, observer: Observer, sleeper: Sleeper, notify: Notify, *, dry_run: bool) -> None:
+    def __init__(
+        self, fleet: Fleet, observer: Observer, sleeper: Sleeper, notify: Notify, *, dry_run: bool | None
+    ) -> None:
         self.fleet = fleet
         self.observer = observer
         self.sleeper = sleeper
         self.notify = notify
-        self.dry_run = dry_run
+        self.dry_run = dry_run  # None: the safe first run (act once started)
         self._running = threading.Lock()  # one sweep at a time
 
     def sweep(self) -> SweepReport:
         """Put to sleep every managed app idle past its timeout (groups together)."""
         if not self._running.acquire(blocking=False):
-            return SweepReport(self.fleet.clock.now(), dry_run=self.dry_run)
+            return SweepReport(self.fleet.clock.now(), dry_run=not self.acting())
         try:
-            outcomes = self._sweep()
+            waiting = self.waiting()
+            outcomes = self._sweep(sleep=not waiting)
+            if waiting:
+                self._plan(self.fleet.catalog())
         finally:
             self._running.release()
-        report = SweepReport(self.fleet.clock.now(), tuple(outcomes), self.dry_run)
+        report = SweepReport(self.fleet.clock.now(), tuple(outcomes), dry_run=waiting or self.dry_run is True)
         if report.of("slept", "would_sleep"):
             self.notify(SweepDone(report))
         return report
 
-    def _sweep(self) -> list[Outcome]:
+    def waiting(self) -> bool:
+        """The safe first run, not started yet: nothing is put to sleep."""
+        return self.dry_run is None and not self.fleet.store.first_run().started
+
+    def acting(self) -> bool:
+        """Whether a sweep now puts apps to sleep (False: dry run, or waiting for Start)."""
+        return self.dry_run is False or (self.dry_run is None and not self.waiting())
+
+    def _plan(self, catalog: Catalog) -> None:
+        """Tell the channel, once, what would be put to sleep and when."""
+        views = [v for v in catalog if v.state is AppState.RUNNING and not v.row.gone]
+        if not views or self.fleet.store.first_run().plan_posted_at:
+            return
+        planned, kept = [], 0
+        for view in views:
+            if not view.managed:
+                continue
+            decision = view.decision
+            if decision.verdict is Verdict.KEEP and decision.sleeps_at is None:
+                kept += 1
+                continue
+            planned.append(PlannedSleep(view.label, view.ref, decision.sleeps_at, decision.reason))
+        planned.sort(key=lambda p: (p.sleeps_at is None, p.sleeps_at or self.fleet.clock.now(), p.label.lower()))
+        unmanaged = sum(1 for v in views if not v.managed)
+        if self.fleet.store.mark_plan_posted(self.fleet.clock.now()):
+            log.info("sweep.plan_posted planned=%s kept=%s unmanaged=%s", len(planned), kept, unmanaged)
+            self.notify(FirstRunPlan(tuple(planned), kept, unmanaged))
+
+    def _sweep(self, *, sleep: bool) -> list[Outcome]:
         outcomes: list[Outcome] = []
         catalog = self.fleet.catalog()
         due = [v for v in catalog if v.decision.verdict is Verdict.CHECK and not v.row.gone]
@@ -74,6 +113,8 @@ class Sweeper:
             if not self.observer.check(view):
                 row = self.fleet.store.app(*view.ref)
                 outcomes.append(Outcome(view.ref, view.label, "check_failed", row.check_error or "unreadable"))
+        if not sleep:
+            return outcomes
         if due:
             catalog = self.fleet.catalog()
         slept: set[Ref] = set()

@@ -1,6 +1,9 @@
 """The catalog: every known app with its rules, group, pin and current decision; finding an
 app from what someone typed. Pure: built from store rows, rules and `now`.
 
+An app whose formation has no web process (worker or clock only) is not managed unless a
+rule says `manage_workers: true`: "no HTTP request" says nothing of its use.
+
 Groups: apps tied by `linked_apps` or sharing a `group` name. A group shares its activity
 (a back end reached only through its front end stays up while the front is used) and
 sleeps together; waking an app wakes the apps it links to.
@@ -175,7 +178,7 @@ def build_catalog(
     for row in rows:
         info = inputs.providers.get(row.provider, ProviderInfo(row.provider, row.provider))
         kinds[row.key] = info.kind
-        resolved[row.key] = _resolved(inputs, info, row.name)
+        resolved[row.key] = _unless_worker_only(_resolved(inputs, info, row.name), row)
     labels = _labels(rows, resolved)
     linked = _links(rows, resolved)
     groups = _groups(rows, resolved, linked)
@@ -247,7 +250,23 @@ def _facts(
         waking=waking,
         sleep_failures=failure.count if failure else 0,
         next_sleep_try=failure.next_try_at if failure else None,
+        worker_only=worker_only(row),
     )
+
+
+NO_WEB = "no web process: add `manage_workers: true` to a rule to manage it"
+
+
+def worker_only(row: AppRow) -> bool:
+    """Its formation is known and has no web process (worker or clock only)."""
+    formation = row.formation or row.recorded_formation
+    return bool(formation and formation.processes) and all(p.name != "web" for p in formation.processes)
+
+
+def _unless_worker_only(rules: AppRules, row: AppRow) -> AppRules:
+    if rules.ignored is None and not rules.manage_workers and worker_only(row):
+        return replace(rules, ignored=NO_WEB)
+    return rules
 
 
 def _group_decisions(views: list[AppView]) -> list[AppView]:

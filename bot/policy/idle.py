@@ -7,6 +7,7 @@ Order of the questions, first answer wins:
     protected, pinned, in a keep-awake window, being woken → keep
     its last sleep failed and its next try has not come → keep (says when; no sleep time)
     inside a forced-sleep window it was awake at the start of → sleep (whatever its activity)
+    no web process (opted in by `manage_workers`) → keep (router traffic says nothing of it)
     activity never observed        → check    (unknown is never idle)
     idle for less than its timeout → keep     (and says when it will sleep)
     idle long enough, but the last observation is not fresh → check (confirm first)
@@ -53,6 +54,7 @@ class Facts:
     waking: bool = False
     sleep_failures: int = 0  # putting it to sleep failed this many times in a row
     next_sleep_try: datetime | None = None  # ... and is not tried again before this
+    worker_only: bool = False  # no web process: only its schedule's sleep windows put it to sleep
 
 
 @dataclass(frozen=True)
@@ -87,6 +89,8 @@ def decide(facts: Facts, now: datetime, *, fresh: timedelta = FRESH) -> Decision
         return Decision(Verdict.KEEP, f"putting it to sleep failed {times}: next try in {wait}")
     if facts.forced_sleep_since and (facts.awake_since is None or facts.awake_since < facts.forced_sleep_since):
         return Decision(Verdict.SLEEP, f"forced-sleep window {facts.forced_sleep_window or ''}".strip())
+    if facts.worker_only:
+        return Decision(Verdict.KEEP, "no web process: sleeps only in its schedule's sleep windows")
     if facts.last_activity is None:
         return Decision(Verdict.CHECK, "activity not checked yet")
     idle = idle_for(facts.last_activity, now)

@@ -12,7 +12,9 @@ gives an empty string, idle times of 60 minutes and more work, and renamed apps 
 New keys: `ignore` (never managed), `protect` (never slept; a wake asks for confirmation),
 `idle_timeout` (a duration), `schedule` (a schedule's name), `provider` (the rule applies
 to apps of that provider only: its name or type), `notify` (the channel for this app's
-notices), `group` (apps with the same group name wake and sleep together).
+notices), `group` (apps with the same group name wake and sleep together), `manage_workers`
+(true: manage an app with no web process — worker or clock only — which is otherwise left
+alone: router traffic says nothing of its use, so it sleeps by its schedule's windows only).
 """
 
 from __future__ import annotations
@@ -49,6 +51,7 @@ KEYS = {
     "provider_zone",
     "notify",
     "group",
+    "manage_workers",
 }
 
 
@@ -66,6 +69,7 @@ class Rule:
     zone: str | None = None
     notify: str | None = None
     group: str | None = None
+    manage_workers: bool | None = None
 
 
 @dataclass(frozen=True)
@@ -80,6 +84,7 @@ class AppRules:
     protected: bool = False
     schedule: str | None = None
     notify: str | None = None
+    manage_workers: bool = False  # managed even with no web process
     matched: tuple[int, ...] = field(default=())  # 1-based rule numbers, for "why"
 
 
@@ -130,7 +135,7 @@ def _parse_rule(entry: Mapping[str, Any], number: int, where: str, problems: lis
             fields[key] = _text(values[key], f"{where}.{key}", problems)
     if "provider_zone" in values:
         fields["zone"] = _text(values["provider_zone"], f"{where}.provider_zone", problems)
-    for key in ("ignore", "protect"):
+    for key in ("ignore", "protect", "manage_workers"):
         if key in values:
             if isinstance(values[key], bool):
                 fields[key] = values[key]
@@ -258,6 +263,8 @@ def resolve(
             resolved["ignored"] = f"ignored by rule {rule.index}" if rule.ignore else None
         if rule.protect is not None:
             resolved["protected"] = rule.protect
+        if rule.manage_workers is not None:
+            resolved["manage_workers"] = rule.manage_workers
     if self_app and app_name == self_app:
         resolved["ignored"] = "Paastis runs as this app (PAASTIS_SELF_APP)"
     elif (pattern := ignored_by(app_name, ignored_apps)) is not None:

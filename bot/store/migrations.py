@@ -138,3 +138,16 @@ def m003_outbox(db: sqlite_utils.Database) -> None:
         },
         pk="id",
     )
+
+
+@migrations()
+def m004_first_run(db: sqlite_utils.Database) -> None:
+    """The safe first run: when Paastis was started (and by whom), when its plan was posted.
+    A database that already knows apps comes from a version that swept from the start: it
+    counts as started, so an upgrade changes nothing."""
+    db["first_run"].create(
+        {"id": int, "started_at": str, "started_by": str, "plan_posted_at": str},
+        pk="id",
+    )
+    if db["apps"].exists() and db["apps"].count:
+        db["first_run"].insert({"id": 1, "started_at": "1970-01-01T00:00:00+00:00", "started_by": "upgrade"})

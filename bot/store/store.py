@@ -1,6 +1,6 @@
 """The SQLite store: apps, their activity, recorded formations, pins, naps and the events
-table that is the audit log; wakes and sleeps in flight (bot/store/inflight.py) and what
-keeps failing (bot/store/troubles.py) are its other parts.
+table that is the audit log; wakes and sleeps in flight (bot/store/inflight.py), what keeps
+failing (bot/store/troubles.py) and the first run (bot/store/first_run.py) are its other parts.
 
 One connection per thread (Bolt listeners, scheduler jobs and wake workers each have
 theirs), WAL journal. Every write is a `BEGIN IMMEDIATE` transaction: it takes the write
@@ -28,16 +28,17 @@ import sqlite_utils
 
 from bot.store.events import AuditLog
 from bot.store.files import StoreUnusable, unusable
+from bot.store.first_run import FirstRun, FirstRunState
 from bot.store.inflight import InFlight, new_owner, release_owner
 from bot.store.migrations import migrations
 from bot.store.rows import AppRow, Event, InFlightWake, Keep, Nap, SleepIntent, iso, parse_iso
 from bot.store.troubles import Troubles
 from providers.base import AppState, Formation, PaasApp
 
-__all__ = ["AppRow", "Event", "InFlightWake", "Keep", "Nap", "SleepIntent", "Store", "StoreUnusable"]
+__all__ = ["AppRow", "Event", "FirstRunState", "InFlightWake", "Keep", "Nap", "SleepIntent", "Store", "StoreUnusable"]
 
 
-class Store(InFlight, Troubles, AuditLog):
+class Store(InFlight, Troubles, AuditLog, FirstRun):
     def __init__(self, path: Path | str) -> None:
         self.path = Path(path)
         self._local = threading.local()

@@ -294,3 +294,9 @@ def test_a_database_paastis_cannot_read_is_told_by_check_config_not_a_traceback_
 def test_a_new_database_file_is_readable_by_its_owner_only(tmp_path: Path) -> None:
     Store(tmp_path / "p.db").close()
     assert stat.S_IMODE((tmp_path / "p.db").stat().st_mode) == 0o600
+
+
+def test_paastis_dry_run_has_three_values_and_unset_is_the_safe_first_run() -> None:
+    assert build_settings({"PROVIDER_NAME": "fake"}).dry_run is None
+    assert build_settings({"PROVIDER_NAME": "fake", "PAASTIS_DRY_RUN": "false"}).dry_run is False
+    assert build_settings({"PROVIDER_NAME": "fake", "PAASTIS_DRY_RUN": "true"}).dry_run is True

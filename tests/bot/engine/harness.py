@@ -38,7 +38,7 @@ class Harness:
         idle: timedelta = timedelta(minutes=15),
         ignored: Sequence[str] = (),
         self_app: str | None = None,
-        dry_run: bool = False,
+        dry_run: bool | None = False,  # None: the safe first run (PAASTIS_DRY_RUN unset)
         rate_limit: int | None = None,
         schedules: dict[str, Any] | None = None,
         world: SimulatedPaas | None = None,

@@ -149,3 +149,13 @@ def test_bad_rules_are_named_with_the_fix(rules, problem: str) -> None:
     _, problems, _ = parse_rules(rules)
     assert problems
     assert problem in " ".join(p[2] for p in problems)
+
+
+def test_manage_workers_is_validated_like_other_switches() -> None:
+    rules, problems, _ = parse_rules([{"pattern": "^queue$", "manage_workers": "yes please"}])
+    assert problems == [("rules[1].manage_workers", "'yes please'", "must be true or false")]
+    rules, problems, _ = parse_rules([{"pattern": "^queue$", "manage_workers": True}])
+    assert problems == []
+    assert resolve(
+        rules, "queue", provider_name="p", provider_kind="fake", default_idle=timedelta(minutes=15)
+    ).manage_workers

@@ -69,6 +69,7 @@ def settings_for(
     *,
     apps: list[dict[str, Any]] | None = None,
     rules: list[dict[str, Any]] | None = None,
+    dry_run: bool | None = False,  # False: act from the first sweep, as with PAASTIS_DRY_RUN=false
     **slack_settings: Any,
 ) -> Settings:
     spec, problems = parse_spec("fake", {"apps": apps or APPS, "boot_seconds": "20s"}, where="test")
@@ -80,6 +81,7 @@ def settings_for(
         providers=(spec,),
         rules=parsed,
         db_path=tmp_path / "paastis.db",
+        dry_run=dry_run,
         permissions=Permissions(admins=(OPS_GROUP,)),
         slack=SlackSettings(
             **{
@@ -104,10 +106,11 @@ class Rig:
         *,
         apps: list[dict[str, Any]] | None = None,
         rules: list[dict[str, Any]] | None = None,
+        dry_run: bool | None = False,
     ) -> None:
         self.slack = slack
         self.clock = clock
-        self.settings = settings_for(tmp_path, slack, apps=apps, rules=rules)
+        self.settings = settings_for(tmp_path, slack, apps=apps, rules=rules, dry_run=dry_run)
         self.side: SlackSide = slack_side(self.settings, clock)
         self.paastis: Paastis = built_with(self.side, self.settings, clock)
         self.world = self.paastis.providers["fake"].world

@@ -42,7 +42,12 @@ def test_migrations_apply_once_and_reopening_keeps_everything(tmp_path, clock) -
     row = again.app("fake", "a")
     assert row.recorded_formation == Formation.of(web=2, worker=1)
     applied = [m["name"] for m in again.db["_sqlite_migrations"].rows]
-    assert applied == ["m001_initial", "m002_claims_intents_failures", "m003_outbox"]  # each once, in order
+    assert applied == [
+        "m001_initial",
+        "m002_claims_intents_failures",
+        "m003_outbox",
+        "m004_first_run",
+    ]  # each once, in order
     assert again.db.journal_mode == "wal"
 
 
