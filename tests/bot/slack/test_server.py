@@ -86,6 +86,15 @@ def command_body(slack: FakeSlack, text: str) -> str:
 def test_http_mode_serves_slack_events_and_healthz(tmp_path: Path, slack: FakeSlack, caplog) -> None:
     with caplog.at_level(logging.INFO), running(tmp_path, slack) as port:
         assert http(port, "/healthz") == (200, "ok\n")
+        status, ready = http(port, "/readyz")
+        assert status == 200, ready
+        lines = ready.splitlines()
+        assert lines[:3] == [
+            "ok scheduler: running",
+            "ok slack: connected (HTTP events)",
+            "ok database: writable (paastis.db)",
+        ]
+        assert [line.split(":")[0] for line in lines[3:]] == ["ok provider fake"]
         body = command_body(slack, "status")
         status, answer = http(port, "/slack/events", body, signed_headers(body))
         assert status == 200
@@ -154,6 +163,7 @@ def test_socket_mode_still_answers_healthz_when_a_port_is_given(tmp_path: Path, 
     try:
         assert slack.wait_for(lambda: ports, timeout=10)
         assert http(ports[0], "/healthz") == (200, "ok\n")
+        assert "ok slack: connected over Socket Mode" in http(ports[0], "/readyz")[1]
         assert http(ports[0], "/slack/events", "x=1")[0] == 404  # events come over the socket
     finally:
         stop.set()
@@ -198,3 +208,27 @@ def test_a_slack_that_refuses_to_start_is_one_clear_line_and_an_exit_code(
     assert [r.getMessage() for r in ours if r.levelno >= logging.ERROR] == [line]
     assert not any(r.exc_info for r in caplog.records)
     assert not paastis.running  # nothing was started
+
+
+def test_no_third_party_warning_at_start_with_the_token_in_the_environment(
+    tmp_path: Path, slack: FakeSlack, caplog, monkeypatch
+) -> None:
+    monkeypatch.setenv("SLACK_BOT_TOKEN", slack.bot_token)  # as on a PaaS: Bolt reads it on its own
+    with caplog.at_level(logging.INFO), running(tmp_path, slack) as port:
+        assert http(port, "/healthz") == (200, "ok\n")
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING] == []
+
+
+def test_readyz_tells_slack_is_not_ready_while_posts_are_refused(tmp_path: Path, slack: FakeSlack) -> None:
+    slack.outage("chat.postMessage", "channel_not_found")
+    with running(tmp_path, slack) as port:
+        status, ready = 0, ""
+
+        def refused() -> bool:
+            nonlocal status, ready
+            status, ready = http(port, "/readyz")
+            return status == 503
+
+        slack.wait_for(refused)
+    assert status == 503, ready
+    assert "FAIL slack: " in ready
