@@ -17,8 +17,10 @@ from urllib.parse import urlencode
 
 import pytest
 
+from bot.chat.messages import Message, Section
 from bot.slack.app import slack_side
-from bot.slack.server import EXIT_SLACK, run_slack
+from bot.slack.server import EXIT_SLACK, run_slack, slack_check
+from bot.web import Check
 from tests.bot.slack.conftest import ALICE, built_with, settings_for, signed_headers
 from tests.bot.slack.socket_fake import FakeSocketSlack
 from tests.fakes.clock import FakeClock
@@ -220,15 +222,18 @@ def test_no_third_party_warning_at_start_with_the_token_in_the_environment(
 
 
 def test_readyz_tells_slack_is_not_ready_while_posts_are_refused(tmp_path: Path, slack: FakeSlack) -> None:
-    slack.outage("chat.postMessage", "channel_not_found")
-    with running(tmp_path, slack) as port:
-        status, ready = 0, ""
-
-        def refused() -> bool:
-            nonlocal status, ready
-            status, ready = http(port, "/readyz")
-            return status == 503
-
-        slack.wait_for(refused)
-    assert status == 503, ready
-    assert "FAIL slack: " in ready
+    side = slack_side(settings_for(tmp_path, slack), FakeClock())
+    try:
+        side.outbound.resume()
+        assert slack_check(side, False) == Check("slack", True, "connected (HTTP events)")
+        slack.outage("chat.postMessage", "channel_not_found")
+        side.poster.post(Message("hello", (Section("hello"),)), None)
+        assert slack.wait_for(lambda: side.outbound.trouble)
+        check = slack_check(side, False)
+        assert not check.ok
+        assert "channel_not_found" in check.detail
+        slack.outage("chat.postMessage", None)
+        side.poster.post(Message("again", (Section("again"),)), None)
+        assert slack.wait_for(lambda: slack_check(side, False).ok)
+    finally:
+        side.close()
