@@ -236,14 +236,16 @@ def _pages(views: Sequence[AppView], size: int, budget: int) -> list[tuple[int, 
 
 
 def _budget_text(budgets: Budgets | None) -> str:
+    """A provider's API budget, only when it changes what Paastis does: rate-limited, or
+    so busy that activity checks wait (the counts themselves are for the logs)."""
     parts = []
     for name, budget in sorted((budgets or {}).items()):
         if budget is None:
             continue
-        text = f"{name} API {budget.used_last_minute}/{budget.limit_per_minute} calls this minute"
         if budget.throttled_until:
-            text += " (rate-limited, backing off)"
-        parts.append(text)
+            parts.append(f"{name} API rate-limited: backing off")
+        elif budget.spare == 0:
+            parts.append(f"{name} API near its limit: activity checks wait")
     return "".join(f" · {p}" for p in parts)
 
 
@@ -343,9 +345,14 @@ def kept(view: AppView, until: datetime, now: datetime, tz: ZoneInfo) -> Message
         "📌 *{}* stays awake until {} ({}); then its idle timeout applies again.",
         app_name(view.label),
         at(until, now, tz),
-        format_duration(until - now),
+        format_duration(_to_the_minute(until - now)),
     )
     return Message(text.replace("*", ""), (Section(text, Button("Unkeep", UNKEEP, view.value)),))
+
+
+def _to_the_minute(span: timedelta) -> timedelta:
+    """`keep 2h` answered a few seconds later is still 2 h, not "1 h 59 min"."""
+    return span if span < timedelta(minutes=1) else timedelta(minutes=round(span.total_seconds() / 60))
 
 
 def unkept(view: AppView, dropped: bool) -> Message:

@@ -1,0 +1,71 @@
+"""Status lines a person reads in a second (issue 12, item 3): no budget counts in the
+header unless they change what Paastis does, and `keep 2h` answers "2 h"."""
+
+from __future__ import annotations
+
+import io
+from datetime import timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from bot.chat import answers, plain_text
+from bot.chat.chatops import Chatops, ChatopsOptions
+from bot.config.loading import Permissions
+from bot.engine.actors import Actor
+from bot.policy.pricing import Prices
+from bot.terminal import Terminal, TerminalDestination
+from providers.base import BudgetSnapshot
+from tests.bot.engine.harness import Harness
+from tests.fakes.clock import FakeClock
+
+PARIS = ZoneInfo("Europe/Paris")
+
+
+@pytest.fixture
+def harness(tmp_path: Path, clock: FakeClock) -> Harness:
+    h = Harness(tmp_path / "p.db", clock)
+    h.add("hello")
+    h.discover()
+    return h
+
+
+def header(harness: Harness, budget: BudgetSnapshot) -> str:
+    message = answers.status(
+        [harness.view("hello")], harness.clock.now(), PARIS, budgets={"clever-par": budget, "fake": None}
+    )
+    return plain_text.render(message, lambda b: 0).splitlines()[1]
+
+
+def test_the_status_header_shows_no_budget_counts_while_they_change_nothing(harness: Harness) -> None:
+    calm = header(harness, BudgetSnapshot(limit_per_minute=120, used_last_minute=2, reserved_for_actions=24))
+    assert "API" not in calm
+    assert "calls this minute" not in calm
+
+
+def test_the_status_header_says_when_a_provider_budget_holds_paastis_back(harness: Harness) -> None:
+    full = header(harness, BudgetSnapshot(limit_per_minute=120, used_last_minute=96, reserved_for_actions=24))
+    assert "clever-par API near its limit: activity checks wait" in full
+    throttled = BudgetSnapshot(120, 3, 24, throttled_until=harness.clock.now() + timedelta(seconds=30))
+    assert "clever-par API rate-limited: backing off" in header(harness, throttled)
+
+
+class Ticking(FakeClock):
+    """A clock that moves 3 s each time it is read, as the real one does between parse and answer."""
+
+    def now(self):  # type: ignore[override]
+        self.advance(seconds=3)
+        return super().now()
+
+
+def test_keep_2h_answers_2_h_even_when_the_clock_moved_since_the_command_was_read(tmp_path: Path) -> None:
+    clock = Ticking()
+    harness = Harness(tmp_path / "p.db", clock)
+    harness.add("hello")
+    harness.discover()
+    chatops = Chatops(harness.engine, ChatopsOptions(PARIS, Permissions(), Prices()))
+    reply = TerminalDestination(Terminal(io.StringIO()))
+    chatops.command("keep hello 2h", Actor("U1", "Ada", is_admin=True), reply)
+    (answer,) = reply.sent
+    assert "(2 h)" in answer.text, answer.text
