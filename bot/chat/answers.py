@@ -51,6 +51,7 @@ ICONS = {
     AppState.CRASHED: "🔴",
     AppState.UNKNOWN: "❔",
 }
+STATE_WORDS = {AppState.STOPPING: "going to sleep"}  # what the notice said: "Put … to sleep"
 STATUS_PAGE_SIZE = 20  # apps per status message: 2 blocks each, within 50 blocks
 HOME_PAGE_SIZE = 40  # within the Home tab's 100 blocks
 
@@ -69,7 +70,8 @@ def app_line(view: AppView, now: datetime, tz: ZoneInfo, *, catalog: Catalog | N
     """`*hello* · 🟢 running · last activity 3 min ago · sleeps in 12 min`; when the time to
     sleep counts from something else than the app's own activity, it says what (`catalog`:
     where to find the other apps of its group)."""
-    parts = [md("*{}*", app_name(view.label)), f"{ICONS[view.state]} {view.state.value}"]
+    state = STATE_WORDS.get(view.state, view.state.value)
+    parts = [md("*{}*", app_name(view.label)), f"{ICONS[view.state]} {state}"]
     row = view.row
     if view.state is AppState.SLEEPING and row.recorded_formation:
         parts.append(f"restores {row.recorded_formation.describe()}")
@@ -192,7 +194,10 @@ def status(
     shown = views[start:end]
     running = sum(v.state is AppState.RUNNING for v in views)
     asleep = sum(v.state is AppState.SLEEPING for v in views)
+    stopping = sum(v.state is AppState.STOPPING for v in views)
     summary = f"{total} app{'s' * (total != 1)} · {running} running · {asleep} asleep"
+    if stopping:
+        summary += f" · {stopping} going to sleep"
     if page.filter:
         summary = f"`{escape(page.filter)}`: {summary}"
     blocks: list[Block] = [Header(title), Context(summary + _budget_text(budgets))]
@@ -499,8 +504,11 @@ def event_log(events: Sequence[Event], now: datetime, tz: ZoneInfo, *, about: st
         if not app and event.provider:
             app = md("*{}* ", event.provider)
         who = "Paastis" if event.actor == "paastis" else (event.actor_name or event.actor)
+        if event.actor.startswith("cli:"):
+            who = f"{who} (command line)"
         took = f" in {format_duration(_ms(event.duration_ms))}" if event.duration_ms else ""
-        reason = md(" — {}", event.reason) if event.reason else ""
+        told = event.reason and event.reason != f"asked by {event.actor_name}"  # "slept by you — asked by you"
+        reason = md(" — {}", event.reason) if told else ""
         action = event.action.replace("_", " ")
         lines.append(md("{} {} {}{} by {}{}{}", at(event.at, now, tz), icon, app, action, who, took, reason))
     blocks: list[Block] = [Header(title)]

@@ -4,6 +4,8 @@ header unless they change what Paastis does, and `keep 2h` answers "2 h"."""
 from __future__ import annotations
 
 import io
+import time
+from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -16,7 +18,7 @@ from bot.config.loading import Permissions
 from bot.engine.actors import Actor
 from bot.policy.pricing import Prices
 from bot.terminal import Terminal, TerminalDestination
-from providers.base import BudgetSnapshot
+from providers.base import AppState, BudgetSnapshot
 from tests.bot.engine.harness import Harness
 from tests.fakes.clock import FakeClock
 
@@ -69,3 +71,40 @@ def test_keep_2h_answers_2_h_even_when_the_clock_moved_since_the_command_was_rea
     chatops.command("keep hello 2h", Actor("U1", "Ada", is_admin=True), reply)
     (answer,) = reply.sent
     assert "(2 h)" in answer.text, answer.text
+
+
+def test_the_report_and_the_log_say_a_sleep_as_a_person_would(tmp_path: Path, clock: FakeClock) -> None:
+    """'Over the last day', '42 min' slept (not '0 h' beside a saving), an app put to sleep
+    counted asleep, and 'slept by Ada' without '— asked by Ada'."""
+    harness = Harness(tmp_path / "p.db", clock)
+    harness.add("hello")
+    harness.discover()
+    chatops = Chatops(harness.engine, ChatopsOptions(PARIS, Permissions(), Prices()))
+    ada = Actor("U1", "Ada", is_admin=True)
+    reply = TerminalDestination(Terminal(io.StringIO()))
+    chatops.command("sleep hello", ada, reply)
+    deadline = time.monotonic() + 10
+    while len(reply.sent) < 2 and time.monotonic() < deadline:  # the sleep runs on the engine's executor
+        time.sleep(0.01)
+    assert "going to sleep" in reply.sent[-1].text, reply.sent
+    clock.advance(minutes=42)
+    harness.discover()
+
+    report = plain_text.render(chatops.report(), lambda b: 0)
+    assert "Over the last day: 42 min of app time slept (1 app)" in report, report
+    assert "0 h" not in report
+    assert "fake: 0 awake · 1 asleep" in report
+    assert "changing state" not in report
+    log = plain_text.render(chatops._log("hello"), lambda b: 0)
+    assert "hello slept by Ada" in log
+    assert "asked by Ada" not in log
+
+
+def test_an_app_being_put_to_sleep_reads_going_to_sleep_in_status_and_report(harness: Harness) -> None:
+    view = harness.view("hello")
+    stopping = replace(view, row=replace(view.row, state=AppState.STOPPING))
+    message = answers.status([stopping], harness.clock.now(), PARIS)
+    text = plain_text.render(message, lambda b: 0)
+    assert "1 app · 0 running · 0 asleep · 1 going to sleep" in text
+    assert "hello · 🌙 going to sleep" in text
+    assert "stopping" not in text
