@@ -504,8 +504,8 @@ def event_log(events: Sequence[Event], now: datetime, tz: ZoneInfo, *, about: st
         if not app and event.provider:
             app = md("*{}* ", event.provider)
         who = "Paastis" if event.actor == "paastis" else (event.actor_name or event.actor)
-        if event.actor.startswith("cli:"):
-            who = f"{who} (command line)"
+        if event.actor.startswith("cli:"):  # `paastis wake …`: $USER, or no name at all
+            who = "the command line" if event.actor == "cli:cli" else f"{who} (command line)"
         took = f" in {format_duration(_ms(event.duration_ms))}" if event.duration_ms else ""
         told = event.reason and event.reason != f"asked by {event.actor_name}"  # "slept by you — asked by you"
         reason = md(" — {}", event.reason) if told else ""

@@ -108,3 +108,13 @@ def test_an_app_being_put_to_sleep_reads_going_to_sleep_in_status_and_report(har
     assert "1 app · 0 running · 0 asleep · 1 going to sleep" in text
     assert "hello · 🌙 going to sleep" in text
     assert "stopping" not in text
+
+
+def test_the_log_names_a_command_line_actor_as_such(harness: Harness) -> None:
+    view = harness.view("hello")
+    for user in ("cli", "ada"):
+        harness.engine.keep(view, harness.clock.now() + timedelta(hours=1), Actor(f"cli:{user}", user, True, via="cli"))
+    log = plain_text.render(answers.event_log(harness.engine.store.events(limit=5), harness.clock.now(), PARIS), str)
+    assert "by the command line" in log
+    assert "by ada (command line)" in log
+    assert "by cli" not in log
