@@ -132,8 +132,9 @@ def sleep_failure(failure: Failure, now: datetime, tz: ZoneInfo) -> str:
     return md("⚠️ sleep failed {} since {}: {}; next try {}", times, at(failure.first_at, now, tz), failure.reason, when)
 
 
-def app_buttons(view: AppView) -> tuple[Button | None, tuple[Button, ...]]:
-    """The main button beside an app, and the others in a row below it."""
+def app_buttons(view: AppView, group: Sequence[str] = ()) -> tuple[Button | None, tuple[Button, ...]]:
+    """The main button beside an app, and the others in a row below it. `group`: the other
+    running members of its sleep-together group, whom its Sleep puts to sleep too (named)."""
     value = view.value
     if view.state in (AppState.SLEEPING, AppState.CRASHED, AppState.UNKNOWN, AppState.STOPPING):
         confirm = None
@@ -154,14 +155,20 @@ def app_buttons(view: AppView) -> tuple[Button | None, tuple[Button, ...]]:
         others.append(Button("Open", OPEN, value, url=view.row.url))
     main = None
     if view.managed and not view.rules.protected:
+        names = ", ".join((view.label, *group))
+        together = " (they sleep together)" if group else ""
         main = Button(
-            "Sleep", SLEEP, value, confirm=Confirm("Put to sleep?", f"Put {view.label} to sleep now?", "Sleep")
+            "Sleep", SLEEP, value, confirm=Confirm("Put to sleep?", f"Put {names} to sleep now?{together}", "Sleep")
         )
     return main, tuple(others)
 
 
+def _running_members(view: AppView, group: Sequence[AppView]) -> list[str]:
+    return [g.label for g in group if g.ref != view.ref and g.state is AppState.RUNNING]
+
+
 def app_blocks(view: AppView, now: datetime, tz: ZoneInfo, *, catalog: Catalog | None = None) -> list[Block]:
-    main, others = app_buttons(view)
+    main, others = app_buttons(view, _running_members(view, catalog.members(view) if catalog else []))
     blocks: list[Block] = [Section(app_line(view, now, tz, catalog=catalog), main)]
     if others:
         blocks.append(Actions(others))
@@ -290,7 +297,7 @@ def app_detail(view: AppView, group: Sequence[AppView], now: datetime, tz: ZoneI
             "Group (share activity, sleep together): "
             + ", ".join(f"{app_name(g.label)} {ICONS[g.state]}" for g in others)
         )
-    main, buttons = app_buttons(view)
+    main, buttons = app_buttons(view, _running_members(view, group))
     blocks: list[Block] = [Section(Mrkdwn("\n").join(lines), main), Context(Mrkdwn("\n").join(facts))]
     if buttons:
         blocks.append(Actions(buttons))

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from bot.chat.messages import SLEEP, WAKE, Button, Confirm, Message, Section, app_name, md
+from bot.chat.answers import app_buttons
+from bot.chat.messages import WAKE, Button, Message, Section, app_name, md
 from bot.policy.catalog import AppView
 
 
@@ -20,14 +21,12 @@ def wake_protected(view: AppView) -> Message:
 
 
 def sleep_group(view: AppView, others: Sequence[AppView]) -> Message:
-    names = ", ".join(other.label for other in others)
-    everyone = ", ".join(member.label for member in (view, *others))
+    names = [other.label for other in others]
     text = md(
         "*{}* sleeps together with {} (they share their activity: one asleep would leave the other "
         "calling it). Put the group to sleep?",
         app_name(view.label),
-        names,
+        ", ".join(names),
     )
-    confirm = Confirm("Put the group to sleep?", f"Put {everyone} to sleep now?", "Sleep all")
-    button = Button(f"Sleep all {len(others) + 1}", SLEEP, view.value, "danger", confirm=confirm)
+    button, _ = app_buttons(view, names)  # Sleep, its confirmation naming every member
     return Message(text.replace("*", ""), (Section(text, button),), private=True)

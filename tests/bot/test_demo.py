@@ -26,7 +26,7 @@ def test_a_button_number_clicks_a_button_of_the_last_message_not_an_older_one() 
     out = io.StringIO()
     assert run(["/paastis status", "/paastis sleep shop-back", "1"], out, interactive=False) == 0
     prompt = out.getvalue().split("> /paastis sleep shop-back\n", 1)[1]
-    assert "Put the group to sleep?   [1] Sleep all 2" in prompt
+    assert "Put the group to sleep?   [1] Sleep" in prompt
     after = prompt.split("> 1\n", 1)[1]
     assert after.startswith("🌙 Putting shop-back, shop-front to sleep…"), after
     assert "api-pr-5" not in after  # the status's [1] (api-pr-5's Sleep) was not clicked

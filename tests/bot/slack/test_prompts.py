@@ -72,7 +72,7 @@ def test_sleeping_one_member_of_a_group_asks_then_sleeps_the_whole_group(rig: Ri
     assert "Put the group to sleep?" in asked["text"]
     (button,) = buttons(asked)
     assert button["action_id"] == SLEEP
-    assert button["confirm"]["text"]["text"] == "Put shop-back, shop-front to sleep now?"
+    assert button["confirm"]["text"]["text"] == "Put shop-back, shop-front to sleep now? (they sleep together)"
     states = {a.name: a.state for a in rig.paastis.providers["fake"].list_apps()}
     assert states["shop-back"] is AppState.RUNNING  # nothing slept before the click
 
@@ -94,3 +94,17 @@ def test_a_wrong_keep_duration_says_the_one_wrong_line_not_the_whole_help(rig: R
     assert "Paastis commands" not in json.dumps(told)  # not the help
     assert len(told["blocks"]) == 1
     assert "Paastis commands" in json.dumps(answer(rig, "frobnicate"))  # an unknown command still gets the help
+
+
+def test_the_sleep_button_of_a_group_member_names_the_group_in_its_confirmation(rig: Rig) -> None:
+    status = answer(rig, "status")
+    sleeps = {b["value"]: b for b in buttons(status) if b["action_id"] == SLEEP}
+    assert sleeps["fake:shop-back"]["confirm"]["text"]["text"] == (
+        "Put shop-back, shop-front to sleep now? (they sleep together)"
+    )
+    assert sleeps["fake:shop-front"]["confirm"]["text"]["text"] == (
+        "Put shop-front, shop-back to sleep now? (they sleep together)"
+    )
+    detail = answer(rig, "status shop-back")
+    (sleep,) = [b for b in buttons(detail) if b["action_id"] == SLEEP]
+    assert "shop-front" in sleep["confirm"]["text"]["text"]
