@@ -42,12 +42,12 @@ DEMO_ACTOR = Actor("U0DEMO", "you", is_admin=True, via="demo")
 BANNER = """\
 Paastis demo — offline, on a simulated PaaS. Time runs {speed:g}× faster ({idle} idle timeout ≈ {real} here).
 Type what you would type in Slack:  /paastis status   /paastis wake shop-demo   /paastis help
-Click a button by typing its number. Demo only:  wait 20m (jump ahead)  ·  visit hello (send traffic)  ·  quit
+Click a button of the last message by its number. Demo only: wait 20m (jump ahead) · visit hello (send traffic) · quit
 The demo starts Paastis itself; a real install first posts its plan and waits for an admin's Start.
 """
 DEMO_HELP = """\
 Demo commands, besides every /paastis command:
-  <number>          click the button with that number
+  <number>          click the button with that number in the last message with buttons
   wait <duration>   let simulated time pass (wait 20m), then run a sweep (wakes in
                     flight finish first: their time is their own)
   visit <app> [n]   send n requests to an app (default 1)
@@ -188,7 +188,7 @@ class Demo:
     def _click(self, number: int) -> None:
         button = self.terminal.button(number)
         if button is None:
-            self.terminal.say(f"There is no button [{number}].")
+            self.terminal.say(f"There is no button [{number}] in the last message with buttons.")
             return
         if button.url:
             self.terminal.say(f"(opens {button.url} in a browser)")

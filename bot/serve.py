@@ -1,7 +1,7 @@
 """`paastis serve`: the engine, its scheduler, and — when configured — Slack.
 
 Without SLACK_BOT_TOKEN the engine runs alone (notices go to the logs) and answers
-`/healthz` on $PORT when one is given.
+`/healthz` (liveness) and `/readyz` (database and each provider) on $PORT when one is given.
 """
 
 from __future__ import annotations
@@ -32,9 +32,9 @@ def serve(settings: Settings, env: Mapping[str, str]) -> int:
     try:
         paastis.start()
         if settings.port:
-            health = health_app(lambda: paastis.running, paastis.problems)
+            health = health_app(lambda: paastis.running, paastis.problems, paastis.readiness)
             server = HttpServer(health, "0.0.0.0", settings.port, threads=2, name="healthz")
-            log.info("serve.listening port=%s paths=/healthz", settings.port)
+            log.info("serve.listening port=%s paths=/healthz /readyz", settings.port)
             stop.wait()
             server.stop()
         else:

@@ -1,5 +1,8 @@
 """A terminal "channel": messages printed as text, buttons numbered, clicks by number.
 
+Each message numbers its buttons from 1, and a number clicks a button of the last message
+printed with buttons — never one of an older message further up.
+
 Shared by the offline demo and the CLI, so both show what Slack would show.
 """
 
@@ -17,12 +20,19 @@ class Terminal:
     def __init__(self, out: TextIO) -> None:
         self.out = out
         self._lock = threading.Lock()
-        self._buttons: dict[int, Button] = {}
-        self._next = 1
+        self._buttons: dict[int, Button] = {}  # those of the last message with buttons
 
     def show(self, message: Message, prefix: str = "") -> None:
         with self._lock:
-            rendered = plain_text.render(message, self._number)
+            numbered: dict[int, Button] = {}
+
+            def number(button: Button) -> int:
+                numbered[len(numbered) + 1] = button
+                return len(numbered)
+
+            rendered = plain_text.render(message, number)
+            if numbered:
+                self._buttons = numbered
             if prefix:
                 rendered = prefix + rendered.replace("\n", "\n" + " " * len(prefix))
             self.out.write(rendered + "\n")
@@ -36,12 +46,6 @@ class Terminal:
     def button(self, number: int) -> Button | None:
         with self._lock:
             return self._buttons.get(number)
-
-    def _number(self, button: Button) -> int:
-        number = self._next
-        self._next += 1
-        self._buttons[number] = button
-        return number
 
 
 class TerminalDestination:

@@ -1,7 +1,9 @@
 """The HTTP side of `paastis serve`: the health check, and waitress running in a thread.
 
-    health_app(is_up)   GET /healthz: 200 "ok" while `is_up()`, 503 before (and while
-                        `problems()` lists any: they are the body)
+    health_app(is_up)   GET /healthz (liveness): 200 "ok" while `is_up()`, 503 before (and
+                        while `problems()` lists any: they are the body)
+                        GET /readyz (readiness): one line per `checks()` — Slack, the database,
+                        each provider — 200 when every one is ok, 503 when one is not
     HttpServer          waitress on a port, in a thread of its own, until `stop()`; a request
                         body over `max_body` (1 MiB: Slack's payloads are a few kB) is refused
                         413 from its headers, before any of it is read or kept
@@ -18,6 +20,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from typing import Any
 
 from waitress.server import create_server
@@ -26,17 +29,44 @@ WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 MAX_BODY = 1024 * 1024  # bytes
 
 
-def health_app(is_up: Callable[[], bool], problems: Callable[[], list[str]] = list) -> WSGIApp:
+@dataclass(frozen=True)
+class Check:
+    """One line of /readyz: what was checked ("database", "slack", "provider scalingo-osc-fr1"),
+    whether it is ready, and in words why (or why not)."""
+
+    name: str
+    ok: bool
+    detail: str
+
+    def line(self) -> str:
+        return f"{'ok' if self.ok else 'FAIL'} {self.name}: {self.detail}"
+
+
+def health_app(
+    is_up: Callable[[], bool],
+    problems: Callable[[], list[str]] = list,
+    checks: Callable[[], list[Check]] | None = None,
+) -> WSGIApp:
     """A WSGI app answering GET /healthz: 200 while `is_up()` (the scheduler runs), else 503
-    with `problems()` (the database cannot be written…) or "starting"."""
+    with `problems()` (the database cannot be written…) or "starting"; and GET /readyz with
+    `checks()` (only `is_up()` without them)."""
 
     def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
-        if environ.get("PATH_INFO") != "/healthz":
+        path = environ.get("PATH_INFO")
+        if path == "/healthz":
+            ok = is_up()
+            body = "ok" if ok else "\n".join(problems() or ["starting"])
+        elif path == "/readyz":
+            up = is_up()
+            done = [Check("scheduler", up, "running" if up else "starting")]
+            done += checks() if checks else []
+            ok = all(check.ok for check in done)
+            body = "\n".join(check.line() for check in done)
+        else:
             start_response("404 Not Found", [("Content-Type", "text/plain")])
             return [b"not found\n"]
-        ok = is_up()
         start_response("200 OK" if ok else "503 Service Unavailable", [("Content-Type", "text/plain")])
-        return [b"ok\n" if ok else ("\n".join(problems() or ["starting"]) + "\n").encode()]
+        return [(body + "\n").encode()]
 
     return app
 

@@ -38,6 +38,7 @@ from bot.engine.webhooks import WebhookSender
 from bot.policy.catalog import CatalogInputs, ProviderInfo
 from bot.policy.schedules import Schedules
 from bot.store.store import Store
+from bot.web import Check
 from providers import build_provider, provider_type
 from providers.base import Clock, Provider, ProviderDeps, ProviderSpec
 
@@ -75,6 +76,22 @@ class Paastis:
     def problems(self) -> list[str]:
         """Why Paastis cannot work now, in words (a database it cannot write); empty when it can."""
         return self.engine.problems()
+
+    def readiness(self) -> list[Check]:
+        """What /readyz tells besides Slack: the database, then each provider as its last
+        discovery left it (a provider not reached yet is not ready)."""
+        problems = self.problems()
+        checks = [Check("database", not problems, "; ".join(problems) or f"writable ({self.settings.db_path.name})")]
+        health = self.store.provider_health()
+        for name in self.providers:
+            row = health.get(name)
+            if row is None:
+                checks.append(Check(f"provider {name}", False, "not reached yet"))
+            elif row["ok"]:
+                checks.append(Check(f"provider {name}", True, f"answered at {row['last_ok_at']}"))
+            else:
+                checks.append(Check(f"provider {name}", False, f"failing since {row['failing_since']}: {row['error']}"))
+        return checks
 
     def post_report(self) -> None:
         self.notifier.post(self.chatops.report())

@@ -51,6 +51,7 @@ ICONS = {
     AppState.CRASHED: "🔴",
     AppState.UNKNOWN: "❔",
 }
+STATE_WORDS = {AppState.STOPPING: "going to sleep"}  # what the notice said: "Put … to sleep"
 STATUS_PAGE_SIZE = 20  # apps per status message: 2 blocks each, within 50 blocks
 HOME_PAGE_SIZE = 40  # within the Home tab's 100 blocks
 
@@ -69,7 +70,8 @@ def app_line(view: AppView, now: datetime, tz: ZoneInfo, *, catalog: Catalog | N
     """`*hello* · 🟢 running · last activity 3 min ago · sleeps in 12 min`; when the time to
     sleep counts from something else than the app's own activity, it says what (`catalog`:
     where to find the other apps of its group)."""
-    parts = [md("*{}*", app_name(view.label)), f"{ICONS[view.state]} {view.state.value}"]
+    state = STATE_WORDS.get(view.state, view.state.value)
+    parts = [md("*{}*", app_name(view.label)), f"{ICONS[view.state]} {state}"]
     row = view.row
     if view.state is AppState.SLEEPING and row.recorded_formation:
         parts.append(f"restores {row.recorded_formation.describe()}")
@@ -130,8 +132,9 @@ def sleep_failure(failure: Failure, now: datetime, tz: ZoneInfo) -> str:
     return md("⚠️ sleep failed {} since {}: {}; next try {}", times, at(failure.first_at, now, tz), failure.reason, when)
 
 
-def app_buttons(view: AppView) -> tuple[Button | None, tuple[Button, ...]]:
-    """The main button beside an app, and the others in a row below it."""
+def app_buttons(view: AppView, group: Sequence[str] = ()) -> tuple[Button | None, tuple[Button, ...]]:
+    """The main button beside an app, and the others in a row below it. `group`: the other
+    running members of its sleep-together group, whom its Sleep puts to sleep too (named)."""
     value = view.value
     if view.state in (AppState.SLEEPING, AppState.CRASHED, AppState.UNKNOWN, AppState.STOPPING):
         confirm = None
@@ -152,14 +155,20 @@ def app_buttons(view: AppView) -> tuple[Button | None, tuple[Button, ...]]:
         others.append(Button("Open", OPEN, value, url=view.row.url))
     main = None
     if view.managed and not view.rules.protected:
+        names = ", ".join((view.label, *group))
+        together = " (they sleep together)" if group else ""
         main = Button(
-            "Sleep", SLEEP, value, confirm=Confirm("Put to sleep?", f"Put {view.label} to sleep now?", "Sleep")
+            "Sleep", SLEEP, value, confirm=Confirm("Put to sleep?", f"Put {names} to sleep now?{together}", "Sleep")
         )
     return main, tuple(others)
 
 
+def _running_members(view: AppView, group: Sequence[AppView]) -> list[str]:
+    return [g.label for g in group if g.ref != view.ref and g.state is AppState.RUNNING]
+
+
 def app_blocks(view: AppView, now: datetime, tz: ZoneInfo, *, catalog: Catalog | None = None) -> list[Block]:
-    main, others = app_buttons(view)
+    main, others = app_buttons(view, _running_members(view, catalog.members(view) if catalog else []))
     blocks: list[Block] = [Section(app_line(view, now, tz, catalog=catalog), main)]
     if others:
         blocks.append(Actions(others))
@@ -192,7 +201,10 @@ def status(
     shown = views[start:end]
     running = sum(v.state is AppState.RUNNING for v in views)
     asleep = sum(v.state is AppState.SLEEPING for v in views)
+    stopping = sum(v.state is AppState.STOPPING for v in views)
     summary = f"{total} app{'s' * (total != 1)} · {running} running · {asleep} asleep"
+    if stopping:
+        summary += f" · {stopping} going to sleep"
     if page.filter:
         summary = f"`{escape(page.filter)}`: {summary}"
     blocks: list[Block] = [Header(title), Context(summary + _budget_text(budgets))]
@@ -236,14 +248,16 @@ def _pages(views: Sequence[AppView], size: int, budget: int) -> list[tuple[int, 
 
 
 def _budget_text(budgets: Budgets | None) -> str:
+    """A provider's API budget, only when it changes what Paastis does: rate-limited, or
+    so busy that activity checks wait (the counts themselves are for the logs)."""
     parts = []
     for name, budget in sorted((budgets or {}).items()):
         if budget is None:
             continue
-        text = f"{name} API {budget.used_last_minute}/{budget.limit_per_minute} calls this minute"
         if budget.throttled_until:
-            text += " (rate-limited, backing off)"
-        parts.append(text)
+            parts.append(f"{name} API rate-limited: backing off")
+        elif budget.spare == 0:
+            parts.append(f"{name} API near its limit: activity checks wait")
     return "".join(f" · {p}" for p in parts)
 
 
@@ -283,7 +297,7 @@ def app_detail(view: AppView, group: Sequence[AppView], now: datetime, tz: ZoneI
             "Group (share activity, sleep together): "
             + ", ".join(f"{app_name(g.label)} {ICONS[g.state]}" for g in others)
         )
-    main, buttons = app_buttons(view)
+    main, buttons = app_buttons(view, _running_members(view, group))
     blocks: list[Block] = [Section(Mrkdwn("\n").join(lines), main), Context(Mrkdwn("\n").join(facts))]
     if buttons:
         blocks.append(Actions(buttons))
@@ -343,9 +357,14 @@ def kept(view: AppView, until: datetime, now: datetime, tz: ZoneInfo) -> Message
         "📌 *{}* stays awake until {} ({}); then its idle timeout applies again.",
         app_name(view.label),
         at(until, now, tz),
-        format_duration(until - now),
+        format_duration(_to_the_minute(until - now)),
     )
     return Message(text.replace("*", ""), (Section(text, Button("Unkeep", UNKEEP, view.value)),))
+
+
+def _to_the_minute(span: timedelta) -> timedelta:
+    """`keep 2h` answered a few seconds later is still 2 h, not "1 h 59 min"."""
+    return span if span < timedelta(minutes=1) else timedelta(minutes=round(span.total_seconds() / 60))
 
 
 def unkept(view: AppView, dropped: bool) -> Message:
@@ -492,8 +511,11 @@ def event_log(events: Sequence[Event], now: datetime, tz: ZoneInfo, *, about: st
         if not app and event.provider:
             app = md("*{}* ", event.provider)
         who = "Paastis" if event.actor == "paastis" else (event.actor_name or event.actor)
+        if event.actor.startswith("cli:"):  # `paastis wake …`: $USER, or no name at all
+            who = "the command line" if event.actor == "cli:cli" else f"{who} (command line)"
         took = f" in {format_duration(_ms(event.duration_ms))}" if event.duration_ms else ""
-        reason = md(" — {}", event.reason) if event.reason else ""
+        told = event.reason and event.reason != f"asked by {event.actor_name}"  # "slept by you — asked by you"
+        reason = md(" — {}", event.reason) if told else ""
         action = event.action.replace("_", " ")
         lines.append(md("{} {} {}{} by {}{}{}", at(event.at, now, tz), icon, app, action, who, took, reason))
     blocks: list[Block] = [Header(title)]

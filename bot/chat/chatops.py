@@ -20,8 +20,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from bot.chat import answers, plan
-from bot.chat.commands import Command, parse
+from bot.chat import answers, plan, prompts
+from bot.chat.commands import ALIASES, NAMES, Command, parse
 from bot.chat.following import WakeThreads
 from bot.chat.messages import (
     KEEP,
@@ -33,6 +33,7 @@ from bot.chat.messages import (
     WAKE,
     Destination,
     Message,
+    Mrkdwn,
     app_name,
     fitted_value,
     md,
@@ -93,7 +94,10 @@ class Chatops:
         try:
             command = parse(text, self.now, self.options.timezone)
         except UsageError as exc:
-            reply.send(answers.help_message(str(exc)))
+            if _known_command(text):  # one wrong part of a known command: that line, not the whole help
+                reply.send(answers.error(str(exc)))
+            else:
+                reply.send(answers.help_message(str(exc)))
             return
         try:
             self._run(command, actor, reply)
@@ -116,7 +120,7 @@ class Chatops:
             if action == WAKE:
                 self._wake(view, catalog, actor, reply, confirmed=True)
             elif action == SLEEP:
-                self._sleep(view, actor, reply)
+                self._sleep(view, catalog, actor, reply, confirmed=True)
             elif action == KEEP:
                 self._keep(view, Command("keep", view.name, self.now + timedelta(hours=2)), actor, reply)
             elif action == UNKEEP:
@@ -144,7 +148,7 @@ class Chatops:
             if command.name == "wake":
                 self._wake(view, catalog, actor, reply, confirmed=False)
             elif command.name == "sleep":
-                self._sleep(view, actor, reply)
+                self._sleep(view, catalog, actor, reply, confirmed=False)
             elif command.name == "keep":
                 self._keep(view, command, actor, reply)
             elif command.name == "unkeep":
@@ -208,15 +212,13 @@ class Chatops:
 
     def _wake(self, view: AppView, catalog: Catalog, actor: Actor, reply: Destination, *, confirmed: bool) -> None:
         self._check(actor, "wake")
-        if view.rules.protected and not confirmed:
-            main, _ = answers.app_buttons(view)
-            text = md("*{}* is protected by the rules. Wake it anyway?", app_name(view.label))
-            reply.send(Message(text, (answers.Section(text, main),), private=True))
-            return
         if view.state is AppState.RUNNING and not self.engine.wakes.job(view.ref) and not view.linked:
             up = answers.wake_progress(_already_up(view, self.now), view.value)
             reply.send(dataclasses.replace(up, private=True))
             self.engine.mark_used(view)
+            return
+        if view.rules.protected and not confirmed:
+            reply.send(prompts.wake_protected(view))
             return
         context = {**reply.context, "asked_by": [actor.name]} if reply.place else reply.context
         ticket = self.engine.wake(view, actor, context=context, catalog=catalog)
@@ -227,24 +229,36 @@ class Chatops:
         (`asked_by`: who had asked, as the wake's context recorded them)."""
         self.threads.resume(ticket, reply, value, asked_by)
 
-    def _sleep(self, view: AppView, actor: Actor, reply: Destination) -> None:
+    def _sleep(self, view: AppView, catalog: Catalog, actor: Actor, reply: Destination, *, confirmed: bool) -> None:
+        """Sleep `view` and — a group sleeps together — the other running members of its group:
+        asked first when typed (`confirmed`: a click on the button that asked)."""
         self._check(actor, "sleep")
         self.engine.check_sleepable(view)
-        text = md("🌙 Putting *{}* to sleep…", app_name(view.label))
+        others = [m for m in catalog.members(view) if m.ref != view.ref and m.state is AppState.RUNNING]
+        if others and not confirmed:
+            reply.send(prompts.sleep_group(view, others))
+            return
+        for other in others:
+            self.engine.check_sleepable(other)  # a protected or waking member: nobody's sleep, said now
+        targets = [view, *others]
+        names = Mrkdwn(", ").join(md("*{}*", app_name(target.label)) for target in targets)
+        text = md("🌙 Putting {} to sleep…", names)
         reply.send(Message(text.replace("*", ""), (answers.Section(text),)))
 
         def work() -> None:
-            try:
-                outcomes = self.engine.sleep(view, actor)
-            except (ActionRefused, ProviderError) as exc:
-                reply.update(answers.error(f"{view.label} could not be put to sleep: {exc}"))
-                return
-            outcome = outcomes[0]
-            if outcome.action == "skipped":
-                reply.update(answers.error(f"{view.label} was not running ({outcome.reason})."))
-            else:
-                formation = outcome.formation.describe() if outcome.formation else None
-                reply.update(answers.slept(view.label, formation, dry_run=outcome.action == "would_sleep"))
+            said = []
+            for target in targets:
+                try:
+                    outcome = self.engine.sleep(target, actor)[0]
+                except (ActionRefused, ProviderError) as exc:
+                    said.append(answers.error(f"{target.label} could not be put to sleep: {exc}"))
+                    continue
+                if outcome.action == "skipped":
+                    said.append(answers.error(f"{target.label} was not running ({outcome.reason})."))
+                else:
+                    formation = outcome.formation.describe() if outcome.formation else None
+                    said.append(answers.slept(target.label, formation, dry_run=outcome.action == "would_sleep"))
+            reply.update(said[0] if len(said) == 1 else _together(said))
 
         self.engine.executor.submit(_logged(work, "sleep", view))
 
@@ -279,6 +293,19 @@ class Chatops:
                 "That app is no longer listed by its provider (deleted or renamed?). Try `/paastis status`."
             )
         return view
+
+
+def _known_command(text: str) -> bool:
+    words = text.strip().split()
+    if words and words[0].lower() == "/paastis":
+        words = words[1:]
+    return bool(words) and ALIASES.get(words[0].lower(), words[0].lower()) in NAMES
+
+
+def _together(messages: list[Message]) -> Message:
+    """Several answers as one message (a group put to sleep): each one's blocks, in order."""
+    blocks = tuple(block for message in messages for block in message.blocks)
+    return Message("\n".join(message.text for message in messages), blocks)
 
 
 def _already_up(view: AppView, now: datetime) -> TicketProgress:

@@ -22,6 +22,14 @@ from providers.base import AppState
 UNUSED_AFTER = timedelta(days=7)
 
 
+AWAKE_OR_ASLEEP = {  # an app stopping was put to sleep (the notice said so): asleep, as it soon is
+    AppState.RUNNING: "awake",
+    AppState.WAKING: "awake",
+    AppState.SLEEPING: "asleep",
+    AppState.STOPPING: "asleep",
+}
+
+
 @dataclass(frozen=True)
 class ProviderCounts:
     awake: int = 0
@@ -59,7 +67,7 @@ def build_report(
     counts: dict[str, dict[str, int]] = {}
     for view in views:
         bucket = counts.setdefault(view.row.provider, {"awake": 0, "asleep": 0, "other": 0})
-        key = {AppState.RUNNING: "awake", AppState.SLEEPING: "asleep"}.get(view.state, "other")
+        key = AWAKE_OR_ASLEEP.get(view.state, "other")
         bucket[key] += 1
     kinds = {v.ref: v.kind for v in views}
     hours = money = kwh = 0.0
@@ -109,19 +117,29 @@ def build_report(
 
 def report_message(report: Report, tz: ZoneInfo) -> Message:
     day = report.end.astimezone(tz)
-    span = format_duration(report.end - report.start)
+    span = _span(report.end - report.start)
     title = f"Paastis report — {day.strftime('%a %d %b %Y')}"
     blocks: list[Block] = [Header(title)]
     lines = []
     for provider, c in report.counts.items():
-        other = f" · {c.other} changing state or crashed" if c.other else ""
+        other = f" · {c.other} crashed or unknown" if c.other else ""
         lines.append(f"*{escape(provider)}*: {c.awake} awake · {c.asleep} asleep{other}")
     if not lines:
         lines.append("No app discovered yet.")
     blocks.append(Section("\n".join(lines)))
+    minutes = round(report.hours_slept * 60)  # app time: hours add up across apps ("302 h", not "12 d 13 h")
+    slept = (
+        f"{report.hours_slept:.0f} h"
+        if minutes >= 60
+        else f"{minutes} min"
+        if minutes
+        else "under a minute"
+        if report.hours_slept
+        else "0 h"
+    )
     saved = (
-        f"Over the last {span}: *{report.hours_slept:.0f} h* of app time slept ({report.slept_apps} apps), "
-        f"saving about *{report.money_saved:.2f} {report.currency}* and *{report.kwh_saved:.1f} kWh*. "
+        f"Over the last {span}: *{slept}* of app time slept ({report.slept_apps} app{'s' * (report.slept_apps != 1)}), "
+        f"saving {_amount(report.money_saved, report.currency)} and *{report.kwh_saved:.1f} kWh*. "
         f"{report.woke} wake{'s' * (report.woke != 1)}"
         + (f", {len(report.wake_failures)} failed." if report.wake_failures else ".")
     )
@@ -141,5 +159,17 @@ def report_message(report: Report, tz: ZoneInfo) -> Message:
             f"• wake of {escape(e.app_name or '?')} failed: {escape(e.reason or '')}" for e in report.wake_failures[:10]
         ]
         blocks.extend(Section(p) for p in fit("*Problems*\n" + "\n".join(items)))
-    fallback = f"{title}: {report.hours_slept:.0f} h slept, ≈ {report.money_saved:.2f} {report.currency} saved"
+    fallback = f"{title}: {slept} slept, saving {_amount(report.money_saved, report.currency)}".replace("*", "")
     return Message(fallback, tuple(blocks))
+
+
+def _span(span: timedelta) -> str:
+    """ "day", "7 days", or the duration when it is not whole days ("Over the last 1 d" reads badly)."""
+    if span.days >= 1 and span == timedelta(days=span.days):
+        return "day" if span.days == 1 else f"{span.days} days"
+    return format_duration(span)
+
+
+def _amount(money: float, currency: str) -> str:
+    """ "about *0.42 EUR*", never "0.00" for a saving that is not nothing."""
+    return f"less than *0.01 {currency}*" if 0 < money < 0.005 else f"about *{money:.2f} {currency}*"

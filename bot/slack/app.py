@@ -21,11 +21,13 @@ Built in two steps around `bot.wiring.build`, so nothing is replaced afterwards:
 
 from __future__ import annotations
 
+import logging
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
 from slack_bolt import App
+from slack_bolt.logger.messages import warning_client_prioritized_and_token_skipped
 from slack_sdk import WebClient
 from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 
@@ -44,6 +46,14 @@ from bot.wiring import Paastis
 LISTENER_THREADS = 32  # Bolt's default is 5: a sixth request waiting on a listener would get a 404
 IDENTITY_TIMEOUT = 1  # seconds: users.info runs before a command is acknowledged
 REQUEST_TIMEOUT = 3  # seconds: views.publish from a listener thread
+BOLT_LOGGER = "bot.slack.bolt"
+
+
+def _not_token_unused(record: logging.LogRecord) -> bool:
+    """Bolt reads SLACK_BOT_TOKEN from the environment on its own and, as Paastis gives it a
+    client made with that token, warns at every start that the token "will be unused": a
+    warning about nothing, dropped here (every other Bolt line is kept)."""
+    return record.getMessage() != warning_client_prioritized_and_token_skipped()
 
 
 def web_client(slack: SlackSettings, *, timeout: int = 10) -> WebClient:
@@ -60,6 +70,8 @@ def request_client(slack: SlackSettings, *, timeout: int = REQUEST_TIMEOUT) -> W
 def build_app(slack: SlackSettings, client: WebClient, *, threads: int = LISTENER_THREADS) -> App:
     """The Bolt App (it calls auth.test once). Raises SlackSetupError when the environment
     would turn Bolt's multi-workspace OAuth flow on behind Paastis's back."""
+    bolt_log = logging.getLogger(BOLT_LOGGER)
+    bolt_log.addFilter(_not_token_unused)  # once: a filter already there is not added again
     bolt = App(
         name="paastis",
         client=client,
@@ -67,6 +79,7 @@ def build_app(slack: SlackSettings, client: WebClient, *, threads: int = LISTENE
         request_verification_enabled=False,  # the Gate verifies, and answers a malformed header 401
         before_authorize=Gate(slack.signing_secret),
         listener_executor=ThreadPoolExecutor(max_workers=threads, thread_name_prefix="slack-listener"),
+        logger=bolt_log,
     )
     if bolt.oauth_flow is not None:
         raise SlackSetupError(

@@ -102,6 +102,7 @@ class Outbound:
         self._resumed = False  # nothing leaves before the outbox's older notices are queued
         self._stopping = False
         self._told: set[tuple[str, str]] = set()
+        self.trouble: str | None = None  # why the last post failed, until one goes through (/readyz)
         self._cond = threading.Condition()
         self._worker = threading.Thread(target=self._run, name="slack-outbound", daemon=True)
         self._worker.start()
@@ -248,6 +249,7 @@ class Outbound:
         except (SlackClientError, OSError) as exc:
             self._retry(item, type(exc).__name__)
             return
+        self.trouble = None
         if item.row is not None and self.outbox:
             self.outbox.posted(item.row)
         if item.attempts:
@@ -264,6 +266,7 @@ class Outbound:
             self._queues.setdefault(item.sent.channel, deque()).appendleft(item)
 
     def _retry(self, item: _Item, error: str) -> None:
+        self.trouble = f"posts delayed ({error})"
         item.attempts += 1
         delay = min(BACKOFF_MAX, BACKOFF_FIRST * 2 ** (item.attempts - 1))
         level = logging.WARNING if item.attempts == 1 else logging.INFO
@@ -285,6 +288,7 @@ class Outbound:
             self._queues.setdefault(item.sent.channel, deque()).appendleft(item)
 
     def _refused(self, item: _Item, error: str) -> None:
+        self.trouble = f"{item.method} refused in {item.sent.channel} ({error})"
         item.sent.refused = error
         if item.row is not None and self.outbox:
             self.outbox.posted(item.row)  # Slack will not take it as it is: dropped, said once below

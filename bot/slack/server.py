@@ -6,10 +6,12 @@ scheduler runs once — on $PORT (3000 when unset) serving
     POST /slack/events   commands, buttons and events through Bolt (signature and 5-minute
                          timestamp verified, replays ignored: bot.slack.gate; ssl_check and
                          url_verification answered); a body over 1 MiB is refused unread (413)
-    GET  /healthz        200 once the scheduler runs, 503 before
+    GET  /healthz        liveness: 200 once the scheduler runs, 503 before
+    GET  /readyz         readiness: Slack (connected, posts going through), the database and
+                         each provider, one line each; 503 while one is not ready
 
 Socket Mode (SLACK_APP_TOKEN set): Bolt's built-in client opens a WebSocket to Slack (no
-public URL needed); /healthz is still served when $PORT is given (Clever Cloud wants an
+public URL needed); /healthz and /readyz are still served when $PORT is given (Clever Cloud wants an
 HTTP answer on 8080).
 
 The port is bound and Slack connected before the first discovery, which may be slow with
@@ -33,7 +35,7 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 from bot.config.loading import Settings
 from bot.errors import SlackSetupError
 from bot.slack.app import SlackSide, connect
-from bot.web import MAX_BODY, HttpServer, health_app
+from bot.web import MAX_BODY, Check, HttpServer, WSGIApp, health_app
 from bot.wiring import Paastis
 
 log = logging.getLogger(__name__)
@@ -82,7 +84,12 @@ def run_slack(
     server: HttpServer | None = None
     port = settings.port if settings.port is not None else (None if slack.socket_mode else DEFAULT_PORT)
     try:
-        wsgi = health_app(lambda: paastis.running) if slack.socket_mode else http_app(bolt, paastis)
+        health = health_app(
+            lambda: paastis.running,
+            paastis.problems,
+            lambda: [slack_check(side, slack.socket_mode and socket), *paastis.readiness()],
+        )
+        wsgi = health if slack.socket_mode else http_app(bolt, health)
         if port is not None:
             server = HttpServer(wsgi, host, port, threads=HTTP_THREADS)
             port = server.port
@@ -110,13 +117,22 @@ def run_slack(
         parts.close()
 
 
-def http_app(bolt: App, paastis: Paastis) -> Callable[..., Iterable[bytes]]:
-    """The WSGI app of HTTP mode: Bolt on /slack/events, the health check on /healthz."""
+def slack_check(side: SlackSide, socket: SocketModeHandler | bool | None) -> Check:
+    """Slack's line of /readyz: the WebSocket open (`socket`: False in HTTP mode, None
+    while not opened yet), and posts going through."""
+    if socket is not False and (socket is None or not socket.client.is_connected()):
+        return Check("slack", False, "Socket Mode connection closed (reconnecting)")
+    if side.outbound.trouble:
+        return Check("slack", False, side.outbound.trouble)
+    return Check("slack", True, "connected over Socket Mode" if socket else "connected (HTTP events)")
+
+
+def http_app(bolt: App, health: WSGIApp) -> WSGIApp:
+    """The WSGI app of HTTP mode: Bolt on /slack/events, `health` on /healthz and /readyz."""
     events = SlackRequestHandler(bolt, path=EVENTS_PATH)
-    health = health_app(lambda: paastis.running)
 
     def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
-        if environ.get("PATH_INFO") == "/healthz":
+        if environ.get("PATH_INFO") in ("/healthz", "/readyz"):
             return health(environ, start_response)
         if _too_large(environ):  # before anything reads the body
             log.warning("slack.body_too_large length=%s", environ.get("CONTENT_LENGTH") or "unknown")

@@ -18,3 +18,15 @@ def test_a_wake_started_before_wait_reports_its_simulated_duration_not_the_jump(
     assert int(up.removesuffix(" s")) <= 60
     assert "⏩ 20 min later…" in text
     assert re.search(r"shop-demo\* woke by you in \d+ s|shop-demo woke by you in \d+ s", text), text
+
+
+def test_a_button_number_clicks_a_button_of_the_last_message_not_an_older_one() -> None:
+    """Issue 12, item 4: after a status (buttons 1…n), `1` clicks the button of the prompt just
+    printed — here, putting the shop's group to sleep — not the status's first Sleep."""
+    out = io.StringIO()
+    assert run(["/paastis status", "/paastis sleep shop-back", "1"], out, interactive=False) == 0
+    prompt = out.getvalue().split("> /paastis sleep shop-back\n", 1)[1]
+    assert "Put the group to sleep?   [1] Sleep" in prompt
+    after = prompt.split("> 1\n", 1)[1]
+    assert after.startswith("🌙 Putting shop-back, shop-front to sleep…"), after
+    assert "api-pr-5" not in after  # the status's [1] (api-pr-5's Sleep) was not clicked

@@ -7,7 +7,7 @@ import socket
 import threading
 import time
 
-from bot.web import HttpServer, health_app
+from bot.web import Check, HttpServer, health_app
 
 
 def get(port: int, path: str) -> tuple[int, bytes]:
@@ -94,5 +94,22 @@ def test_a_body_over_the_limit_is_refused_from_its_headers_before_the_app_sees_i
         connection.request("POST", "/slack/events", body=b"x" * (1024 * 1024))  # exactly the limit: taken
         assert connection.getresponse().status == 200
         connection.close()
+    finally:
+        server.stop()
+
+
+def test_readyz_lists_every_check_and_is_503_while_one_fails() -> None:
+    checks = [Check("database", True, "writable"), Check("provider clever-par", True, "answered")]
+    server = HttpServer(health_app(lambda: True, list, lambda: checks), "127.0.0.1", 0)
+    try:
+        assert get(server.port, "/readyz") == (
+            200,
+            b"ok scheduler: running\nok database: writable\nok provider clever-par: answered\n",
+        )
+        checks[1] = Check("provider clever-par", False, "failing since 12:00: HTTP 503")
+        status, body = get(server.port, "/readyz")
+        assert status == 503
+        assert b"FAIL provider clever-par: failing since 12:00: HTTP 503" in body
+        assert get(server.port, "/healthz") == (200, b"ok\n")  # liveness: a failing provider does not restart it
     finally:
         server.stop()

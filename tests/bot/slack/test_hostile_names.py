@@ -63,7 +63,7 @@ def test_hostile_app_names_are_shown_as_text_everywhere(hostile: Rig, slack: Fak
         command(f"status {name}")
         command(f"log {name}")
     command("sleep <!channel>", OUTSIDER)  # a refusal names the app
-    command("wake <http://evil.example|Open>")  # protected: asks to confirm
+    command("sleep <http://evil.example|Open>", ADMIN)  # protected: refused, naming it
     command("wake <!everyone>")
     command("keep <@U0ALICE> 1h", ADMIN)
     command("wake a&b<!her")  # unknown: the closest names are suggested

@@ -17,8 +17,10 @@ from urllib.parse import urlencode
 
 import pytest
 
+from bot.chat.messages import Message, Section
 from bot.slack.app import slack_side
-from bot.slack.server import EXIT_SLACK, run_slack
+from bot.slack.server import EXIT_SLACK, run_slack, slack_check
+from bot.web import Check
 from tests.bot.slack.conftest import ALICE, built_with, settings_for, signed_headers
 from tests.bot.slack.socket_fake import FakeSocketSlack
 from tests.fakes.clock import FakeClock
@@ -86,6 +88,15 @@ def command_body(slack: FakeSlack, text: str) -> str:
 def test_http_mode_serves_slack_events_and_healthz(tmp_path: Path, slack: FakeSlack, caplog) -> None:
     with caplog.at_level(logging.INFO), running(tmp_path, slack) as port:
         assert http(port, "/healthz") == (200, "ok\n")
+        status, ready = http(port, "/readyz")
+        assert status == 200, ready
+        lines = ready.splitlines()
+        assert lines[:3] == [
+            "ok scheduler: running",
+            "ok slack: connected (HTTP events)",
+            "ok database: writable (paastis.db)",
+        ]
+        assert [line.split(":")[0] for line in lines[3:]] == ["ok provider fake"]
         body = command_body(slack, "status")
         status, answer = http(port, "/slack/events", body, signed_headers(body))
         assert status == 200
@@ -154,6 +165,7 @@ def test_socket_mode_still_answers_healthz_when_a_port_is_given(tmp_path: Path, 
     try:
         assert slack.wait_for(lambda: ports, timeout=10)
         assert http(ports[0], "/healthz") == (200, "ok\n")
+        assert "ok slack: connected over Socket Mode" in http(ports[0], "/readyz")[1]
         assert http(ports[0], "/slack/events", "x=1")[0] == 404  # events come over the socket
     finally:
         stop.set()
@@ -198,3 +210,30 @@ def test_a_slack_that_refuses_to_start_is_one_clear_line_and_an_exit_code(
     assert [r.getMessage() for r in ours if r.levelno >= logging.ERROR] == [line]
     assert not any(r.exc_info for r in caplog.records)
     assert not paastis.running  # nothing was started
+
+
+def test_no_third_party_warning_at_start_with_the_token_in_the_environment(
+    tmp_path: Path, slack: FakeSlack, caplog, monkeypatch
+) -> None:
+    monkeypatch.setenv("SLACK_BOT_TOKEN", slack.bot_token)  # as on a PaaS: Bolt reads it on its own
+    with caplog.at_level(logging.INFO), running(tmp_path, slack) as port:
+        assert http(port, "/healthz") == (200, "ok\n")
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING] == []
+
+
+def test_readyz_tells_slack_is_not_ready_while_posts_are_refused(tmp_path: Path, slack: FakeSlack) -> None:
+    side = slack_side(settings_for(tmp_path, slack), FakeClock())
+    try:
+        side.outbound.resume()
+        assert slack_check(side, False) == Check("slack", True, "connected (HTTP events)")
+        slack.outage("chat.postMessage", "channel_not_found")
+        side.poster.post(Message("hello", (Section("hello"),)), None)
+        assert slack.wait_for(lambda: side.outbound.trouble)
+        check = slack_check(side, False)
+        assert not check.ok
+        assert "channel_not_found" in check.detail
+        slack.outage("chat.postMessage", None)
+        side.poster.post(Message("again", (Section("again"),)), None)
+        assert slack.wait_for(lambda: slack_check(side, False).ok)
+    finally:
+        side.close()
