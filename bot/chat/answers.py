@@ -536,6 +536,7 @@ HELP = (
     "*/paastis unkeep* <app> — let its idle timeout apply again (admins)\n"
     "*/paastis log* [app] — what Paastis did, who asked, why\n"
     "*/paastis report* — what slept, what woke, what it saved\n"
+    "*/paastis start* — after the first run's plan, let Paastis put idle apps to sleep (admins)\n"
     "*/paastis help* — this help"
 )
 
