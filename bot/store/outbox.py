@@ -12,6 +12,7 @@ import json
 import logging
 import sqlite3
 import threading
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -42,6 +43,9 @@ class Outbox:
         self.path = Path(path)
         self._conn: sqlite3.Connection | None = None
         self._lock = threading.Lock()
+        self._opened: list[sqlite3.Connection] = []
+        # an outbox dropped without close() still closes its connection, once it is collected
+        weakref.finalize(self, _close_all, self._opened)
 
     def add(self, channel: str, payload: dict[str, Any], at: datetime) -> int | None:
         """The notice's row; None when the database cannot take it (a full disk): the notice
@@ -85,9 +89,8 @@ class Outbox:
 
     def close(self) -> None:
         with self._lock:
-            if self._conn is not None:
-                self._conn.close()
-                self._conn = None
+            _close_all(self._opened)
+            self._conn = None
 
     def _connection(self) -> sqlite3.Connection:
         if self._conn is None:
@@ -95,6 +98,7 @@ class Outbox:
             conn.execute("PRAGMA busy_timeout = 30000")
             migrations.apply(sqlite_utils.Database(conn, execute_plugins=False))  # a no-op once the store ran them
             self._conn = conn
+            self._opened.append(conn)
         return self._conn
 
     @contextmanager
@@ -108,3 +112,9 @@ class Outbox:
                 conn.execute("ROLLBACK")
                 raise
             conn.execute("COMMIT")
+
+
+def _close_all(connections: list[sqlite3.Connection]) -> None:
+    for conn in connections:
+        conn.close()
+    connections.clear()
