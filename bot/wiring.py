@@ -31,7 +31,7 @@ from bot.engine.actors import SCHEDULER
 from bot.engine.audit import Audit
 from bot.engine.engine import Engine, EngineOptions
 from bot.engine.fleet import Fleet
-from bot.engine.hooks import Hooks, NoHooks, ShellHooks, hook_environment
+from bot.engine.hooks import Hooks, ShellHooks, hook_environment
 from bot.engine.jobs import JobTimes, configure_scheduler
 from bot.engine.waking import Resumed, unattended
 from bot.engine.webhooks import WebhookSender
@@ -181,10 +181,10 @@ def _where(spec: ProviderSpec) -> str:
     return provider_type(spec.kind).location(spec.options)
 
 
-def _hooks(settings: Settings, environ: Mapping[str, str], audit: Audit) -> Hooks:
-    """The shell hooks of HOOKS_*; a failing one is recorded in the audit log."""
+def _hooks(settings: Settings, environ: Mapping[str, str], audit: Audit) -> Hooks | None:
+    """The shell hooks of HOOKS_*, None without any; a failing one is recorded in the audit log."""
     if not settings.hooks:
-        return NoHooks()
+        return None
 
     def hook_failed(event: str, view: Any, why: str) -> None:
         audit.record(

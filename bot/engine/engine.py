@@ -47,7 +47,7 @@ from bot.engine.readiness import Readiness
 from bot.engine.reconcile import Reconciler
 from bot.engine.sleeping import Sleeper
 from bot.engine.sweep import Sweeper
-from bot.engine.troubles import Troubles
+from bot.engine.troubles import ToldHooks, Troubles
 from bot.engine.wake_jobs import WakeTicket
 from bot.engine.waking import Resumed, Waker, unattended
 from bot.policy.catalog import AppView, Catalog
@@ -77,7 +77,6 @@ class Engine:
         notify: Notify = _unheard,
         options: EngineOptions = EngineOptions(),
     ) -> None:
-        hooks = hooks or NoHooks()
         self.fleet = fleet
         self.providers, self.store, self.clock, self.wakes = fleet.providers, fleet.store, fleet.clock, fleet.wakes
         # provider work off the caller's thread: wakes, and sleeps asked from chat
@@ -85,6 +84,7 @@ class Engine:
         self.discovery = Discovery(fleet, audit, notify)
         self.observer = Observer(fleet)
         self.troubles = Troubles(fleet, notify)
+        hooks = ToldHooks(hooks, self.troubles) if hooks is not None else NoHooks()
         # someone who asks for a sleep gets it before Start too; only PAASTIS_DRY_RUN=true stops that
         self.sleeper = Sleeper(fleet, audit, hooks, self.observer, self.troubles, dry_run=options.dry_run is True)
         self.sweeper = Sweeper(fleet, self.observer, self.sleeper, notify, dry_run=options.dry_run)

@@ -40,15 +40,18 @@ class HookFailed(Exception):
 
 
 class Hooks(Protocol):
-    def before_start(self, view: AppView, reason: str) -> None: ...
-    def after_start(self, view: AppView, reason: str) -> None: ...
-    def before_stop(self, view: AppView, reason: str) -> None: ...
-    def after_stop(self, view: AppView, reason: str) -> None: ...
+    """Each returns why its hook failed (None: it ran, or there is none); a failing
+    before_stop raises HookFailed instead, which cancels the sleep."""
+
+    def before_start(self, view: AppView, reason: str) -> str | None: ...
+    def after_start(self, view: AppView, reason: str) -> str | None: ...
+    def before_stop(self, view: AppView, reason: str) -> str | None: ...
+    def after_stop(self, view: AppView, reason: str) -> str | None: ...
 
 
 class NoHooks:
-    def before_start(self, view: AppView, reason: str) -> None:
-        pass
+    def before_start(self, view: AppView, reason: str) -> str | None:
+        return None
 
     after_start = before_stop = after_stop = before_start
 
@@ -119,22 +122,22 @@ class ShellHooks:
     on_failure: Callable[[str, AppView, str], None] = field(default=lambda event, view, why: None)
     runner: Callable[[str, Mapping[str, str], float], HookResult] = run_shell
 
-    def before_start(self, view: AppView, reason: str) -> None:
-        self._run("before_start", view, reason, abort=False)
+    def before_start(self, view: AppView, reason: str) -> str | None:
+        return self._run("before_start", view, reason, abort=False)
 
-    def after_start(self, view: AppView, reason: str) -> None:
-        self._run("after_start", view, reason, abort=False)
+    def after_start(self, view: AppView, reason: str) -> str | None:
+        return self._run("after_start", view, reason, abort=False)
 
-    def before_stop(self, view: AppView, reason: str) -> None:
-        self._run("before_stop", view, reason, abort=True)
+    def before_stop(self, view: AppView, reason: str) -> str | None:
+        return self._run("before_stop", view, reason, abort=True)
 
-    def after_stop(self, view: AppView, reason: str) -> None:
-        self._run("after_stop", view, reason, abort=False)
+    def after_stop(self, view: AppView, reason: str) -> str | None:
+        return self._run("after_stop", view, reason, abort=False)
 
-    def _run(self, event: str, view: AppView, reason: str, *, abort: bool) -> None:
+    def _run(self, event: str, view: AppView, reason: str, *, abort: bool) -> str | None:
         command = self.commands.get(event)
         if not command:
-            return
+            return None
         env = {
             **self.base_env,
             "PAASTIS_EVENT": event,
@@ -149,7 +152,7 @@ class ShellHooks:
             log.info("hook.output event=%s app=%s output=%s", event, view.name, output[-OUTPUT_LIMIT:])
         if result.returncode == 0:
             log.info("hook.ran event=%s app=%s", event, view.name)
-            return
+            return None
         why = (
             f"the {event} hook ran past its {self.timeout:g} s timeout and was killed"
             if result.returncode is None
@@ -159,6 +162,7 @@ class ShellHooks:
         self.on_failure(event, view, why)
         if abort:
             raise HookFailed(why)
+        return why
 
 
 def hook_environment(environ: Mapping[str, str], secret_names: frozenset[str]) -> dict[str, str]:

@@ -10,6 +10,7 @@ import logging
 
 from bot.engine.actors import Actor
 from bot.engine.fleet import Fleet
+from bot.engine.hooks import Hooks
 from bot.engine.notices import Failing, Notify, Recovered, WakeFailed
 from bot.engine.wake_jobs import JobStatus, Phase
 from bot.policy.catalog import AppView
@@ -68,3 +69,32 @@ class Troubles:
         if worth_telling(failure.notified_at, now):
             self.fleet.store.failure_told(view.ref, "wake", now)
             self.notify(WakeFailed(view.label, view.ref, reason, actor.name, failure.count, failure.first_at))
+
+
+class ToldHooks:
+    """Hooks whose failures are news once, like any failure that repeats: a hook that keeps
+    failing is told when it starts, at most every 6 h, and when it runs fine again. A
+    failing before_stop is the sleep's own failure (it cancels the sleep): told as that."""
+
+    def __init__(self, hooks: Hooks, troubles: Troubles) -> None:
+        self.hooks = hooks
+        self.troubles = troubles
+
+    def before_start(self, view: AppView, reason: str) -> str | None:
+        return self._told("before_start", view, self.hooks.before_start(view, reason))
+
+    def after_start(self, view: AppView, reason: str) -> str | None:
+        return self._told("after_start", view, self.hooks.after_start(view, reason))
+
+    def before_stop(self, view: AppView, reason: str) -> str | None:
+        return self.hooks.before_stop(view, reason)
+
+    def after_stop(self, view: AppView, reason: str) -> str | None:
+        return self._told("after_stop", view, self.hooks.after_stop(view, reason))
+
+    def _told(self, event: str, view: AppView, why: str | None) -> str | None:
+        if why:
+            self.troubles.failed(view, f"hook:{event}", why, retry=False)
+        else:
+            self.troubles.succeeded(view, f"hook:{event}")
+        return why

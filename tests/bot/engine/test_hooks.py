@@ -13,6 +13,7 @@ import pytest
 
 from bot.config.loading import build_settings
 from bot.engine.hooks import ShellHooks, hook_environment, run_shell
+from bot.engine.notices import Failing, Recovered
 from bot.errors import ActionRefused
 from tests.bot.engine.harness import ADA, Harness
 
@@ -148,3 +149,25 @@ def test_what_a_hook_leaves_in_the_background_when_it_ends_is_left_alone(tmp_pat
         assert running(pid)
     finally:
         os.kill(pid, signal.SIGKILL)
+
+
+def test_a_hook_that_keeps_failing_is_told_once_then_when_it_runs_fine(tmp_path, clock) -> None:
+    flag = tmp_path / "hook-fails"
+    flag.write_text("yes")
+    hooks = ShellHooks({"after_start": f"test ! -e {flag}"}, {"PATH": os.environ["PATH"]})
+    h = Harness(tmp_path / "p.db", clock, hooks=hooks)
+    h.add("demo", running=False)
+    h.discover()
+
+    for _ in range(3):
+        assert h.wake("demo").phase.value == "up"  # a failing after_start hook never fails the wake
+        h.engine.sleep(h.view("demo"), ADA)
+        h.clock.advance(minutes=10)
+    told = [n for n in h.notices if isinstance(n, Failing)]
+    assert [(n.kind, n.count) for n in told] == [("hook:after_start", 1)]
+    assert "exited with status 1" in told[0].reason
+
+    flag.unlink()
+    assert h.wake("demo").phase.value == "up"
+    recovered = [n for n in h.notices if isinstance(n, Recovered)]
+    assert [(n.kind, n.failures) for n in recovered] == [("hook:after_start", 3)]
