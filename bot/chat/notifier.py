@@ -103,10 +103,12 @@ class ChannelNotifier:
 
     def _sweep(self, notice: SweepDone) -> list[tuple[str | None, Message]]:
         report = notice.report
+        catalog = self.catalog()  # once per notice, not once per app slept
         by_channel: dict[str | None, list[answers.SleptApp]] = {}
         for outcome in report.of("slept", "would_sleep"):
             formation = outcome.formation.describe() if outcome.formation else None
-            by_channel.setdefault(self._channel_of(outcome.ref), []).append(
+            view = catalog.get(outcome.ref)
+            by_channel.setdefault(view.rules.notify if view else None, []).append(
                 answers.SleptApp(outcome.label, f"{outcome.ref[0]}:{outcome.ref[1]}", outcome.reason, formation)
             )
         posts = []
