@@ -6,7 +6,9 @@ paastis status [filter]           apps and their state
 paastis wake APP                  wake an app, following it until it is up
 paastis sleep APP                 put an app to sleep now
 paastis keep APP DURATION         keep an app awake (2h, until 18:00)
-paastis check-config              every configuration problem at once, then the settings
+paastis check-config              every configuration problem at once, the database, then the settings
+paastis db upgrade                apply the database's migrations now (serve does it at start too)
+paastis db copy --from sqlite:///paastis.db [--force]   a SQLite file into the database of DATABASE_URL
 """
 
 from __future__ import annotations
@@ -50,6 +52,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     keep.add_argument("duration", nargs="+", help="2h, 30m, or until 18:00")
     commands.add_parser("log", help="recent events").add_argument("app", nargs="?", default="")
     commands.add_parser("report", help="what slept, what woke, what it saved")
+    db = commands.add_parser("db", help="the database: upgrade, copy a SQLite file into PostgreSQL")
+    db_commands = db.add_subparsers(dest="db_command", metavar="ACTION", required=True)
+    db_commands.add_parser("upgrade", help="apply the database's migrations now")
+    copy = db_commands.add_parser("copy", help="copy a SQLite file into the database of DATABASE_URL")
+    copy.add_argument("--from", dest="source", required=True, metavar="sqlite:///PATH")
+    copy.add_argument("--force", action="store_true", help="replace what the target database holds")
     args = parser.parse_args(argv)
 
     if args.command is None:
@@ -74,6 +82,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             from bot.serve import serve
 
             return serve(settings, env)
+        if args.command == "db":
+            from bot.store.operations import copy_command, upgrade_command
+
+            if args.db_command == "upgrade":
+                return upgrade_command(settings.database, sys.stdout)
+            return copy_command(args.source, settings.database_url, sys.stdout, force=args.force)
         return _cli(args, settings, env)
     except StoreUnusable as exc:  # it became unusable since the settings were checked
         print(f"paastis: {exc}", file=sys.stderr)
@@ -115,8 +129,14 @@ def _prompt_lines():
 
 
 def _check_config(settings: Settings) -> int:
+    from bot.store.operations import describe_database
+
     for warning in settings.warnings:
         print(f"warning: {warning}")
+    line, ok = describe_database(settings.database)
+    print(line)
+    if not ok:
+        return 2
     print("The configuration is valid. Resolved settings (secrets redacted):")
     print(json.dumps(settings.redacted(), indent=2, default=str))
     return 0

@@ -33,6 +33,7 @@ from bot.engine.engine import Engine, EngineOptions
 from bot.engine.fleet import Fleet
 from bot.engine.hooks import Hooks, ShellHooks, hook_environment
 from bot.engine.jobs import JobTimes, configure_scheduler
+from bot.engine.leadership import Leadership
 from bot.engine.waking import Resumed, unattended
 from bot.engine.webhooks import WebhookSender
 from bot.policy.catalog import CatalogInputs, ProviderInfo
@@ -66,6 +67,7 @@ class Paastis:
     chatops: Chatops
     notifier: ChannelNotifier
     scheduler: BackgroundScheduler
+    leadership: Leadership
     webhooks: WebhookSender | None = None
 
     @property
@@ -81,7 +83,13 @@ class Paastis:
         """What /readyz tells besides Slack: the database, then each provider as its last
         discovery left it (a provider not reached yet is not ready)."""
         problems = self.problems()
-        checks = [Check("database", not problems, "; ".join(problems) or f"writable ({self.settings.db_path.name})")]
+        checks = [
+            Check(
+                "database",
+                not problems,
+                "; ".join(problems) or f"writable ({self.store.path.name if self.store.path else self.store.where})",
+            )
+        ]
         health = self.store.provider_health()
         for name in self.providers:
             row = health.get(name)
@@ -91,7 +99,14 @@ class Paastis:
                 checks.append(Check(f"provider {name}", True, f"answered at {row['last_ok_at']}"))
             else:
                 checks.append(Check(f"provider {name}", False, f"failing since {row['failing_since']}: {row['error']}"))
-        return checks
+        return [*checks, Check("leadership", True, self.leadership_text())]
+
+    def leadership_text(self) -> str:
+        """Whether this instance runs the scheduled work (several may share one database)."""
+        if self.leadership.leads():
+            return f"this instance leads the scheduled work ({self.store.owner})"
+        holder = self.store.lease_holder("scheduler", self.clock.now())
+        return f"another instance leads the scheduled work ({holder or 'none yet'})"
 
     def post_report(self) -> None:
         self.notifier.post(self.chatops.report())
@@ -99,6 +114,7 @@ class Paastis:
     def start(self, times: JobTimes | None = None, *, resumed: Resumed = unattended) -> None:
         """First discovery now, sleeps a crash interrupted reconciled, resumed wakes (each
         handed to `resumed`), then the scheduler's jobs."""
+        self.leadership.renew()
         errors = self.engine.discover()
         for provider, error in errors.items():
             log.warning("startup.discovery_failed provider=%s error=%s", provider, error)
@@ -112,6 +128,7 @@ class Paastis:
             report_cron=self.settings.report_cron,
             timezone=self.settings.timezone,
             post_report=self.post_report,
+            leadership=self.leadership,
             times=times or JobTimes(),
         )
         self.scheduler.start()
@@ -120,6 +137,7 @@ class Paastis:
     def close(self) -> None:
         if self.scheduler.running:
             self.scheduler.shutdown(wait=False)
+        self.leadership.resign()
         self.engine.shutdown()
         if self.webhooks:
             self.webhooks.close()
@@ -146,7 +164,7 @@ def build(
     user_agent = f"paastis/{__version__} (+https://github.com/paastis)"
     deps_for = deps_for or (lambda spec: ProviderDeps(clock=clock, user_agent=user_agent, ca_bundle=ca_bundle))
     providers = {spec.name: build_provider(spec, deps_for(spec)) for spec in settings.providers}
-    store = Store(settings.db_path)
+    store = Store(settings.database)
     schedules = Schedules(settings.schedules, settings.timezone)
     inputs = CatalogInputs(
         providers={spec.name: ProviderInfo(spec.name, spec.kind, _where(spec)) for spec in settings.providers},
@@ -173,7 +191,10 @@ def build(
         ChatopsOptions(settings.timezone, settings.permissions, settings.prices, settings.dry_run),
         groups_of=groups_of,
     )
-    return Paastis(settings, clock, store, providers, schedules, engine, chatops, notifier, scheduler, webhooks)
+    leadership = Leadership(store, clock)
+    return Paastis(
+        settings, clock, store, providers, schedules, engine, chatops, notifier, scheduler, leadership, webhooks
+    )
 
 
 def _where(spec: ProviderSpec) -> str:

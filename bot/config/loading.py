@@ -30,7 +30,8 @@ from bot.policy.durations import check_idle_timeout, parse_duration
 from bot.policy.pricing import parse_prices
 from bot.policy.rules import parse_rules
 from bot.policy.schedules import cron_trigger, parse_holiday, parse_schedules, parse_timezone
-from bot.store.files import unusable
+from bot.store.database import locate
+from bot.store.files import StoreUnusable, masked_location, unusable
 from providers import PROVIDERS, provider_type
 from providers.options import Problem
 
@@ -105,6 +106,7 @@ def build_settings(env: Mapping[str, str], yaml_text: str | None = None, yaml_pa
         self_app=c.get("PAASTIS_SELF_APP"),
         dry_run=c.convert("PAASTIS_DRY_RUN", _flag, None),  # unset: the safe first run
         db_path=Path(c.get("PAASTIS_DB") or "paastis.db"),
+        database_url=(c.get("DATABASE_URL") or "").strip() or None,
         timezone=tz,
         report_cron=report_cron,
         hooks={event: cmd for event, var in _HOOK_VARS.items() if (cmd := c.get(var))},
@@ -150,6 +152,13 @@ def load_settings(env: Mapping[str, str], cwd: Path | None = None) -> Settings:
 
 
 def _database_problems(env: Mapping[str, str], cwd: Path) -> list[Problem]:
+    url = (env.get("DATABASE_URL") or "").strip()
+    if url:
+        try:
+            locate(url)
+        except StoreUnusable as exc:
+            return [Problem("DATABASE_URL", masked_location(url), str(exc))]
+        return []
     raw = (env.get("PAASTIS_DB") or "").strip() or "paastis.db"
     path = Path(raw) if Path(raw).is_absolute() else cwd / raw
     why = unusable(path)

@@ -15,6 +15,7 @@ from bot.engine.webhooks import Webhook
 from bot.policy.pricing import Prices
 from bot.policy.rules import Rule
 from bot.policy.schedules import Schedule
+from bot.store.files import masked_location
 from providers.base import ProviderSpec
 
 
@@ -54,6 +55,7 @@ class Settings:
     self_app: str | None = None
     dry_run: bool | None = None  # None: the safe first run (plan, then act once started)
     db_path: Path = Path("paastis.db")
+    database_url: str | None = None  # DATABASE_URL: PostgreSQL, shared by every instance (else db_path, SQLite)
     timezone: ZoneInfo = field(default_factory=lambda: ZoneInfo("UTC"))
     report_cron: str = "0 9 * * *"
     hooks: Mapping[str, str] = field(default_factory=dict)
@@ -74,6 +76,11 @@ class Settings:
         default_factory=lambda: frozenset(name for name, v in VARIABLES.items() if v.secret)
     )
 
+    @property
+    def database(self) -> Path | str:
+        """Where the store lives: DATABASE_URL when set, else the SQLite file PAASTIS_DB."""
+        return self.database_url or self.db_path
+
     def redacted(self) -> dict[str, Any]:
         """Everything resolved, secrets replaced: what check-config prints."""
         return {
@@ -83,7 +90,7 @@ class Settings:
             "ignored_apps": list(self.ignored_apps),
             "self_app": self.self_app,
             "dry_run": "unset: safe first run" if self.dry_run is None else self.dry_run,
-            "db_path": str(self.db_path),
+            "database": masked_location(self.database),
             "timezone": str(self.timezone),
             "report_cron": self.report_cron,
             "hooks": dict(self.hooks),

@@ -75,7 +75,12 @@ VARIABLES: dict[str, Variable] = {
     "PAASTIS_ADMINS": Variable(
         "Slack user or user-group ids allowed to sleep, keep and unkeep, besides workspace admins", ""
     ),
-    "PAASTIS_DB": Variable("SQLite database path", "./paastis.db"),
+    "PAASTIS_DB": Variable("SQLite database path (when DATABASE_URL is not set)", "./paastis.db"),
+    "DATABASE_URL": Variable(
+        "PostgreSQL URL (postgresql://user:password@host:5432/name, as add-ons set it): several instances share it",
+        "unset: SQLite in PAASTIS_DB",
+        True,
+    ),
     "PAASTIS_TIMEZONE": Variable("The team's time zone (reports, keep until 18:00, schedules)", "UTC"),
     "PAASTIS_REPORT_CRON": Variable("When the report is posted, in PAASTIS_TIMEZONE", "0 9 * * *"),
     "PAASTIS_CONFIG": Variable("Path of the YAML configuration", "./paastis.yml when present"),

@@ -7,7 +7,11 @@
     report        PAASTIS_REPORT_CRON  post the report
     housekeeping  every hour           prune old activity samples; reconcile interrupted sleeps
     readiness     every minute         tell the channel when the database cannot be written
+    leadership    every 5 s            take or renew the lead (bot.engine.leadership), on every instance
     webhook …     one-off              each delivery and retry, on an executor of its own (bot.engine.webhooks)
+
+With several instances on one database, only the leader runs the jobs above leadership;
+the sweep runs once per minute across them all.
 
 Jobs never overlap themselves (max_instances=1) and a late run is merged (coalesce).
 A job that raises is logged with its traceback; the next run happens as planned.
@@ -26,6 +30,7 @@ from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
 from bot.engine.engine import Engine
+from bot.engine.leadership import RENEW, Leadership
 from bot.policy.schedules import Schedules, cron_trigger
 from providers.base import Clock
 
@@ -68,39 +73,47 @@ def configure_scheduler(
     report_cron: str,
     timezone: ZoneInfo,
     post_report: Callable[[], None],
+    leadership: Leadership,
     times: JobTimes = JobTimes(),
 ) -> None:
     common = {"coalesce": True, "max_instances": 1, "replace_existing": True, "misfire_grace_time": 60}
+    lead = leadership.only_leading
     scheduler.add_job(
-        engine.discover,
+        lead(engine.discover, "discover"),
         IntervalTrigger(seconds=times.discover.total_seconds()),
         id="discover",
         name="discover apps",
         **common,
     )
-    scheduler.add_job(engine.sweep, cron_trigger(sweep_cron, timezone), id="sweep", name="sweep idle apps", **common)
+    sweep = leadership.once_per_minute(engine.sweep, "sweep")
+    scheduler.add_job(sweep, cron_trigger(sweep_cron, timezone), id="sweep", name="sweep idle apps", **common)
     scheduler.add_job(
-        engine.observe,
+        lead(engine.observe, "observe"),
         IntervalTrigger(seconds=times.observe.total_seconds()),
         id="observe",
         name="observe activity",
         **common,
     )
     scheduler.add_job(
-        ScheduleTick(engine, schedules, engine.clock),
+        lead(ScheduleTick(engine, schedules, engine.clock), "schedules"),
         IntervalTrigger(seconds=times.schedules.total_seconds()),
         id="schedules",
         name="scheduled wakes",
         **common,
     )
-    scheduler.add_job(post_report, cron_trigger(report_cron, timezone), id="report", name="post the report", **common)
-    scheduler.add_job(engine.housekeeping, IntervalTrigger(hours=1), id="housekeeping", name="housekeeping", **common)
+    report = leadership.once_per_minute(post_report, "report")
+    scheduler.add_job(report, cron_trigger(report_cron, timezone), id="report", name="post the report", **common)
+    housekeeping = lead(engine.housekeeping, "housekeeping")
+    scheduler.add_job(housekeeping, IntervalTrigger(hours=1), id="housekeeping", name="housekeeping", **common)
     scheduler.add_job(
-        engine.check_readiness,
+        lead(engine.check_readiness, "readiness"),
         IntervalTrigger(seconds=times.discover.total_seconds()),
         id="readiness",
         name="database writable",
         **common,
+    )
+    scheduler.add_job(
+        leadership.renew, IntervalTrigger(seconds=RENEW.total_seconds()), id="leadership", name="leadership", **common
     )
     scheduler.add_listener(_log_failure, EVENT_JOB_ERROR)
 

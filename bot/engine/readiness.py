@@ -29,7 +29,7 @@ class Readiness:
     def problems(self) -> list[str]:
         """What stops Paastis from working now, in words (empty: ready)."""
         problem = self.store.write_problem
-        return [f"the database {self.store.path} cannot be written: {problem}"] if problem else []
+        return [f"the database {self.store.where} cannot be written: {problem}"] if problem else []
 
     def check(self) -> None:
         """Tell the channel when the database stops (or starts again) being writable."""
@@ -39,12 +39,12 @@ class Readiness:
                 if self._since is None:
                     return
                 self._since = self._told_at = None
-                log.info("store.writable_again path=%s", self.store.path)
+                log.info("store.writable_again path=%s", self.store.where)
                 notice: StoreTrouble | StoreRecovered = StoreRecovered()
             else:
                 if self._since is None:
                     self._since = now
-                    log.error("store.unwritable path=%s error=%s", self.store.path, problem)
+                    log.error("store.unwritable path=%s error=%s", self.store.where, problem)
                 if not worth_telling(self._told_at, now):
                     return
                 self._told_at = now

@@ -110,7 +110,7 @@ class SlackSide:
 def slack_side(settings: Settings, clock: Clock) -> SlackSide:
     """The Slack pieces Paastis needs at construction; no call to Slack yet."""
     slack = settings.slack
-    outbox = Outbox(settings.db_path)
+    outbox = Outbox(settings.database)
     outbound = Outbound(WebClient(token=slack.bot_token, base_url=slack.api_url, timeout=10), outbox, clock)
     directory = Directory(request_client(slack, timeout=IDENTITY_TIMEOUT), settings.permissions, clock)
     urls = ResponseUrls(slack.api_url, clock)

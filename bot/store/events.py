@@ -1,5 +1,5 @@
 """The events table: the audit log (who, what, when, why, how long). Mixed into `Store`,
-which gives it `db` and `transaction()`."""
+which gives it `database` and `transaction()`."""
 
 from __future__ import annotations
 
@@ -9,14 +9,13 @@ from contextlib import AbstractContextManager
 from datetime import datetime, timedelta
 from typing import Any
 
-import sqlite_utils
-
+from bot.store.database import Database, Tx
 from bot.store.rows import Event, iso, parse_iso
 
 
 class AuditLog:
-    db: sqlite_utils.Database
-    transaction: Callable[[], AbstractContextManager[sqlite_utils.Database]]
+    database: Database
+    transaction: Callable[[], AbstractContextManager[Tx]]
 
     def add_event(
         self,
@@ -33,25 +32,23 @@ class AuditLog:
         duration: timedelta | None = None,
         details: Mapping[str, Any] | None = None,
     ) -> int:
-        with self.transaction() as db:
-            return (
-                db["events"]
-                .insert(
-                    {
-                        "at": iso(at),
-                        "provider": provider,
-                        "app_id": app_id,
-                        "app_name": app_name,
-                        "action": action,
-                        "outcome": outcome,
-                        "actor": actor,
-                        "actor_name": actor_name,
-                        "reason": reason,
-                        "duration_ms": int(duration.total_seconds() * 1000) if duration is not None else None,
-                        "details": json.dumps(dict(details or {}), default=str),
-                    }
-                )
-                .last_pk
+        with self.transaction() as tx:
+            return tx.insert(
+                "events",
+                {
+                    "at": iso(at),
+                    "provider": provider,
+                    "app_id": app_id,
+                    "app_name": app_name,
+                    "action": action,
+                    "outcome": outcome,
+                    "actor": actor,
+                    "actor_name": actor_name,
+                    "reason": reason,
+                    "duration_ms": int(duration.total_seconds() * 1000) if duration is not None else None,
+                    "details": json.dumps(dict(details or {}), default=str),
+                },
+                returning="id",
             )
 
     def events(
@@ -63,17 +60,18 @@ class AuditLog:
         actions: tuple[str, ...] = (),
         limit: int = 20,
     ) -> list[Event]:
-        clauses, params = [], []
+        clauses, params = [], {"limit": limit}
         if provider and app_id:
-            clauses.append("provider = ? and app_id = ?")
-            params += [provider, app_id]
+            clauses.append("provider = :provider and app_id = :app_id")
+            params |= {"provider": provider, "app_id": app_id}
         if since:
-            clauses.append("at >= ?")
-            params.append(iso(since))
+            clauses.append("at >= :since")
+            params["since"] = iso(since)
         if actions:
-            clauses.append(f"action in ({', '.join('?' for _ in actions)})")
-            params += list(actions)
-        rows = self.db["events"].rows_where(" and ".join(clauses) or None, params, order_by="id desc", limit=limit)
+            clauses.append(f"action in ({', '.join(f':a{i}' for i in range(len(actions)))})")
+            params |= {f"a{i}": action for i, action in enumerate(actions)}
+        where = f"where {' and '.join(clauses)}" if clauses else ""
+        rows = self.database.rows(f"select * from events {where} order by id desc limit :limit", **params)
         return [
             Event(
                 r["id"],

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 
@@ -11,6 +12,11 @@ class StoreUnusable(Exception):
 
 
 SQLITE_HEADER = b"SQLite format 3\x00"
+
+
+def masked_location(where: Path | str) -> str:
+    """A database's path, or its URL with the password hidden (for people and logs)."""
+    return re.sub(r"(://[^:/@]*:)[^@]*@", r"\1***@", str(where))
 
 
 def unusable(path: Path, *, create: bool = False) -> str | None:

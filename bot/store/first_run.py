@@ -1,6 +1,6 @@
 """The safe first run, as the store keeps it: whether Paastis was started (it acts only then,
 unless PAASTIS_DRY_RUN says otherwise), by whom, and when the plan was posted (once).
-One row; mixed into `Store`, which gives it `db` and `transaction()`."""
+One row; mixed into `Store`, which gives it `database` and `transaction()`."""
 
 from __future__ import annotations
 
@@ -9,8 +9,7 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime
 
-import sqlite_utils
-
+from bot.store.database import Database, Tx
 from bot.store.rows import iso, parse_iso
 
 
@@ -26,14 +25,13 @@ class FirstRunState:
 
 
 class FirstRun:
-    db: sqlite_utils.Database
-    transaction: Callable[[], AbstractContextManager[sqlite_utils.Database]]
+    database: Database
+    transaction: Callable[[], AbstractContextManager[Tx]]
 
     def first_run(self) -> FirstRunState:
-        rows = list(self.db["first_run"].rows_where("id = 1"))
-        if not rows:
+        row = self.database.one("select * from first_run where id = 1")
+        if not row:
             return FirstRunState()
-        row = rows[0]
         return FirstRunState(parse_iso(row["started_at"]), row["started_by"], parse_iso(row["plan_posted_at"]))
 
     def mark_started(self, at: datetime, by: str) -> bool:
@@ -45,11 +43,11 @@ class FirstRun:
         return self._set_once("plan_posted_at", at, {})
 
     def _set_once(self, column: str, at: datetime, more: dict[str, str]) -> bool:
-        with self.transaction() as db:
-            db.execute("INSERT OR IGNORE INTO first_run (id) VALUES (1)")
-            assignments = "".join(f", {key} = ?" for key in more)  # column names are fixed here
-            cursor = db.execute(
-                f"UPDATE first_run SET {column} = ?{assignments} WHERE id = 1 AND {column} IS NULL",
-                [iso(at), *more.values()],
+        with self.transaction() as tx:
+            tx.execute("INSERT INTO first_run (id) VALUES (1) ON CONFLICT DO NOTHING")
+            assignments = "".join(f", {key} = :{key}" for key in more)  # column names are fixed here
+            cursor = tx.execute(
+                f"UPDATE first_run SET {column} = :at{assignments} WHERE id = 1 AND {column} IS NULL",
+                {"at": iso(at), **more},
             )
             return cursor.rowcount == 1

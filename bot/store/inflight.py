@@ -3,7 +3,7 @@ whichever process (`serve`, a `paastis wake` beside it) asks.
 
 Each row names its owner — the process following it (host, pid, a token per open store) —
 and when the owner last said it was still at it (`heartbeat_at`). A claim is taken in one
-`BEGIN IMMEDIATE` transaction: it fails while another owner that is alive holds a wake or
+write transaction (holding the database's write lock): it fails while another owner that is alive holds a wake or
 a sleep of that app. An owner is alive while, on this host, its process exists (in this
 process: while its store is open); on another host, while its heartbeat is younger than
 `LEASE`. A row whose owner is gone is taken over: a wake is followed again, a sleep
@@ -16,13 +16,12 @@ import json
 import os
 import secrets
 import socket
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import AbstractContextManager
 from datetime import datetime, timedelta
 from typing import Any
 
-import sqlite_utils
-
+from bot.store.database import Database, Tx
 from bot.store.rows import InFlightWake, Ref, SleepIntent, iso, parse_iso
 from providers.base import Formation
 
@@ -62,33 +61,36 @@ def owner_alive(owner: str | None, heartbeat_at: datetime | None, now: datetime)
 
 class InFlight:
     """The store's part that records wakes and sleeps in flight (mixed into `Store`, which
-    gives it `owner`, `db` and `transaction()`)."""
+    gives it `owner`, `database` and `transaction()`)."""
 
     owner: str
-    db: sqlite_utils.Database
-    transaction: Callable[[], AbstractContextManager[sqlite_utils.Database]]
+    database: Database
+    transaction: Callable[[], AbstractContextManager[Tx]]
 
     # -- claims ------------------------------------------------------------------------
-    def _held_by_other(self, db: sqlite_utils.Database, ref: Ref, now: datetime) -> bool:
+    def _held_by_other(self, tx: Tx, ref: Ref, now: datetime) -> bool:
         for table in ("wakes", "sleeps"):
-            row = db.execute(f"select owner, heartbeat_at from {table} where provider = ? and app_id = ?", ref)
-            found = row.fetchone()
-            if found and found[0] != self.owner and owner_alive(found[0], parse_iso(found[1]), now):
+            found = tx.one(f"select owner, heartbeat_at from {table} where {_REF}", provider=ref[0], app_id=ref[1])
+            if (
+                found
+                and found["owner"] != self.owner
+                and owner_alive(found["owner"], parse_iso(found["heartbeat_at"]), now)
+            ):
                 return True
         return False
 
     def claim_wake(self, wake: InFlightWake, now: datetime) -> bool:
         """Record a wake as ours unless another live owner acts on the app; True when ours."""
-        with self.transaction() as db:
-            if self._held_by_other(db, (wake.provider, wake.app_id), now):
+        with self.transaction() as tx:
+            if self._held_by_other(tx, (wake.provider, wake.app_id), now):
                 return False
-            db["wakes"].upsert(_wake_values(wake, self.owner, now), pk=("provider", "app_id"))
+            tx.upsert("wakes", _wake_values(wake, self.owner, now), KEY)
             return True
 
     def claim_sleep(self, intent: SleepIntent, now: datetime) -> bool:
         """Record a sleep about to be asked of the provider unless another live owner acts on the app."""
-        with self.transaction() as db:
-            if self._held_by_other(db, (intent.provider, intent.app_id), now):
+        with self.transaction() as tx:
+            if self._held_by_other(tx, (intent.provider, intent.app_id), now):
                 return False
             values = {
                 "provider": intent.provider,
@@ -101,44 +103,48 @@ class InFlight:
                 "reason": intent.reason,
                 "formation": intent.formation.to_json() if intent.formation else None,
             }
-            db["sleeps"].upsert(values, pk=("provider", "app_id"))
+            tx.upsert("sleeps", values, KEY)
             return True
 
     def take_over_sleep(self, intent: SleepIntent, now: datetime) -> bool:
         """Make a left-behind sleep intent ours (one process reconciles it); False when its
         owner is alive after all or someone else took it."""
-        with self.transaction() as db:
+        with self.transaction() as tx:
             if owner_alive(intent.owner, intent.heartbeat_at, now):
                 return False
-            cursor = db.execute(
-                "update sleeps set owner = ?, heartbeat_at = ? where provider = ? and app_id = ? and owner is ?",
-                [self.owner, iso(now), intent.provider, intent.app_id, intent.owner],
+            cursor = tx.execute(
+                f"update sleeps set owner = :me, heartbeat_at = :now where {_REF} and owner is not distinct from :was",
+                {
+                    "me": self.owner,
+                    "now": iso(now),
+                    "provider": intent.provider,
+                    "app_id": intent.app_id,
+                    "was": intent.owner,
+                },
             )
             return cursor.rowcount == 1
 
     def heartbeat(self, ref: Ref, now: datetime) -> None:
         """Say we are still at it (the wake or sleep of `ref` we own)."""
-        with self.transaction() as db:
+        with self.transaction() as tx:
             for table in ("wakes", "sleeps"):
-                db.execute(
-                    f"update {table} set heartbeat_at = ? where provider = ? and app_id = ? and owner = ?",
-                    [iso(now), *ref, self.owner],
+                tx.execute(
+                    f"update {table} set heartbeat_at = :now where {_REF} and owner = :me",
+                    {"now": iso(now), "provider": ref[0], "app_id": ref[1], "me": self.owner},
                 )
 
     # -- wakes -------------------------------------------------------------------------
     def begin_wake(self, wake: InFlightWake) -> None:
         """Record a wake as it is given (its owner, if any, included): what a crash leaves."""
-        with self.transaction() as db:
-            db["wakes"].upsert(_wake_values(wake, wake.owner, wake.heartbeat_at), pk=("provider", "app_id"))
+        with self.transaction() as tx:
+            tx.upsert("wakes", _wake_values(wake, wake.owner, wake.heartbeat_at), KEY)
 
     def end_wake(self, provider: str, app_id: str, *, ours_only: bool = False) -> None:
-        with self.transaction() as db:
-            if ours_only:
-                db.execute(
-                    "delete from wakes where provider = ? and app_id = ? and owner = ?", [provider, app_id, self.owner]
-                )
-            else:
-                db.execute("delete from wakes where provider = ? and app_id = ?", [provider, app_id])
+        with self.transaction() as tx:
+            mine = " and owner = :me" if ours_only else ""
+            tx.execute(
+                f"delete from wakes where {_REF}{mine}", {"provider": provider, "app_id": app_id, "me": self.owner}
+            )
 
     def wakes_in_flight(self) -> list[InFlightWake]:
         return [
@@ -152,26 +158,33 @@ class InFlight:
                 r.get("owner"),
                 parse_iso(r.get("heartbeat_at")),
             )
-            for r in self.db["wakes"].rows
+            for r in self.database.rows("select * from wakes")
         ]
 
     def wake_owned_elsewhere(self, ref: Ref, now: datetime) -> bool:
         """True while another live owner follows a wake of `ref` (a sleep must wait)."""
-        row = self.db.execute("select owner, heartbeat_at from wakes where provider = ? and app_id = ?", ref).fetchone()
-        return bool(row and row[0] != self.owner and owner_alive(row[0], parse_iso(row[1]), now))
+        row = self.database.one(f"select owner, heartbeat_at from wakes where {_REF}", provider=ref[0], app_id=ref[1])
+        return bool(
+            row and row["owner"] != self.owner and owner_alive(row["owner"], parse_iso(row["heartbeat_at"]), now)
+        )
 
     # -- sleeps ------------------------------------------------------------------------
     def end_sleep(self, provider: str, app_id: str) -> None:
-        with self.transaction() as db:
-            db.execute(
-                "delete from sleeps where provider = ? and app_id = ? and owner = ?", [provider, app_id, self.owner]
+        with self.transaction() as tx:
+            tx.execute(
+                f"delete from sleeps where {_REF} and owner = :me",
+                {"provider": provider, "app_id": app_id, "me": self.owner},
             )
 
     def sleep_intents(self) -> list[SleepIntent]:
-        return list(_intents(self.db["sleeps"].rows))
+        return list(_intents(self.database.rows("select * from sleeps")))
 
 
-def _intents(rows: Iterator[dict[str, Any]]) -> Iterator[SleepIntent]:
+KEY = ("provider", "app_id")
+_REF = "provider = :provider and app_id = :app_id"
+
+
+def _intents(rows: Iterable[dict[str, Any]]) -> Iterator[SleepIntent]:
     for r in rows:
         yield SleepIntent(
             r["provider"],

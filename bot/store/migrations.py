@@ -1,153 +1,184 @@
-"""The schema, versioned: each migration runs once, in a transaction, recorded by
-sqlite-utils in `_sqlite_migrations`. Add a function; never edit one that has shipped."""
+"""The schema, versioned: each migration runs once, in the order written, inside the write
+transaction that records it in `paastis_migrations` — so two instances starting together
+apply it once (the second waits for the write lock, then finds it done). Add a function at
+the end; never edit one that has shipped.
+
+A SQLite file of an earlier Paastis recorded its migrations with sqlite-utils in
+`_sqlite_migrations`: they are adopted as applied, never run again. A database that names
+a migration this code does not know was migrated by a newer Paastis: refused, untouched.
+Column and table names are quoted where written (`end` is reserved in PostgreSQL).
+"""
 
 from __future__ import annotations
 
-import sqlite_utils
-from sqlite_utils.migrations import Migrations
+from collections.abc import Callable
 
-migrations = Migrations("paastis")
+from bot.store.database import Database, Tx
+from bot.store.files import StoreUnusable
 
-
-@migrations()
-def m001_initial(db: sqlite_utils.Database) -> None:
-    db["apps"].create(
-        {
-            "provider": str,
-            "app_id": str,
-            "name": str,
-            "state": str,
-            "url": str,
-            "formation": str,
-            "problem": str,
-            "first_seen": str,
-            "last_seen": str,
-            "gone": int,
-            "last_request_at": str,
-            "last_deploy_at": str,
-            "last_wake_at": str,
-            "last_used_at": str,
-            "checked_at": str,
-            "check_error": str,
-            "check_failed_at": str,
-            "awake_since": str,
-            "recorded_formation": str,
-            "recorded_at": str,
-        },
-        pk=("provider", "app_id"),
-    )
-    db["activity"].create(
-        {
-            "id": int,
-            "provider": str,
-            "app_id": str,
-            "at": str,
-            "since": str,
-            "until": str,
-            "requests": int,
-            "last_request_at": str,
-        },
-        pk="id",
-    )
-    db["activity"].create_index(["provider", "app_id", "at"])
-    db["events"].create(
-        {
-            "id": int,
-            "at": str,
-            "provider": str,
-            "app_id": str,
-            "app_name": str,
-            "action": str,
-            "outcome": str,
-            "actor": str,
-            "actor_name": str,
-            "reason": str,
-            "duration_ms": int,
-            "details": str,
-        },
-        pk="id",
-    )
-    db["events"].create_index(["at"])
-    db["events"].create_index(["provider", "app_id", "at"])
-    db["keeps"].create(
-        {"provider": str, "app_id": str, "until": str, "by": str, "by_name": str, "reason": str, "created_at": str},
-        pk=("provider", "app_id"),
-    )
-    db["naps"].create(
-        {"id": int, "provider": str, "app_id": str, "start": str, "end": str, "formation": str},
-        pk="id",
-    )
-    db["naps"].create_index(["provider", "app_id", "start"])
-    db["wakes"].create(
-        {"provider": str, "app_id": str, "started_at": str, "actor": str, "actor_name": str, "context": str},
-        pk=("provider", "app_id"),
-    )
-    db["provider_health"].create(
-        {"provider": str, "ok": int, "error": str, "failing_since": str, "last_ok_at": str, "notified_at": str},
-        pk="provider",
-    )
+Migration = Callable[[Tx, str], None]  # (transaction, "sqlite" | "postgresql")
+MIGRATIONS: list[Migration] = []
 
 
-@migrations()
-def m002_claims_intents_failures(db: sqlite_utils.Database) -> None:
+def migration(function: Migration) -> Migration:
+    MIGRATIONS.append(function)
+    return function
+
+
+def _create(tx: Tx, kind: str, table: str, columns: dict[str, type], pk: str | tuple[str, ...]) -> None:
+    serial = pk == "id" and columns.get("id") is int
+    parts = []
+    for name, kind_of in columns.items():
+        if serial and name == "id":
+            parts.append('"id" INTEGER PRIMARY KEY' if kind == "sqlite" else '"id" BIGSERIAL PRIMARY KEY')
+        else:
+            parts.append(f'"{name}" {"INTEGER" if kind_of is int else "TEXT"}')
+    if not serial:
+        keys = ", ".join(f'"{k}"' for k in ((pk,) if isinstance(pk, str) else pk))
+        parts.append(f"PRIMARY KEY ({keys})")
+    tx.execute(f'CREATE TABLE "{table}" ({", ".join(parts)})')
+
+
+def _index(tx: Tx, table: str, columns: list[str]) -> None:
+    quoted = ", ".join(f'"{c}"' for c in columns)
+    tx.execute(f'CREATE INDEX "idx_{table}_{"_".join(columns)}" ON "{table}" ({quoted})')
+
+
+def _add_column(tx: Tx, table: str, column: str, kind_of: type) -> None:
+    tx.execute(f'ALTER TABLE "{table}" ADD COLUMN "{column}" {"INTEGER" if kind_of is int else "TEXT"}')
+
+
+def apply(db: Database) -> list[str]:
+    """Apply what is missing; returns the names applied now. StoreUnusable for a newer schema."""
+    with db.transaction() as tx:
+        applied = _recorded(tx, db.kind)
+        _refuse_newer(applied, db.where)
+        done = []
+        for function in MIGRATIONS:
+            if function.__name__ not in applied:
+                function(tx, db.kind)
+                _record(tx, function.__name__)
+                done.append(function.__name__)
+        return done
+
+
+def status(db: Database) -> tuple[list[str], list[str]]:
+    """(applied, pending) migration names, read without writing anything."""
+    with db.reading() as tx:
+        if not _has_table(tx, db.kind, "paastis_migrations"):
+            applied = _legacy(tx, db.kind)
+        else:
+            applied = [r["name"] for r in tx.rows('select "name" from paastis_migrations')]
+    _refuse_newer(set(applied), db.where)
+    return applied, [f.__name__ for f in MIGRATIONS if f.__name__ not in applied]
+
+
+def latest() -> str:
+    return MIGRATIONS[-1].__name__
+
+
+def _refuse_newer(applied: set[str], where: str) -> None:
+    unknown = sorted(applied - {f.__name__ for f in MIGRATIONS})
+    if unknown:
+        raise StoreUnusable(
+            f"the database {where} was migrated by a newer Paastis ({', '.join(unknown)}; this one knows up to "
+            f"{latest()}): run that version or a newer one, or restore a backup made before the upgrade"
+        )
+
+
+def _recorded(tx: Tx, kind: str) -> set[str]:
+    """The migrations applied, the record table created (and an earlier Paastis's adopted) first."""
+    if not _has_table(tx, kind, "paastis_migrations"):
+        tx.execute('CREATE TABLE "paastis_migrations" ("name" TEXT PRIMARY KEY, "applied_at" TEXT)')
+        for name in _legacy(tx, kind):
+            _record(tx, name)
+    return {r["name"] for r in tx.rows('select "name" from paastis_migrations')}
+
+
+def _record(tx: Tx, name: str) -> None:
+    tx.execute("insert into paastis_migrations values (:name, cast(current_timestamp as text))", {"name": name})
+
+
+def _legacy(tx: Tx, kind: str) -> list[str]:
+    """What sqlite-utils recorded for an earlier Paastis (SQLite only)."""
+    if kind != "sqlite" or not _has_table(tx, kind, "_sqlite_migrations"):
+        return []
+    found = tx.rows("select name from _sqlite_migrations where migration_set = 'paastis' order by applied_at")
+    return [r["name"] for r in found]
+
+
+def _has_table(tx: Tx, kind: str, table: str) -> bool:
+    if kind == "sqlite":
+        return tx.one("select 1 as found from sqlite_master where type = 'table' and name = :t", t=table) is not None
+    return tx.one("select to_regclass(:t) is not null as found", t=f"public.{table}")["found"]  # type: ignore[index]
+
+
+@migration
+def m001_initial(tx: Tx, kind: str) -> None:
+    apps: dict[str, type] = dict.fromkeys(("provider", "app_id", "name", "state", "url", "formation", "problem"), str)
+    apps |= {"first_seen": str, "last_seen": str, "gone": int}
+    apps |= dict.fromkeys(("last_request_at", "last_deploy_at", "last_wake_at", "last_used_at", "checked_at"), str)
+    apps |= dict.fromkeys(("check_error", "check_failed_at", "awake_since", "recorded_formation", "recorded_at"), str)
+    _create(tx, kind, "apps", apps, ("provider", "app_id"))
+    activity = {"id": int, "provider": str, "app_id": str, "at": str, "since": str, "until": str}
+    _create(tx, kind, "activity", {**activity, "requests": int, "last_request_at": str}, "id")
+    _index(tx, "activity", ["provider", "app_id", "at"])
+    events: dict[str, type] = {
+        "id": int,
+        **dict.fromkeys(("at", "provider", "app_id", "app_name", "action", "outcome", "actor", "actor_name"), str),
+        "reason": str,
+        "duration_ms": int,
+        "details": str,
+    }
+    _create(tx, kind, "events", events, "id")
+    _index(tx, "events", ["at"])
+    _index(tx, "events", ["provider", "app_id", "at"])
+    keeps = dict.fromkeys(("provider", "app_id", "until", "by", "by_name", "reason", "created_at"), str)
+    _create(tx, kind, "keeps", keeps, ("provider", "app_id"))
+    _create(
+        tx, kind, "naps", {"id": int, **dict.fromkeys(("provider", "app_id", "start", "end", "formation"), str)}, "id"
+    )
+    _index(tx, "naps", ["provider", "app_id", "start"])
+    wakes = dict.fromkeys(("provider", "app_id", "started_at", "actor", "actor_name", "context"), str)
+    _create(tx, kind, "wakes", wakes, ("provider", "app_id"))
+    health: dict[str, type] = {"provider": str, "ok": int, "error": str, "failing_since": str, "last_ok_at": str}
+    _create(tx, kind, "provider_health", {**health, "notified_at": str}, "provider")
+
+
+@migration
+def m002_claims_intents_failures(tx: Tx, kind: str) -> None:
     """Who acts on an app across processes (a wake's owner and heartbeat, a sleep's intent,
     written before the provider call), and the failures that repeat (a sleep retried with back-off)."""
-    db["wakes"].add_column("owner", str)
-    db["wakes"].add_column("heartbeat_at", str)
-    db["sleeps"].create(
-        {
-            "provider": str,
-            "app_id": str,
-            "started_at": str,
-            "owner": str,
-            "heartbeat_at": str,
-            "actor": str,
-            "actor_name": str,
-            "reason": str,
-            "formation": str,
-        },
-        pk=("provider", "app_id"),
-    )
-    db["failures"].create(
-        {
-            "provider": str,
-            "app_id": str,
-            "kind": str,
-            "count": int,
-            "first_at": str,
-            "last_at": str,
-            "reason": str,
-            "next_try_at": str,
-            "notified_at": str,
-        },
-        pk=("provider", "app_id", "kind"),
-    )
+    _add_column(tx, "wakes", "owner", str)
+    _add_column(tx, "wakes", "heartbeat_at", str)
+    sleeps = ("provider", "app_id", "started_at", "owner", "heartbeat_at", "actor", "actor_name", "reason", "formation")
+    _create(tx, kind, "sleeps", dict.fromkeys(sleeps, str), ("provider", "app_id"))
+    failures: dict[str, type] = {"provider": str, "app_id": str, "kind": str, "count": int}
+    failures |= dict.fromkeys(("first_at", "last_at", "reason", "next_try_at", "notified_at"), str)
+    _create(tx, kind, "failures", failures, ("provider", "app_id", "kind"))
 
 
-@migrations()
-def m003_outbox(db: sqlite_utils.Database) -> None:
+@migration
+def m003_outbox(tx: Tx, kind: str) -> None:
     """Channel notices on their way to Slack: kept until Slack takes them, posted in order."""
-    db["outbox"].create(
-        {
-            "id": int,
-            "channel": str,
-            "payload": str,
-            "created_at": str,
-            "attempts": int,
-            "last_error": str,
-        },
-        pk="id",
-    )
+    outbox: dict[str, type] = {"id": int, "channel": str, "payload": str, "created_at": str, "attempts": int}
+    _create(tx, kind, "outbox", {**outbox, "last_error": str}, "id")
 
 
-@migrations()
-def m004_first_run(db: sqlite_utils.Database) -> None:
+@migration
+def m004_first_run(tx: Tx, kind: str) -> None:
     """The safe first run: when Paastis was started (and by whom), when its plan was posted.
     A database that already knows apps comes from a version that swept from the start: it
     counts as started, so an upgrade changes nothing."""
-    db["first_run"].create(
-        {"id": int, "started_at": str, "started_by": str, "plan_posted_at": str},
-        pk="id",
-    )
-    if db["apps"].exists() and db["apps"].count:
-        db["first_run"].insert({"id": 1, "started_at": "1970-01-01T00:00:00+00:00", "started_by": "upgrade"})
+    first_run = {"id": int, "started_at": str, "started_by": str, "plan_posted_at": str}
+    _create(tx, kind, "first_run", first_run, "id")
+    if tx.one("select 1 as found from apps limit 1"):
+        tx.insert("first_run", {"id": 1, "started_at": "1970-01-01T00:00:00+00:00", "started_by": "upgrade"})
+
+
+@migration
+def m005_pg(tx: Tx, kind: str) -> None:
+    """Several instances on one database: who leads the scheduled work (a lease each renews
+    while it lives), and each run of a periodic job claimed once per period."""
+    _create(tx, kind, "leases", dict.fromkeys(("name", "owner", "expires_at"), str), "name")
+    _create(tx, kind, "job_runs", dict.fromkeys(("job", "period", "owner", "at"), str), ("job", "period"))

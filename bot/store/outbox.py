@@ -1,28 +1,26 @@
-"""The outbox: channel notices on their way to Slack, kept in SQLite until Slack takes them,
-so that neither an outage nor a restart loses one (bot.slack.outbound posts them, in order).
+"""The outbox: channel notices on their way to Slack, kept in the database until Slack takes
+them, so that neither an outage nor a restart loses one (bot.slack.outbound posts them, in order).
 
-Its own connection to the database file (the Slack side is built before the store and
-writes from its own threads): opened on first use, writes in `BEGIN IMMEDIATE`
-transactions. Rows are small JSON payloads; a row is deleted once posted.
+Its own engine on the database (the Slack side is built before the store and writes from
+its own threads): opened on first use, writes in the store's write transactions
+(bot/store/database.py). Rows are small JSON payloads; a row is deleted once posted.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-import sqlite3
 import threading
-import weakref
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-import sqlite_utils
+from sqlalchemy.exc import SQLAlchemyError
 
-from bot.store.migrations import migrations
+from bot.store import migrations
+from bot.store.database import Database, Location, problem_of
+from bot.store.files import StoreUnusable
 from bot.store.rows import iso
 
 log = logging.getLogger(__name__)
@@ -39,82 +37,63 @@ class Pending:
 class Outbox:
     """Notices not yet taken by Slack. Thread-safe."""
 
-    def __init__(self, path: Path | str) -> None:
-        self.path = Path(path)
-        self._conn: sqlite3.Connection | None = None
+    def __init__(self, where: Path | str | Location) -> None:
+        self.where = where
+        self._database: Database | None = None
         self._lock = threading.Lock()
-        self._opened: list[sqlite3.Connection] = []
-        # an outbox dropped without close() still closes its connection, once it is collected
-        weakref.finalize(self, _close_all, self._opened)
 
     def add(self, channel: str, payload: dict[str, Any], at: datetime) -> int | None:
         """The notice's row; None when the database cannot take it (a full disk): the notice
         is still posted, only a restart before Slack takes it would lose it."""
+        values = {"channel": channel, "payload": json.dumps(payload, ensure_ascii=False), "created_at": iso(at)}
         try:
-            with self._write() as conn:
-                cursor = conn.execute(
-                    "insert into outbox (channel, payload, created_at, attempts) values (?, ?, ?, 0)",
-                    [channel, json.dumps(payload, ensure_ascii=False), iso(at)],
-                )
-                return int(cursor.lastrowid or 0)
-        except sqlite3.Error as exc:
-            log.warning("outbox.unwritable channel=%s error=%s", channel, exc)
+            with self._db().transaction() as tx:
+                return int(tx.insert("outbox", {**values, "attempts": 0}, returning="id"))
+        except (SQLAlchemyError, StoreUnusable) as exc:
+            log.warning("outbox.unwritable channel=%s error=%s", channel, problem_of(exc))
             return None
 
     def pending(self) -> list[Pending]:
         """Every notice not yet posted, oldest first (none when the database cannot be read)."""
-        query = "select id, channel, payload, attempts from outbox order by id"
         try:
-            with self._lock:
-                rows = self._connection().execute(query).fetchall()
-        except sqlite3.Error as exc:
-            log.warning("outbox.unreadable error=%s", exc)
+            rows = self._db().rows("select id, channel, payload, attempts from outbox order by id")
+        except (SQLAlchemyError, StoreUnusable) as exc:
+            log.warning("outbox.unreadable error=%s", problem_of(exc))
             return []
-        return [Pending(row[0], row[1], json.loads(row[2]), row[3]) for row in rows]
+        return [Pending(r["id"], r["channel"], json.loads(r["payload"]), r["attempts"]) for r in rows]
 
     def posted(self, row_id: int) -> None:
-        self._change("delete from outbox where id = ?", [row_id])
+        self._change("delete from outbox where id = :id", {"id": row_id})
 
     def failed(self, row_id: int, error: str) -> None:
-        self._change("update outbox set attempts = attempts + 1, last_error = ? where id = ?", [error, row_id])
+        self._change(
+            "update outbox set attempts = attempts + 1, last_error = :error where id = :id",
+            {"error": error, "id": row_id},
+        )
 
-    def _change(self, sql: str, values: list[Any]) -> None:
+    def _change(self, sql: str, values: dict[str, Any]) -> None:
         """Bookkeeping of a notice already queued: a database that cannot take it is logged,
         never raised into the sending (the notice goes out all the same)."""
         try:
-            with self._write() as conn:
-                conn.execute(sql, values)
-        except sqlite3.Error as exc:
-            log.warning("outbox.unwritable error=%s", exc)
+            with self._db().transaction() as tx:
+                tx.execute(sql, values)
+        except (SQLAlchemyError, StoreUnusable) as exc:
+            log.warning("outbox.unwritable error=%s", problem_of(exc))
 
     def close(self) -> None:
         with self._lock:
-            _close_all(self._opened)
-            self._conn = None
+            if self._database is not None:
+                self._database.close()
+            self._database = None
 
-    def _connection(self) -> sqlite3.Connection:
-        if self._conn is None:
-            conn = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
-            conn.execute("PRAGMA busy_timeout = 30000")
-            migrations.apply(sqlite_utils.Database(conn, execute_plugins=False))  # a no-op once the store ran them
-            self._conn = conn
-            self._opened.append(conn)
-        return self._conn
-
-    @contextmanager
-    def _write(self) -> Iterator[sqlite3.Connection]:
+    def _db(self) -> Database:
         with self._lock:
-            conn = self._connection()
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                yield conn
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
-            conn.execute("COMMIT")
-
-
-def _close_all(connections: list[sqlite3.Connection]) -> None:
-    for conn in connections:
-        conn.close()
-    connections.clear()
+            if self._database is None:
+                database = Database(self.where)
+                try:
+                    migrations.apply(database)  # a no-op once the store ran them
+                except BaseException:
+                    database.close()
+                    raise
+                self._database = database
+            return self._database

@@ -1,36 +1,31 @@
-"""The SQLite store: apps, their activity, recorded formations, pins, naps and the events
-table that is the audit log; wakes and sleeps in flight (bot/store/inflight.py), what keeps
+"""The store: apps, their activity, recorded formations, pins, naps and the events table
+that is the audit log; wakes and sleeps in flight (bot/store/inflight.py), what keeps
 failing (bot/store/troubles.py) and the first run (bot/store/first_run.py) are its other parts.
 
-One connection per thread (Bolt listeners, scheduler jobs and wake workers each have
-theirs), WAL journal. Every write is a `BEGIN IMMEDIATE` transaction: it takes the write
-lock first, so another process writing (a `paastis wake` beside `serve`) makes it wait
-(busy timeout) instead of failing as a deferred transaction upgraded to a write does.
-Writes of this process are serialised by one lock. Schema versioned with sqlite-utils
-migrations (bot/store/migrations.py). Timestamps are ISO-8601 UTC text. A new database
-file is created readable by its owner only (0600).
+On SQLite (PAASTIS_DB, a file) or PostgreSQL (DATABASE_URL): one code path, one write
+discipline (bot/store/database.py). Schema versioned (bot/store/migrations.py), applied at
+start. Timestamps are ISO-8601 UTC text.
 
-`write_problem` says why the last write failed (a full disk), None once one succeeds.
+`write_problem` says why the last write failed (a full disk, a database gone), None once one succeeds.
 """
 
 from __future__ import annotations
 
-import sqlite3
-import threading
-import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-import sqlite_utils
+from sqlalchemy.exc import DBAPIError
 
+from bot.store import migrations
+from bot.store.database import Database, Location, Tx, problem_of
 from bot.store.events import AuditLog
-from bot.store.files import StoreUnusable, unusable
+from bot.store.files import StoreUnusable
 from bot.store.first_run import FirstRun, FirstRunState
 from bot.store.inflight import InFlight, new_owner, release_owner
-from bot.store.migrations import migrations
+from bot.store.leases import Leases
 from bot.store.rows import AppRow, Event, InFlightWake, Keep, Nap, SleepIntent, iso, parse_iso
 from bot.store.troubles import Troubles
 from providers.base import AppState, Formation, PaasApp
@@ -38,73 +33,35 @@ from providers.base import AppState, Formation, PaasApp
 __all__ = ["AppRow", "Event", "FirstRunState", "InFlightWake", "Keep", "Nap", "SleepIntent", "Store", "StoreUnusable"]
 
 
-class Store(InFlight, Troubles, AuditLog, FirstRun):
-    def __init__(self, path: Path | str) -> None:
-        self.path = Path(path)
-        self._local = threading.local()
-        self._write_lock = threading.RLock()
-        self._connections: list[sqlite3.Connection] = []
-        # a Store dropped without close() still closes what it opened, once it is collected
-        weakref.finalize(self, _close_all, self._connections, self._write_lock)
-        self.write_problem: str | None = None
-        problem = unusable(self.path, create=True)
-        if problem:
-            raise StoreUnusable(f"PAASTIS_DB {self.path} {problem}")
+class Store(InFlight, Troubles, AuditLog, FirstRun, Leases):
+    def __init__(self, where: Path | str | Location) -> None:
+        """`where`: a SQLite file's path, or a database URL (postgresql://…, sqlite:///…)."""
+        self.database = Database(where)
+        self.where = self.database.where  # for people: the file, or the URL without its password
+        self.path = self.database.location.path  # the SQLite file (None on PostgreSQL)
         self.owner = new_owner()  # this process, in the wakes and sleeps it owns
         try:
-            db = self.db
-            db.enable_wal()
-            with self.transaction() as db:
-                migrations.apply(db)
-        except sqlite3.DatabaseError as exc:
+            migrations.apply(self.database)
+        except DBAPIError as exc:
             self.close()
-            raise StoreUnusable(f"PAASTIS_DB {self.path} cannot be used: {exc}") from None
+            raise StoreUnusable(f"the database {self.where} cannot be used: {problem_of(exc)}") from None
+        except StoreUnusable:
+            self.close()
+            raise
 
     @property
-    def db(self) -> sqlite_utils.Database:
-        db = getattr(self._local, "db", None)
-        if db is None:
-            # each thread uses its own connection; another thread only ever closes it (close())
-            conn = sqlite3.connect(self.path, timeout=30, check_same_thread=False)
-            conn.execute("PRAGMA busy_timeout = 30000")
-            conn.execute("PRAGMA foreign_keys = ON")
-            conn.execute("PRAGMA synchronous = NORMAL")
-            db = sqlite_utils.Database(conn, execute_plugins=False)
-            self._local.db = db
-            with self._write_lock:
-                self._connections.append(conn)
-        return db
+    def write_problem(self) -> str | None:
+        return self.database.write_problem
 
     def close(self) -> None:
         release_owner(getattr(self, "owner", ""))
-        _close_all(self._connections, self._write_lock)
-        self._local = threading.local()
+        self.database.close()
 
     @contextmanager
-    def transaction(self) -> Iterator[sqlite_utils.Database]:
-        """A write transaction (BEGIN IMMEDIATE); nested ones join the outer one."""
-        db = self.db
-        with self._write_lock:
-            if db.conn.in_transaction:
-                with db.atomic():
-                    yield db
-                return
-            try:
-                db.conn.execute("BEGIN IMMEDIATE")
-                try:
-                    yield db
-                except BaseException:
-                    if db.conn.in_transaction:
-                        db.conn.execute("ROLLBACK")
-                    raise
-                db.conn.execute("COMMIT")
-            except sqlite3.OperationalError as exc:
-                if "locked" not in str(exc):  # contention is no readiness problem; a full disk is
-                    self.write_problem = str(exc)
-                if db.conn.in_transaction:
-                    db.conn.execute("ROLLBACK")
-                raise
-            self.write_problem = None
+    def transaction(self) -> Iterator[Tx]:
+        """A write transaction (holding the write lock); nested ones join the outer one."""
+        with self.database.transaction() as tx:
+            yield tx
 
     # -- apps ----------------------------------------------------------------------------
     def sync_apps(
@@ -116,9 +73,9 @@ class Store(InFlight, Troubles, AuditLog, FirstRun):
         seen for the first time. Only what changed is written."""
         columns = ("app_id", "name", "state", "url", "problem", "formation", "last_deploy_at", "gone")
         stamp = iso(now)
-        with self.transaction() as db:
-            cursor = db.execute(f"select {', '.join(columns)} from apps where provider = ?", [provider])
-            known = {row[0]: dict(zip(columns, row, strict=False)) for row in cursor.fetchall()}
+        with self.transaction() as tx:
+            found = tx.rows(f"select {', '.join(columns)} from apps where provider = :provider", provider=provider)
+            known = {row["app_id"]: row for row in found}
             inserts, updates, restarted = [], [], []
             for app in apps:
                 row = known.get(app.id)
@@ -136,57 +93,59 @@ class Store(InFlight, Troubles, AuditLog, FirstRun):
                         values["last_deploy_at"] = iso(app.last_deployed_at)
                 if row is None:
                     values.update(provider=provider, app_id=app.id, first_seen=stamp, last_seen=stamp, gone=0)
-                    if app.state is AppState.RUNNING:
-                        values["awake_since"] = stamp
+                    values.setdefault("formation", None)
+                    values.setdefault("last_deploy_at", None)
+                    values["awake_since"] = stamp if app.state is AppState.RUNNING else None
                     inserts.append(values)
                     continue
                 if app.id in hold_state:
                     del values["state"], values["problem"]
                 elif app.state is AppState.RUNNING and row["state"] != AppState.RUNNING.value:
                     values["awake_since"] = stamp
-                    restarted.append((stamp, provider, app.id))  # started outside Paastis: its nap ends
+                    restarted.append({"at": stamp, "provider": provider, "app_id": app.id})  # its nap ends
                 changed = {k: v for k, v in values.items() if row.get(k, v) != v or k == "awake_since"}
                 if row["gone"]:
                     changed["gone"] = 0
                 if changed:
                     updates.append((app.id, changed))
-            if inserts:
-                db["apps"].insert_all(inserts, alter=False)
+            tx.insert_many("apps", inserts)
             for app_id, changed in updates:
-                assignments = ", ".join(f"{k} = ?" for k in changed)
-                db.execute(
-                    f"update apps set {assignments} where provider = ? and app_id = ?",
-                    [*changed.values(), provider, app_id],
-                )
-            db.execute("update apps set last_seen = ? where provider = ?", [stamp, provider])
-            db.conn.executemany("update naps set end = ? where provider = ? and app_id = ? and end is null", restarted)
+                tx.update("apps", {"provider": provider, "app_id": app_id}, changed)
+            tx.execute(
+                "update apps set last_seen = :stamp where provider = :provider", {"stamp": stamp, "provider": provider}
+            )
+            if restarted:
+                tx.execute(_END_NAP, restarted)
             listed = {app.id for app in apps}
-            gone = [(provider, app_id) for app_id, row in known.items() if app_id not in listed and not row["gone"]]
-            db.conn.executemany("update apps set gone = 1 where provider = ? and app_id = ?", gone)
-        return [self.app(provider, values["app_id"]) for values in inserts]
+            gone = [
+                {"p": provider, "a": app_id}
+                for app_id, row in known.items()
+                if app_id not in listed and not row["gone"]
+            ]
+            if gone:
+                tx.execute("update apps set gone = 1 where provider = :p and app_id = :a", gone)
+        return [row for row in (self.app(provider, values["app_id"]) for values in inserts) if row]
 
     def app(self, provider: str, app_id: str) -> AppRow | None:
-        rows = list(self.db["apps"].rows_where("provider = ? and app_id = ?", [provider, app_id]))
-        return AppRow.from_row(rows[0]) if rows else None
+        row = self.database.one(_APP, provider=provider, app_id=app_id)
+        return AppRow.from_row(row) if row else None
 
     def apps(self, *, include_gone: bool = False) -> list[AppRow]:
         where = "" if include_gone else "where gone = 0"
-        cursor = self.db.execute(f"select * from apps {where} order by provider, name")
-        names = [d[0] for d in cursor.description]
-        return [AppRow.from_row(dict(zip(names, values, strict=False))) for values in cursor.fetchall()]
+        return [AppRow.from_row(r) for r in self.database.rows(f"select * from apps {where} order by provider, name")]
 
     def update_app(self, provider: str, app_id: str, **values: Any) -> None:
         converted = {k: _column(v) for k, v in values.items()}
-        with self.transaction() as db:
-            db["apps"].update((provider, app_id), converted)
+        with self.transaction() as tx:
+            tx.update("apps", {"provider": provider, "app_id": app_id}, converted)
 
     def set_state(self, provider: str, app_id: str, state: AppState, now: datetime, problem: str | None = None) -> None:
-        with self.transaction() as db:
-            row = db["apps"].get((provider, app_id))
+        with self.transaction() as tx:
+            row = tx.one(_APP, provider=provider, app_id=app_id)
             values: dict[str, Any] = {"state": state.value, "problem": problem}
-            if state is AppState.RUNNING and row["state"] != AppState.RUNNING.value:
+            if row and state is AppState.RUNNING and row["state"] != AppState.RUNNING.value:
                 values["awake_since"] = iso(now)
-            db["apps"].update((provider, app_id), values)
+            tx.update("apps", {"provider": provider, "app_id": app_id}, values)
 
     # -- activity ------------------------------------------------------------------------
     def record_activity(
@@ -203,8 +162,8 @@ class Store(InFlight, Troubles, AuditLog, FirstRun):
     ) -> None:
         """A successful observation. With no request in the window, the app has been idle
         at least since the window's start: that is the newest request we can vouch for."""
-        with self.transaction() as db:
-            row = db["apps"].get((provider, app_id))
+        with self.transaction() as tx:
+            row = tx.one(_APP, provider=provider, app_id=app_id) or {}
             previous = parse_iso(row.get("last_request_at"))
             previous_check = parse_iso(row.get("checked_at"))
             if last_request_at is not None:
@@ -224,8 +183,9 @@ class Store(InFlight, Troubles, AuditLog, FirstRun):
                 previous_deploy = parse_iso(row.get("last_deploy_at"))
                 if previous_deploy is None or last_deploy_at > previous_deploy:
                     values["last_deploy_at"] = iso(last_deploy_at)
-            db["apps"].update((provider, app_id), values)
-            db["activity"].insert(
+            tx.update("apps", {"provider": provider, "app_id": app_id}, values)
+            tx.insert(
+                "activity",
                 {
                     "provider": provider,
                     "app_id": app_id,
@@ -234,21 +194,18 @@ class Store(InFlight, Troubles, AuditLog, FirstRun):
                     "until": iso(until),
                     "requests": requests,
                     "last_request_at": iso(last_request_at),
-                }
+                },
             )
 
     def record_check_failure(self, provider: str, app_id: str, error: str, at: datetime) -> None:
-        with self.transaction() as db:
-            row = db["apps"].get((provider, app_id))
-            db["apps"].update(
-                (provider, app_id),
-                {"check_error": error, "check_failed_at": row.get("check_failed_at") or iso(at)},
-            )
+        with self.transaction() as tx:
+            row = tx.one(_APP, provider=provider, app_id=app_id) or {}
+            values = {"check_error": error, "check_failed_at": row.get("check_failed_at") or iso(at)}
+            tx.update("apps", {"provider": provider, "app_id": app_id}, values)
 
     def prune_activity(self, older_than: datetime) -> int:
-        with self.transaction() as db:
-            cursor = db.execute("delete from activity where at < ?", [iso(older_than)])
-            return cursor.rowcount
+        with self.transaction() as tx:
+            return tx.execute("delete from activity where at < :before", {"before": iso(older_than)}).rowcount
 
     # -- formations and naps -------------------------------------------------------------
     def record_formation(self, provider: str, app_id: str, formation: Formation, at: datetime) -> None:
@@ -257,27 +214,27 @@ class Store(InFlight, Troubles, AuditLog, FirstRun):
         self.update_app(provider, app_id, recorded_formation=formation.to_json(), recorded_at=iso(at))
 
     def begin_nap(self, provider: str, app_id: str, at: datetime, formation: Formation | None) -> None:
-        with self.transaction() as db:
-            open_naps = list(db["naps"].rows_where("provider = ? and app_id = ? and end is null", [provider, app_id]))
-            if not open_naps:
-                db["naps"].insert(
+        with self.transaction() as tx:
+            if not tx.one(_OPEN_NAP, provider=provider, app_id=app_id):
+                tx.insert(
+                    "naps",
                     {
                         "provider": provider,
                         "app_id": app_id,
                         "start": iso(at),
                         "end": None,
                         "formation": formation.to_json() if formation else None,
-                    }
+                    },
                 )
 
     def end_nap(self, provider: str, app_id: str, at: datetime) -> None:
-        with self.transaction() as db:
-            db.execute(
-                "update naps set end = ? where provider = ? and app_id = ? and end is null", [iso(at), provider, app_id]
-            )
+        with self.transaction() as tx:
+            tx.execute(_END_NAP, {"at": iso(at), "provider": provider, "app_id": app_id})
 
     def naps(self, since: datetime) -> list[Nap]:
-        rows = self.db["naps"].rows_where("end is null or end > ?", [iso(since)], order_by="start")
+        rows = self.database.rows(
+            'select * from naps where "end" is null or "end" > :since order by start, id', since=iso(since)
+        )
         return [
             Nap(
                 r["provider"],
@@ -291,8 +248,9 @@ class Store(InFlight, Troubles, AuditLog, FirstRun):
 
     # -- pins (keep awake) ---------------------------------------------------------------
     def set_keep(self, provider: str, app_id: str, keep: Keep) -> None:
-        with self.transaction() as db:
-            db["keeps"].upsert(
+        with self.transaction() as tx:
+            tx.upsert(
+                "keeps",
                 {
                     "provider": provider,
                     "app_id": app_id,
@@ -302,21 +260,30 @@ class Store(InFlight, Troubles, AuditLog, FirstRun):
                     "reason": keep.reason,
                     "created_at": iso(keep.created_at),
                 },
-                pk=("provider", "app_id"),
+                ("provider", "app_id"),
             )
 
     def drop_keep(self, provider: str, app_id: str) -> bool:
-        with self.transaction() as db:
-            return db.execute("delete from keeps where provider = ? and app_id = ?", [provider, app_id]).rowcount > 0
+        with self.transaction() as tx:
+            found = tx.execute(
+                "delete from keeps where provider = :provider and app_id = :app_id",
+                {"provider": provider, "app_id": app_id},
+            )
+            return found.rowcount > 0
 
     def keeps(self, now: datetime) -> dict[tuple[str, str], Keep]:
-        rows = self.db["keeps"].rows_where("until > ?", [iso(now)])
+        rows = self.database.rows("select * from keeps where until > :now", now=iso(now))
         return {
             (r["provider"], r["app_id"]): Keep(
                 parse_iso(r["until"]), r["by"], r["by_name"], r["reason"], parse_iso(r["created_at"])
             )
             for r in rows
         }
+
+
+_APP = "select * from apps where provider = :provider and app_id = :app_id"
+_OPEN_NAP = 'select id from naps where provider = :provider and app_id = :app_id and "end" is null'
+_END_NAP = 'update naps set "end" = :at where provider = :provider and app_id = :app_id and "end" is null'
 
 
 def _column(value: Any) -> Any:
@@ -327,10 +294,3 @@ def _column(value: Any) -> Any:
     if isinstance(value, AppState):
         return value.value
     return value
-
-
-def _close_all(connections: list[sqlite3.Connection], lock: threading.RLock) -> None:
-    with lock:
-        for conn in connections:
-            conn.close()
-        connections.clear()

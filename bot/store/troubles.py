@@ -1,6 +1,6 @@
 """What keeps failing: each provider's health, and each app's failures that repeat (a sleep
 retried with back-off, a wake, a hook), with when the channel was last told of them.
-Mixed into `Store`, which gives it `db` and `transaction()`."""
+Mixed into `Store`, which gives it `database` and `transaction()`."""
 
 from __future__ import annotations
 
@@ -9,21 +9,21 @@ from contextlib import AbstractContextManager
 from datetime import datetime
 from typing import Any
 
-import sqlite_utils
-
+from bot.store.database import Database, Tx
 from bot.store.rows import Failure, Ref, iso, parse_iso
 
 
 class Troubles:
-    db: sqlite_utils.Database
-    transaction: Callable[[], AbstractContextManager[sqlite_utils.Database]]
+    database: Database
+    transaction: Callable[[], AbstractContextManager[Tx]]
 
     # -- apps ----------------------------------------------------------------------------
     def app_failed(self, ref: Ref, kind: str, reason: str, at: datetime, next_try_at: datetime | None) -> Failure:
         """One more failure of `kind` for an app; returns the failure as it stands now."""
-        with self.transaction() as db:
-            previous = _failure(db, ref, kind)
-            db["failures"].upsert(
+        with self.transaction() as tx:
+            previous = _failure(tx, ref, kind)
+            tx.upsert(
+                "failures",
                 {
                     "provider": ref[0],
                     "app_id": ref[1],
@@ -35,38 +35,38 @@ class Troubles:
                     "next_try_at": iso(next_try_at),
                     "notified_at": iso(previous.notified_at if previous else None),
                 },
-                pk=("provider", "app_id", "kind"),
+                ("provider", "app_id", "kind"),
             )
-            failure = _failure(db, ref, kind)
+            failure = _failure(tx, ref, kind)
             assert failure is not None
             return failure
 
     def app_recovered(self, ref: Ref, kind: str) -> Failure | None:
         """The failure of `kind` has ended: forget it; returns it as it was (None: there was none)."""
-        with self.transaction() as db:
-            previous = _failure(db, ref, kind)
+        with self.transaction() as tx:
+            previous = _failure(tx, ref, kind)
             if previous:
-                db.execute(
-                    "delete from failures where provider = ? and app_id = ? and kind = ?", [ref[0], ref[1], kind]
+                tx.execute(
+                    f"delete from failures where {_FAILURE}", {"provider": ref[0], "app_id": ref[1], "kind": kind}
                 )
             return previous
 
     def failure_told(self, ref: Ref, kind: str, at: datetime) -> None:
-        with self.transaction() as db:
-            db.execute(
-                "update failures set notified_at = ? where provider = ? and app_id = ? and kind = ?",
-                [iso(at), ref[0], ref[1], kind],
+        with self.transaction() as tx:
+            tx.execute(
+                f"update failures set notified_at = :at where {_FAILURE}",
+                {"at": iso(at), "provider": ref[0], "app_id": ref[1], "kind": kind},
             )
 
     def failures(self, kind: str) -> dict[Ref, Failure]:
-        rows = self.db["failures"].rows_where("kind = ?", [kind])
+        rows = self.database.rows("select * from failures where kind = :kind", kind=kind)
         return {(f.provider, f.app_id): f for f in map(_from_row, rows)}
 
     # -- providers -----------------------------------------------------------------------
     def provider_failed(self, provider: str, error: str, at: datetime) -> dict[str, Any]:
         """Record a failure; returns the health row (failing_since, notified_at)."""
-        with self.transaction() as db:
-            row = next(iter(db["provider_health"].rows_where("provider = ?", [provider])), None)
+        with self.transaction() as tx:
+            row = tx.one(_HEALTH, provider=provider)
             values = {
                 "provider": provider,
                 "ok": 0,
@@ -75,14 +75,15 @@ class Troubles:
             }
             if row and row["ok"]:
                 values["failing_since"] = iso(at)
-            db["provider_health"].upsert(values, pk="provider")
-            return dict(db["provider_health"].get(provider))
+            tx.upsert("provider_health", values, ("provider",))
+            return tx.one(_HEALTH, provider=provider) or {}
 
     def provider_ok(self, provider: str, at: datetime) -> bool:
         """Record a success; True when the provider was failing until now."""
-        with self.transaction() as db:
-            row = next(iter(db["provider_health"].rows_where("provider = ?", [provider])), None)
-            db["provider_health"].upsert(
+        with self.transaction() as tx:
+            row = tx.one(_HEALTH, provider=provider)
+            tx.upsert(
+                "provider_health",
                 {
                     "provider": provider,
                     "ok": 1,
@@ -91,21 +92,25 @@ class Troubles:
                     "last_ok_at": iso(at),
                     "notified_at": None,
                 },
-                pk="provider",
+                ("provider",),
             )
             return bool(row and not row["ok"])
 
     def provider_notified(self, provider: str, at: datetime) -> None:
-        with self.transaction() as db:
-            db["provider_health"].update(provider, {"notified_at": iso(at)})
+        with self.transaction() as tx:
+            tx.update("provider_health", {"provider": provider}, {"notified_at": iso(at)})
 
     def provider_health(self) -> dict[str, dict[str, Any]]:
-        return {r["provider"]: dict(r) for r in self.db["provider_health"].rows}
+        return {r["provider"]: r for r in self.database.rows("select * from provider_health")}
 
 
-def _failure(db: sqlite_utils.Database, ref: Ref, kind: str) -> Failure | None:
-    rows = list(db["failures"].rows_where("provider = ? and app_id = ? and kind = ?", [ref[0], ref[1], kind]))
-    return _from_row(rows[0]) if rows else None
+_FAILURE = "provider = :provider and app_id = :app_id and kind = :kind"
+_HEALTH = "select * from provider_health where provider = :provider"
+
+
+def _failure(tx: Tx, ref: Ref, kind: str) -> Failure | None:
+    row = tx.one(f"select * from failures where {_FAILURE}", provider=ref[0], app_id=ref[1], kind=kind)
+    return _from_row(row) if row else None
 
 
 def _from_row(r: dict[str, Any]) -> Failure:

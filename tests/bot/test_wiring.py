@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import ast
 import dataclasses
-import sqlite3
 from pathlib import Path
 
 import pytest
+from sqlalchemy.exc import OperationalError
 
 from bot.config.loading import Settings
 from bot.wiring import build
@@ -79,9 +79,9 @@ def test_a_full_disk_makes_paastis_unready_and_is_told_once_then_its_end(tmp_pat
     try:
         paastis.start()
         assert healthz() == ("200 OK", "ok\n")
-        db = paastis.store.db  # this thread's connection: the disk is full for it from now on
-        db.execute(f"PRAGMA max_page_count = {db.execute('PRAGMA page_count').fetchone()[0]}")
-        with pytest.raises(sqlite3.OperationalError, match="full"):
+        with paastis.store.database.reading() as db:  # this thread's connection: the disk is full for it from now on
+            db.execute(f"PRAGMA max_page_count = {db.one('PRAGMA page_count')['page_count']}")
+        with pytest.raises(OperationalError, match="full"):
             paastis.store.add_event(at=paastis.clock.now(), action="note", actor="t", details={"blob": "x" * 100_000})
         for _ in range(3):
             paastis.engine.check_readiness()
@@ -91,7 +91,8 @@ def test_a_full_disk_makes_paastis_unready_and_is_told_once_then_its_end(tmp_pat
         assert "cannot be written: database or disk is full" in body
         assert [p for p in posted if "cannot write its database" in p] == [posted[-1]]
 
-        db.execute("PRAGMA max_page_count = 1073741823")  # space freed
+        with paastis.store.database.reading() as db:
+            db.execute("PRAGMA max_page_count = 1073741823")  # space freed
         paastis.engine.discover()
         paastis.engine.check_readiness()
         assert healthz() == ("200 OK", "ok\n")

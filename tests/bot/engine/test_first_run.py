@@ -110,8 +110,8 @@ def test_a_database_of_an_earlier_version_counts_as_started(tmp_path, clock) -> 
     h.engine.shutdown()
     store = h.engine.store
     with store.transaction() as db:  # the database as the previous version left it
-        db["first_run"].drop()
-        db.execute("DELETE FROM _sqlite_migrations WHERE name = 'm004_first_run'")
+        db.execute("DROP TABLE first_run")
+        db.execute("DELETE FROM paastis_migrations WHERE name = 'm004_first_run'")
     store.close()
     reopened = Store(tmp_path / "p.db")
     try:

@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from bot.engine.jobs import ScheduleTick, configure_scheduler
+from bot.engine.leadership import Leadership
 from tests.bot.engine.harness import Harness
 
 PARIS = ZoneInfo("Europe/Paris")
@@ -24,13 +25,15 @@ def jobs(tmp_path, clock, sweep_cron: str = "* * * * *"):
         report_cron="0 9 * * 1-5",
         timezone=PARIS,
         post_report=lambda: None,
+        leadership=Leadership(h.engine.store, clock),
     )
     return {job.id: job for job in scheduler.get_jobs()}
 
 
 def test_every_job_is_rebuilt_from_configuration(tmp_path, clock) -> None:
     found = jobs(tmp_path, clock)
-    assert set(found) == {"discover", "sweep", "observe", "schedules", "report", "housekeeping", "readiness"}
+    scheduled = {"discover", "sweep", "observe", "schedules", "report", "housekeeping", "readiness"}
+    assert set(found) == {*scheduled, "leadership"}
     assert all(job.max_instances == 1 and job.coalesce for job in found.values())
 
 

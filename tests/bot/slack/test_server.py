@@ -96,7 +96,8 @@ def test_http_mode_serves_slack_events_and_healthz(tmp_path: Path, slack: FakeSl
             "ok slack: connected (HTTP events)",
             "ok database: writable (paastis.db)",
         ]
-        assert [line.split(":")[0] for line in lines[3:]] == ["ok provider fake"]
+        assert [line.split(":")[0] for line in lines[3:]] == ["ok provider fake", "ok leadership"]
+        assert lines[-1].startswith("ok leadership: this instance leads the scheduled work")
         body = command_body(slack, "status")
         status, answer = http(port, "/slack/events", body, signed_headers(body))
         assert status == 200

@@ -1,0 +1,94 @@
+"""Which instance runs the scheduled work when several `serve` share one database.
+
+Every instance answers Slack; one leads: it holds the `scheduler` lease (bot/store/leases.py),
+renewed every `RENEW`, and runs discovery, the sweep, observation, scheduled wakes, the
+report and housekeeping. The others try to take the lease at the same pace and take over
+once it expires (`TTL`): a killed leader is replaced within TTL + RENEW (25 s).
+
+Watchdog: an instance counts itself leader only until TTL − RENEW after its last successful
+renewal — before the lease can expire in the database — so a leader that lost the
+database stops leading before anyone else can start. And each sweep is claimed for its
+minute (`claim_run`): even two leaders for a moment never sweep the same period twice.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import threading
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+from bot.store.database import StoreError, problem_of
+from bot.store.store import Store
+from providers.base import Clock
+
+log = logging.getLogger(__name__)
+
+LEASE = "scheduler"
+TTL = timedelta(seconds=20)
+RENEW = timedelta(seconds=5)
+
+
+class Leadership:
+    def __init__(self, store: Store, clock: Clock) -> None:
+        self.store = store
+        self.clock = clock
+        self._lock = threading.Lock()
+        self._until: datetime | None = None  # we lead until then, unless renewed
+
+    def renew(self) -> bool:
+        """Take or renew the lease; True while this instance leads."""
+        now = self.clock.now()
+        try:
+            ours = self.store.hold_lease(LEASE, now, TTL)
+        except StoreError as exc:
+            log.warning("leadership.renew_failed owner=%s error=%s", self.store.owner, problem_of(exc))
+            return self.leads()  # the watchdog ends it in time
+        with self._lock:
+            was = self._until is not None and now < self._until
+            self._until = now + TTL - RENEW if ours else None
+        if ours and not was:
+            log.info("leadership.taken owner=%s", self.store.owner)
+        elif was and not ours:
+            log.warning("leadership.lost owner=%s", self.store.owner)
+        return ours
+
+    def leads(self) -> bool:
+        with self._lock:
+            return self._until is not None and self.clock.now() < self._until
+
+    def resign(self) -> None:
+        """Let another instance lead at once (a clean stop)."""
+        if self.leads():
+            with self._lock:
+                self._until = None
+            try:
+                self.store.release_lease(LEASE)
+            except StoreError as exc:
+                log.warning("leadership.release_failed error=%s", problem_of(exc))
+
+    def only_leading(self, job: Callable[[], object], name: str) -> Callable[[], None]:
+        """`job`, run only while this instance leads."""
+
+        @functools.wraps(job)
+        def run() -> None:
+            if self.leads():
+                job()
+            else:
+                log.debug("job.skipped job=%s reason=not_leader", name)
+
+        return run
+
+    def once_per_minute(self, job: Callable[[], object], name: str) -> Callable[[], None]:
+        """`job`, run by the leader and only once for each minute across instances."""
+
+        @functools.wraps(job)
+        def run() -> None:
+            now = self.clock.now()
+            if not self.store.claim_run(name, now.replace(second=0, microsecond=0), now):
+                log.info("job.skipped job=%s reason=already_run_for_this_minute", name)
+                return
+            job()
+
+        return self.only_leading(run, name)

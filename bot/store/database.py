@@ -1,0 +1,236 @@
+"""Where the store lives and how it is spoken to: one SQLAlchemy engine on SQLite (PAASTIS_DB,
+the default: a file) or PostgreSQL (DATABASE_URL, as the platforms' add-ons set it), and
+one discipline for both.
+
+Every write is a transaction that holds the database's one write lock from its first
+statement: `BEGIN IMMEDIATE` on SQLite, `pg_advisory_xact_lock(WRITE_LOCK)` on PostgreSQL.
+So a read-then-write (a claim, a first start, a failure count) behaves the same on both,
+whichever process or instance writes beside it; Paastis writes little, and short. Writes of
+this process are serialised by one lock. A write inside a write joins it (a savepoint).
+
+SQLite: one connection per thread, WAL journal, busy timeout, foreign keys; the file is
+created 0600. PostgreSQL: a small pool (5 + 10), each connection checked before use.
+SQL is written once, in the dialect both speak (`ON CONFLICT`, `RETURNING`, quoted names).
+"""
+
+from __future__ import annotations
+
+import threading
+import weakref
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import create_engine, event, text
+from sqlalchemy.engine import URL, Connection, CursorResult, make_url
+from sqlalchemy.exc import ArgumentError, DBAPIError, SQLAlchemyError
+from sqlalchemy.pool import SingletonThreadPool
+
+from bot.store.files import StoreUnusable, masked_location, unusable
+
+WRITE_LOCK = 7_140_211  # the advisory lock every PostgreSQL write holds ("paastis", roughly)
+POSTGRES = ("postgres", "postgresql", "postgresql+psycopg")
+EXAMPLE_URL = "postgresql://user:password@host:5432/name"
+StoreError = SQLAlchemyError  # what a database that fails raises (unreachable, full, refused)
+
+
+@dataclass(frozen=True)
+class Location:
+    """Where the database is: a SQLite file (`path`) or a PostgreSQL URL (`url`)."""
+
+    url: URL
+    path: Path | None = None
+
+    @property
+    def kind(self) -> str:
+        return "sqlite" if self.path is not None else "postgresql"
+
+    def masked(self) -> str:
+        """For people and logs: the file, or the URL with its password hidden."""
+        return str(self.path) if self.path is not None else masked_location(self.url.render_as_string(False))
+
+
+def locate(where: Path | str) -> Location:
+    """A SQLite path, `sqlite:///path`, or `postgres(ql)://…`; a StoreUnusable naming the fix otherwise."""
+    value = str(where).strip()
+    scheme = value.partition("://")[0].lower() if "://" in value else ""
+    if not scheme:
+        return Location(URL.create("sqlite", database=value), Path(value))
+    if scheme == "sqlite":
+        path = value[len("sqlite:///") :] if value.startswith("sqlite:///") else ""
+        if not path:
+            raise StoreUnusable("the SQLite URL has no path: write it sqlite:///path/to/paastis.db")
+        return Location(URL.create("sqlite", database=path), Path(path))
+    if scheme not in POSTGRES:
+        raise StoreUnusable(
+            f"DATABASE_URL starts with {scheme}://, which Paastis cannot use: give a PostgreSQL URL ({EXAMPLE_URL})"
+        )
+    try:
+        url = make_url(value).set(drivername="postgresql+psycopg")
+    except (ArgumentError, ValueError):
+        raise StoreUnusable(f"DATABASE_URL is not a valid URL: write it {EXAMPLE_URL}") from None
+    if not url.database:
+        shown = url.render_as_string(hide_password=True)
+        raise StoreUnusable(f"DATABASE_URL {shown} names no database: end it with /name ({EXAMPLE_URL})")
+    return Location(url)
+
+
+class Tx:
+    """A connection inside a transaction (or a read), with the few statements the store needs."""
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    def execute(self, sql: str, params: Mapping[str, Any] | Sequence[Mapping[str, Any]] | None = None) -> CursorResult:
+        return self.conn.execute(text(sql), params or {})
+
+    def rows(self, sql: str, **params: Any) -> list[dict[str, Any]]:
+        return [dict(row._mapping) for row in self.execute(sql, params)]
+
+    def one(self, sql: str, **params: Any) -> dict[str, Any] | None:
+        found = self.rows(sql, **params)
+        return found[0] if found else None
+
+    def insert(self, table: str, values: Mapping[str, Any], *, returning: str | None = None) -> Any:
+        sql = f"insert into {table} ({_names(values)}) values ({_binds(values)})"
+        if returning:
+            return self.execute(f"{sql} returning {returning}", values).scalar_one()
+        self.execute(sql, values)
+        return None
+
+    def insert_many(self, table: str, rows: Sequence[Mapping[str, Any]]) -> None:
+        if rows:
+            self.execute(f"insert into {table} ({_names(rows[0])}) values ({_binds(rows[0])})", list(rows))
+
+    def upsert(self, table: str, values: Mapping[str, Any], key: tuple[str, ...]) -> None:
+        """Insert the row, or update the one with the same `key` (columns not given are kept)."""
+        changes = ", ".join(f'"{k}" = excluded."{k}"' for k in values if k not in key)
+        action = f"do update set {changes}" if changes else "do nothing"
+        on = ", ".join(f'"{k}"' for k in key)
+        self.execute(
+            f"insert into {table} ({_names(values)}) values ({_binds(values)}) on conflict ({on}) {action}", values
+        )
+
+    def update(self, table: str, key: Mapping[str, Any], values: Mapping[str, Any]) -> int:
+        if not values:
+            return 0
+        sets = ", ".join(f'"{k}" = :v_{k}' for k in values)
+        where = " and ".join(f'"{k}" = :k_{k}' for k in key)
+        params = {**{f"v_{k}": v for k, v in values.items()}, **{f"k_{k}": v for k, v in key.items()}}
+        return self.execute(f"update {table} set {sets} where {where}", params).rowcount
+
+
+def _names(values: Mapping[str, Any]) -> str:
+    return ", ".join(f'"{k}"' for k in values)
+
+
+def _binds(values: Mapping[str, Any]) -> str:
+    return ", ".join(f":{k}" for k in values)
+
+
+class Database:
+    """The engine of one location, its write lock and its per-thread transaction."""
+
+    def __init__(self, where: Path | str | Location) -> None:
+        self.location = where if isinstance(where, Location) else locate(where)
+        self.kind = self.location.kind
+        self.where = self.location.masked()
+        self.write_problem: str | None = None  # why the last write failed (a full disk), None once one succeeds
+        self._local = threading.local()
+        self._write_lock = threading.RLock()
+        self.connections: list[Any] = []  # the driver's connections this engine opened
+        connections = self.connections
+        if self.location.path is not None:
+            problem = unusable(self.location.path, create=True)
+            if problem:
+                raise StoreUnusable(f"PAASTIS_DB {self.location.path} {problem}")
+            self.engine = create_engine(
+                self.location.url,
+                poolclass=SingletonThreadPool,  # one connection per thread, as SQLite likes it
+                pool_size=64,
+                connect_args={"timeout": 30, "check_same_thread": False},
+            )
+            event.listen(self.engine, "connect", _sqlite_connected)
+            event.listen(self.engine, "begin", _sqlite_begin)
+        else:
+            self.engine = create_engine(
+                self.location.url,
+                pool_size=5,
+                max_overflow=10,
+                pool_pre_ping=True,
+                connect_args={"connect_timeout": 10, "application_name": "paastis"},
+            )
+        event.listen(self.engine, "connect", lambda conn, _: connections.append(conn))  # never `self`: see below
+        # a database dropped without close() still closes what it opened, once it is collected
+        weakref.finalize(self, self.engine.dispose)
+
+    def close(self) -> None:
+        self.engine.dispose()
+        self.connections.clear()
+        self._local = threading.local()
+
+    @contextmanager
+    def transaction(self) -> Iterator[Tx]:
+        """A write transaction holding the write lock; a nested one joins it (a savepoint)."""
+        current: Tx | None = getattr(self._local, "tx", None)
+        if current is not None:
+            with current.conn.begin_nested():
+                yield current
+            return
+        with self._write_lock:
+            try:
+                with self.engine.connect() as conn, conn.execution_options(paastis_write=True).begin():
+                    if self.kind == "postgresql":
+                        conn.execute(text("select pg_advisory_xact_lock(:lock)"), {"lock": WRITE_LOCK})
+                    self._local.tx = Tx(conn)
+                    try:
+                        yield self._local.tx
+                    finally:
+                        self._local.tx = None
+            except DBAPIError as exc:
+                if not _contention(exc):  # contention is no readiness problem; a full disk, a lost database are
+                    self.write_problem = problem_of(exc)
+                raise
+            self.write_problem = None
+
+    @contextmanager
+    def reading(self) -> Iterator[Tx]:
+        """A connection to read with: the thread's transaction when one is open."""
+        current: Tx | None = getattr(self._local, "tx", None)
+        if current is not None:
+            yield current
+            return
+        with self.engine.connect() as conn:
+            yield Tx(conn)
+
+    def rows(self, sql: str, **params: Any) -> list[dict[str, Any]]:
+        with self.reading() as tx:
+            return tx.rows(sql, **params)
+
+    def one(self, sql: str, **params: Any) -> dict[str, Any] | None:
+        with self.reading() as tx:
+            return tx.one(sql, **params)
+
+
+def _sqlite_connected(conn: Any, _record: Any) -> None:
+    conn.isolation_level = None  # transactions are begun by _sqlite_begin, not by the driver
+    for pragma in ("busy_timeout = 30000", "foreign_keys = ON", "synchronous = NORMAL", "journal_mode = WAL"):
+        conn.execute(f"PRAGMA {pragma}")
+
+
+def _sqlite_begin(conn: Connection) -> None:
+    """SQLAlchemy's pysqlite recipe: writes take the write lock first (BEGIN IMMEDIATE), so
+    another process writing makes them wait (busy timeout) instead of failing midway."""
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get("paastis_write") else "BEGIN")
+
+
+def _contention(exc: DBAPIError) -> bool:
+    return "locked" in str(exc.orig)
+
+
+def problem_of(exc: BaseException) -> str:
+    """A driver's error in one line, without the SQL (for readiness, logs and people)."""
+    original = getattr(exc, "orig", None) or exc
+    return (str(original).strip().splitlines() or [type(original).__name__])[0]
