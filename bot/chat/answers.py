@@ -52,6 +52,7 @@ ICONS = {
     AppState.UNKNOWN: "❔",
 }
 STATE_WORDS = {AppState.STOPPING: "going to sleep"}  # what the notice said: "Put … to sleep"
+FIRST_CHECK_WITHIN = timedelta(minutes=1)  # the observe job's cadence (bot.engine.jobs.JobTimes)
 STATUS_PAGE_SIZE = 20  # apps per status message: 2 blocks each, within 50 blocks
 HOME_PAGE_SIZE = 40  # within the Home tab's 100 blocks
 
@@ -121,7 +122,17 @@ def _why(view: AppView, now: datetime, tz: ZoneInfo) -> str:
         return f"sleeps in {format_duration(decision.sleeps_at - now)} if unused"
     if decision.verdict is Verdict.SLEEP:
         return f"goes to sleep at the next sweep ({decision.reason})"
-    return decision.reason
+    return _first_check(view, now, tz) or decision.reason
+
+
+def _first_check(view: AppView, now: datetime, tz: ZoneInfo) -> Mrkdwn | None:
+    """An app whose activity was never read: when it will be (the observe job's next runs,
+    budget permitting; a short budget shows in the status header)."""
+    row = view.row
+    if view.decision.verdict is not Verdict.CHECK or row.checked_at or row.check_error:
+        return None
+    by = (now + FIRST_CHECK_WITHIN + timedelta(seconds=59)).replace(second=0, microsecond=0)
+    return md("activity: first check by {}", at(by, now, tz))
 
 
 def sleep_failure(failure: Failure, now: datetime, tz: ZoneInfo) -> str:
@@ -268,7 +279,7 @@ def app_detail(view: AppView, group: Sequence[AppView], now: datetime, tz: ZoneI
     facts: list[str] = [
         f"Provider: `{escape(row.provider)}` ({view.kind}) · id `{escape(row.app_id)}`",
         f"Idle timeout: {format_duration(view.rules.idle_timeout)}",
-        f"Decision: {view.decision.verdict.value} — {escape(view.decision.reason)}",
+        f"Decision: {view.decision.verdict.value} — {_first_check(view, now, tz) or escape(view.decision.reason)}",
     ]
     if view.decision.sleeps_at and view.state is AppState.RUNNING:
         if view.decision.sleeps_at > now:
