@@ -112,12 +112,14 @@ class Paastis:
         self.notifier.post(self.chatops.report())
 
     def start(self, times: JobTimes | None = None, *, resumed: Resumed = unattended) -> None:
-        """First discovery now, sleeps a crash interrupted reconciled, resumed wakes (each
-        handed to `resumed`), then the scheduler's jobs."""
+        """Leadership taken if free, first discovery now, then a first activity check of the
+        apps found (spare budget only), sleeps a crash interrupted reconciled, resumed wakes
+        (each handed to `resumed`), then the scheduler's jobs."""
         self.leadership.renew()
         errors = self.engine.discover()
         for provider, error in errors.items():
             log.warning("startup.discovery_failed provider=%s error=%s", provider, error)
+        log.info("startup.activity_checked apps=%s", self.engine.observe())
         self.engine.reconcile()
         self.engine.resume_wakes(resumed)
         configure_scheduler(

@@ -52,6 +52,7 @@ ICONS = {
     AppState.UNKNOWN: "❔",
 }
 STATE_WORDS = {AppState.STOPPING: "going to sleep"}  # what the notice said: "Put … to sleep"
+FIRST_CHECK_WITHIN = timedelta(minutes=1)  # the observe job's cadence (bot.engine.jobs.JobTimes)
 STATUS_PAGE_SIZE = 20  # apps per status message: 2 blocks each, within 50 blocks
 HOME_PAGE_SIZE = 40  # within the Home tab's 100 blocks
 
@@ -121,7 +122,17 @@ def _why(view: AppView, now: datetime, tz: ZoneInfo) -> str:
         return f"sleeps in {format_duration(decision.sleeps_at - now)} if unused"
     if decision.verdict is Verdict.SLEEP:
         return f"goes to sleep at the next sweep ({decision.reason})"
-    return decision.reason
+    return _first_check(view, now, tz) or decision.reason
+
+
+def _first_check(view: AppView, now: datetime, tz: ZoneInfo) -> Mrkdwn | None:
+    """An app whose activity was never read: when it will be (the observe job's next runs,
+    budget permitting; a short budget shows in the status header)."""
+    row = view.row
+    if view.decision.verdict is not Verdict.CHECK or row.checked_at or row.check_error:
+        return None
+    by = (now + FIRST_CHECK_WITHIN + timedelta(seconds=59)).replace(second=0, microsecond=0)
+    return md("activity: first check by {}", at(by, now, tz))
 
 
 def sleep_failure(failure: Failure, now: datetime, tz: ZoneInfo) -> str:
@@ -268,7 +279,7 @@ def app_detail(view: AppView, group: Sequence[AppView], now: datetime, tz: ZoneI
     facts: list[str] = [
         f"Provider: `{escape(row.provider)}` ({view.kind}) · id `{escape(row.app_id)}`",
         f"Idle timeout: {format_duration(view.rules.idle_timeout)}",
-        f"Decision: {view.decision.verdict.value} — {escape(view.decision.reason)}",
+        f"Decision: {view.decision.verdict.value} — {_first_check(view, now, tz) or escape(view.decision.reason)}",
     ]
     if view.decision.sleeps_at and view.state is AppState.RUNNING:
         if view.decision.sleeps_at > now:
@@ -387,31 +398,29 @@ class SleptApp:
 
 
 def sweep_notice(
-    slept_apps: Sequence[SleptApp], failures: Sequence[tuple[str, str]], *, dry_run: bool, per_message: int = 45
+    slept_apps: Sequence[SleptApp], *, dry_run: bool, would_sleep: int = 0, per_message: int = 45
 ) -> list[Message]:
-    """One notice per sweep (split only past Slack's limits), a Wake button per app."""
+    """One notice per sweep that slept (split only past Slack's limits), a Wake button per
+    app; nothing when nothing slept. What failed is told apart, once (failing_notice).
+    A dry run lists the apps that newly would sleep (`would_sleep`: how many would, in all)."""
+    count = len(slept_apps)
+    apps = f"app{'s' * (count != 1)}"
+    if dry_run and would_sleep > count:
+        title = f"🧪 Dry run: {count} more {apps} would be put to sleep ({would_sleep} in all)"
+    elif dry_run:
+        title = f"🧪 Dry run: would put {count} {apps} to sleep"
+    else:
+        title = f"💤 Put {count} app{'s' * (count != 1)} to sleep"
+    chunks = [slept_apps[i : i + per_message] for i in range(0, count, per_message)]
     messages = []
-    chunks = [slept_apps[i : i + per_message] for i in range(0, len(slept_apps), per_message)] or [[]]
     for index, chunk in enumerate(chunks):
-        count = len(slept_apps)
-        if not count:
-            title = "⚠️ Some apps could not be put to sleep"
-        elif dry_run:
-            title = f"🧪 Dry run: would put {count} app{'s' * (count != 1)} to sleep"
-        else:
-            title = f"💤 Put {count} app{'s' * (count != 1)} to sleep"
-        if len(chunks) > 1:
-            title += f" ({index + 1}/{len(chunks)})"
-        blocks: list[Block] = [Section(f"*{title}*")] if chunk or failures else []
+        numbered = f"{title} ({index + 1}/{len(chunks)})" if len(chunks) > 1 else title
+        blocks: list[Block] = [Section(f"*{numbered}*")]
         for app in chunk:
             restore = f" · {app.formation}" if app.formation else ""
             button = None if dry_run else Button("Wake", WAKE, app.value, "primary")
             blocks.append(Section(f"*{app_name(app.label)}* — {escape(app.reason)}{restore}", button))
-        if index == len(chunks) - 1 and failures:
-            text = "\n".join(f"⚠️ *{app_name(label)}* stays up: {escape(why)}" for label, why in failures)
-            blocks.extend(Section(piece) for piece in fit(text))
-        if blocks:
-            messages.append(Message(title if chunk else "Some apps could not be put to sleep", tuple(blocks)))
+        messages.append(Message(numbered, tuple(blocks)))
     return messages
 
 

@@ -105,15 +105,20 @@ class ChannelNotifier:
         report = notice.report
         catalog = self.catalog()  # once per notice, not once per app slept
         by_channel: dict[str | None, list[answers.SleptApp]] = {}
-        for outcome in report.of("slept", "would_sleep"):
-            formation = outcome.formation.describe() if outcome.formation else None
+        in_all: dict[str | None, int] = {}  # dry run: apps that would sleep, told before or not
+        for outcome in report.of("slept", "would_sleep", "still_would_sleep"):
             view = catalog.get(outcome.ref)
-            by_channel.setdefault(view.rules.notify if view else None, []).append(
+            channel = view.rules.notify if view else None
+            in_all[channel] = in_all.get(channel, 0) + 1
+            if outcome.action == "still_would_sleep":
+                continue
+            formation = outcome.formation.describe() if outcome.formation else None
+            by_channel.setdefault(channel, []).append(
                 answers.SleptApp(outcome.label, f"{outcome.ref[0]}:{outcome.ref[1]}", outcome.reason, formation)
             )
         posts = []
         for channel, slept in by_channel.items():  # failures are told apart (Failing), once
-            for message in answers.sweep_notice(slept, [], dry_run=report.dry_run):
+            for message in answers.sweep_notice(slept, dry_run=report.dry_run, would_sleep=in_all[channel]):
                 posts.append((channel, message))
         return posts
 

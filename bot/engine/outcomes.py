@@ -17,7 +17,7 @@ from providers.base import Formation
 class Outcome:
     ref: Ref
     label: str
-    action: str  # slept, would_sleep, sleep_failed, skipped, checked, check_failed, deferred
+    action: str  # slept, would_sleep, still_would_sleep, sleep_failed, skipped, checked, check_failed, deferred
     reason: str
     formation: Formation | None = None
     url: str | None = None

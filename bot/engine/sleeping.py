@@ -66,12 +66,15 @@ class Sleeper:
         self.check_sleepable(view)
         return [self.sleep_app(view, actor, f"asked by {actor.name}")]
 
-    def sleep_app(self, view: AppView, actor: Actor, reason: str, *, confirm: bool = False) -> Outcome:
+    def sleep_app(
+        self, view: AppView, actor: Actor, reason: str, *, confirm: bool = False, record: bool = True
+    ) -> Outcome:
         """Put one app to sleep, recording its formation first. Raises ProviderError, and
         ActionRefused when a hook or another process stands in the way.
 
         With `confirm` (the sweep), idleness is re-checked right before the scale when the
-        decision's check has aged."""
+        decision's check has aged. `record` False: a dry run writes no `would_sleep` event
+        (the sweep already wrote one for this idle period)."""
         provider = self.fleet.provider_of(view)
         if self.fleet.wakes.job(view.ref):
             raise ActionRefused(f"{view.label} is being woken right now; try again once it is up.")
@@ -86,7 +89,8 @@ class Sleeper:
             if fresh.formation is not None:
                 self.fleet.store.record_formation(*view.ref, fresh.formation, now)
             if self.dry_run:
-                self.audit.event("would_sleep", view, actor, reason, outcome="dry-run")
+                if record:
+                    self.audit.event("would_sleep", view, actor, reason, outcome="dry-run")
                 log.info("app.would_sleep provider=%s app=%s reason=%s", view.row.provider, view.name, reason)
                 return Outcome(view.ref, view.label, "would_sleep", reason, fresh.formation, fresh.url)
             intent = SleepIntent(*view.ref, now, actor.id, actor.name, reason, fresh.formation)

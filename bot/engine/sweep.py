@@ -15,12 +15,17 @@ The safe first run (`dry_run` None, PAASTIS_DRY_RUN unset): until someone starts
 apps due but puts nothing to sleep, and the first sweep that knows apps tells the channel,
 once, what it would put to sleep and when (FirstRunPlan). `dry_run` True: always decide and
 tell, never act; False: act from the first sweep.
+
+A dry run is news once per idle period: an app that would sleep gets one `would_sleep` event
+and one mention in the channel; later sweeps report it as `still_would_sleep` (counted, not
+told) until it is used again, and the channel hears only when the set of apps grows.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+from dataclasses import replace
 from datetime import datetime
 
 from bot.engine.actors import SCHEDULER
@@ -125,9 +130,23 @@ class Sweeper:
             outcomes.append(self._sleep(view))
         return outcomes
 
+    def _told_this_idle_period(self, view: AppView) -> bool:
+        """Dry run: whether a `would_sleep` event was written since the app (or its group) was last used."""
+        decision, row = view.decision, view.row
+        used = decision.sleeps_at - view.rules.idle_timeout if decision.sleeps_at else row.last_activity
+        since = max(t for t in (used, row.awake_since, row.first_seen) if t is not None)
+        return bool(
+            self.fleet.store.events(
+                provider=row.provider, app_id=row.app_id, since=since, actions=("would_sleep",), limit=1
+            )
+        )
+
     def _sleep(self, view: AppView) -> Outcome:
         reason = view.decision.reason
         try:
+            if self.dry_run is True and self._told_this_idle_period(view):
+                outcome = self.sleeper.sleep_app(view, SCHEDULER, reason, confirm=True, record=False)
+                return replace(outcome, action="still_would_sleep") if outcome.action == "would_sleep" else outcome
             return self.sleeper.sleep_app(view, SCHEDULER, reason, confirm=True)
         except (ProviderError, SleepCancelled) as exc:
             return Outcome(view.ref, view.label, "sleep_failed", str(exc))

@@ -179,8 +179,21 @@ def test_sweep_notice(golden) -> None:
         answers.SleptApp("review-42", "fake:review-42", "idle for 20 min (timeout 15 min)", "web×1"),
         answers.SleptApp("api-staging", "fake:api-staging", "idle for 2 h (timeout 1 h)", "web×2, worker×1"),
     ]
-    (notice,) = answers.sweep_notice(slept, [("shop", "activity unreadable: metrics are unavailable")], dry_run=False)
+    (notice,) = answers.sweep_notice(slept, dry_run=False)
     golden("sweep_notice", message_payload(notice))
+
+
+def test_a_sweep_that_slept_nothing_posts_nothing() -> None:
+    assert answers.sweep_notice([], dry_run=False) == []
+    assert answers.sweep_notice([], dry_run=True) == []
+
+
+def test_a_dry_run_notice_names_only_the_apps_newly_idle_and_counts_all() -> None:
+    new = [answers.SleptApp("review-7", "fake:review-7", "idle for 16 min (timeout 15 min)", "web×1")]
+    (notice,) = answers.sweep_notice(new, dry_run=True, would_sleep=3)
+    assert notice.text == "🧪 Dry run: 1 more app would be put to sleep (3 in all)"
+    assert "review-7" in message_payload(notice)["blocks"][1]["text"]["text"]
+    assert not notice.buttons()  # nothing slept: nothing to wake
 
 
 def test_report(golden) -> None:
