@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -16,6 +16,7 @@ from bot.wiring import Paastis, build
 from providers import parse_spec
 from providers.base import ProviderDeps
 from providers.fake import SimulatedPaas
+from providers.fake.deployment import FakeDeployment
 from tests.bot.slack.conftest import CHANNEL, Rig, settings_for
 from tests.fakes.clock import FakeClock
 from tests.fakes.slack_api import FakeSlack
@@ -33,10 +34,12 @@ class ProviderRig(Rig):
         kind: str,
         *,
         rules: list[dict[str, Any]] | None = None,
+        start: Callable[[SimulatedPaas], FakeDeployment] | None = None,
     ) -> None:
+        """`start`: how the fake API is started over the world (default: as the demo starts it)."""
         self.clock, self.slack = clock, slack
         self.world = SimulatedPaas(clock)
-        self.deployment = start_fake(kind, self.world, clock)
+        self.deployment = start(self.world) if start else start_fake(kind, self.world, clock)
         spec, problems = parse_spec(kind, self.deployment.options, where="test")
         assert spec is not None, problems
         self.provider_name = spec.name
