@@ -7,7 +7,7 @@ Order of the questions, first answer wins:
     protected, pinned, in a keep-awake window, being woken → keep
     its last sleep failed and its next try has not come → keep (says when; no sleep time)
     inside a forced-sleep window it was awake at the start of → sleep (whatever its activity)
-    no web process (opted in by `manage_workers`) → keep (router traffic says nothing of it)
+    no web process (opted in by `manage_workers`) → keep (sleeps by schedule only)
     activity never observed        → check    (unknown is never idle)
     idle for less than its timeout → keep     (and says when it will sleep)
     idle long enough, but the last observation is not fresh → check (confirm first)
@@ -28,6 +28,8 @@ from bot.policy.durations import format_duration
 from providers.base import AppState
 
 FRESH = timedelta(seconds=20)  # a check this recent confirms idleness: made in the same sweep
+# no router traffic, and CPU is no proof of idleness (ACTIVITY.md): a worker app's schedule decides
+WORKERS_BY_SCHEDULE = "sleeps by schedule only: no activity signal for worker apps"
 
 
 class Verdict(enum.StrEnum):
@@ -90,7 +92,7 @@ def decide(facts: Facts, now: datetime, *, fresh: timedelta = FRESH) -> Decision
     if facts.forced_sleep_since and (facts.awake_since is None or facts.awake_since < facts.forced_sleep_since):
         return Decision(Verdict.SLEEP, f"forced-sleep window {facts.forced_sleep_window or ''}".strip())
     if facts.worker_only:
-        return Decision(Verdict.KEEP, "no web process: sleeps only in its schedule's sleep windows")
+        return Decision(Verdict.KEEP, WORKERS_BY_SCHEDULE)
     if facts.last_activity is None:
         return Decision(Verdict.CHECK, "activity not checked yet")
     idle = idle_for(facts.last_activity, now)

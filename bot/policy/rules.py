@@ -152,6 +152,17 @@ def _parse_rule(entry: Mapping[str, Any], number: int, where: str, problems: lis
     idle = _idle_timeout(values, where, problems, warnings)
     if idle is not None:
         fields["idle_timeout"] = idle
+    if fields.get("manage_workers") and "idle_timeout" in fields and not values.get("schedule"):
+        key = "idle_timeout" if "idle_timeout" in values else "app_max_idle_time"
+        problems.append(
+            (
+                f"{where}.{key}",
+                str(values[key]),
+                "an idle timeout cannot put worker apps to sleep (`manage_workers: true`): they have no "
+                "activity signal, so they sleep by schedule only — add `schedule: <name of a schedule with "
+                "sleep windows>` to this rule, or remove manage_workers",
+            )
+        )
     return Rule(pattern=pattern, index=number, **fields)
 
 

@@ -36,7 +36,7 @@ One check::
           [now − 60 s, now]: the newest is exact there, else it is dated now − 60 s,
           or now when the tail is full too — later than the truth, never earlier
     GET /v2/{owner}/applications/{app}/deployments?limit=20&action=DEPLOY
-      → the newest deploy not made by Paastis
+      → the newest deploy not made by Paastis (a 404 there: no deployment, not "no app")
 
 Anything unreadable (HTTP errors, a stream that stays cut or silent past its heartbeats,
 malformed events) raises ActivityUnavailable: a silent stream is unknown, never idle.
@@ -166,7 +166,9 @@ def activity(
     since = min(_to_ms(since), until)
     path = f"/v4/accesslogs/organisations/{owner}/applications/{app}/accesslogs"
     requests, newest = requests_activity(client, path, since, until, app=app)
-    deployments = client.get(deployments_path, {"limit": DEPLOYMENTS_PAGE, "action": "DEPLOY"}, app=app) or []
+    # a 404 is "no deployment" (as clever-client reads it), never "no such app"
+    query = {"limit": DEPLOYMENTS_PAGE, "action": "DEPLOY"}
+    deployments = client.get(deployments_path, query, app=app, missing_ok=True) or []
     deployed = last_human_deploy(deployments, paastis_user)
     log.debug("clever.activity app=%s requests=%d last_request=%s last_deploy=%s", app, requests, newest, deployed)
     return Activity(since=since, until=until, requests=requests, last_request_at=newest, last_deploy_at=deployed)

@@ -150,7 +150,7 @@ def test_an_opted_in_worker_sleeps_by_its_schedule_never_by_missing_router_traff
     assert h.sweep().of("slept") == []
     queue = h.engine.find("queue")
     assert queue.managed
-    assert queue.decision.reason == "no web process: sleeps only in its schedule's sleep windows"
+    assert queue.decision.reason == "sleeps by schedule only: no activity signal for worker apps"
     assert h.calls("activity") == 0  # not even checked: router traffic is not its signal
     clock.advance(hours=8, minutes=1)  # 20:01 in Paris
 

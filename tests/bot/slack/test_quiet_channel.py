@@ -5,7 +5,6 @@ against the fake Scalingo API, whose scale call answers 500 at every try."""
 
 from __future__ import annotations
 
-import dataclasses
 import itertools
 import json
 import re
@@ -14,71 +13,24 @@ from pathlib import Path
 
 import pytest
 
-from bot.slack.app import SlackParts, SlackSide, connect, slack_side
-from bot.wiring import Paastis, build
-from providers import parse_spec
-from providers.base import AppState, ProviderDeps, ProviderError
-from providers.fake import SimulatedPaas
-from providers.scalingo.fake_api import FakeScalingo
-from tests.bot.slack.conftest import ALICE, CHANNEL, Rig, settings_for
+from providers.base import AppState, ProviderError
+from tests.bot.slack.conftest import ALICE
+from tests.bot.slack.provider_rig import ProviderRig
 from tests.fakes.clock import FakeClock
 from tests.fakes.slack_api import FakeSlack, walk_texts
-from tests.providers.scalingo.in_process import API_TOKEN
-
-REGION = "osc-fr1"
-
-
-class ScalingoRig(Rig):
-    """`serve` as built in Slack, on a Scalingo provider talking to the fake Scalingo API."""
-
-    def __init__(self, tmp_path: Path, clock: FakeClock, slack: FakeSlack) -> None:
-        self.clock, self.slack = clock, slack
-        self.world = SimulatedPaas(clock)
-        self.world.add_app("stuck", formation={"web": 1})
-        self.world.add_app("busy", formation={"web": 1}, steady_every=5)
-        self.world.hit("busy", 3)  # in use when Paastis starts
-        self.fake = FakeScalingo({REGION: self.world}, [API_TOKEN], clock)
-        values = {
-            "api_token": API_TOKEN,
-            "region": REGION,
-            "api_url": self.fake.api_urls[REGION],
-            "auth_url": self.fake.auth_url,
-        }
-        spec, problems = parse_spec("scalingo", values, where="test")
-        assert spec is not None, problems
-        self.settings = dataclasses.replace(settings_for(tmp_path, slack), providers=(spec,))
-        self.side: SlackSide = slack_side(self.settings, clock)
-        self.paastis: Paastis = build(
-            self.settings,
-            clock=clock,
-            deps_for=lambda s: ProviderDeps(clock=clock, transport=self.fake.transport(), user_agent="paastis-tests"),
-            poster=self.side.poster,
-            groups_of=self.side.directory.groups_of,
-        )
-        self.parts: SlackParts = connect(self.paastis, self.side, self.settings.slack)
-        self.bolt = self.parts.bolt
-        self._keys = 0
-
-    def sweeps(self, every: float, count: int) -> None:
-        """What the scheduler does: discovery and a sweep every `every` seconds."""
-        for _ in range(count):
-            self.clock.advance(seconds=every)
-            self.paastis.engine.discover()
-            self.paastis.engine.sweep()
-
-    def channel(self) -> list[str]:
-        assert self.side.poster.flush(timeout=20)
-        return [m.text for m in self.slack.messages if m.channel == CHANNEL and m.thread_ts is None]
 
 
 @pytest.fixture
-def scalingo_rig(tmp_path: Path, clock: FakeClock, slack: FakeSlack) -> Iterator[ScalingoRig]:
-    rig = ScalingoRig(tmp_path, clock, slack)
+def scalingo_rig(tmp_path: Path, clock: FakeClock, slack: FakeSlack) -> Iterator[ProviderRig]:
+    rig = ProviderRig(tmp_path, clock, slack, "scalingo")
+    rig.add_app("stuck", {"web": 1})
+    rig.add_app("busy", {"web": 1}, steady_every=5)
+    rig.world.hit("busy", 3)  # in use when Paastis starts
     yield rig
     rig.close()
 
 
-def test_a_sleep_that_keeps_failing_is_told_once_not_at_every_10_second_sweep(scalingo_rig: ScalingoRig) -> None:
+def test_a_sleep_that_keeps_failing_is_told_once_not_at_every_10_second_sweep(scalingo_rig: ProviderRig) -> None:
     rig, slack = scalingo_rig, scalingo_rig.slack
     rig.world.fail("sleep", "stuck", ProviderError("Internal error"), times=-1)  # HTTP 500 at every try
     rig.paastis.start()  # first discovery and activity check, as `serve` does
