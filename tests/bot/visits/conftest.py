@@ -14,6 +14,7 @@ from bot.engine.hooks import NoHooks
 from bot.visits.proxy import Proxy
 from bot.visits.sablier_api import SablierApi
 from bot.visits.visits import Visits
+from tests.bot.engine.harness import ADA as ADMIN
 from tests.bot.engine.harness import Harness
 from tests.bot.visits.upstream import serving
 from tests.fakes.clock import FakeClock
@@ -66,9 +67,6 @@ class Site:
 
     def sablier(self, **settings: object) -> SablierApi:
         return SablierApi(self.visits, SablierSettings(**settings), self.h.clock, poll=0.01)
-
-
-from tests.bot.engine.harness import ADA as ADMIN  # noqa: E402
 
 
 @pytest.fixture

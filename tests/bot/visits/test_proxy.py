@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 
 from bot.visits.asgi import HTML
-from providers.base import AppState
+from providers.base import AppState, Formation
 from tests.bot.visits.conftest import Site
 from tests.bot.visits.upstream import closed_port
 from tests.fakes.clock import FakeClock
@@ -109,8 +109,10 @@ def test_protected_and_ignored_apps_are_passed_through_never_woken(site: Site) -
     site.add("admin")
     site.add("old")
     site.h.discover()
-    site.h.world.scale(site.h.world.app("admin").id, site.h.world.app("admin").formation.__class__(()))
+    site.h.world.scale(site.h.view("admin").row.app_id, Formation(()))  # asleep, outside Paastis
+    site.h.clock.advance(minutes=5)
     site.h.discover()
+    assert site.h.view("admin").state is AppState.SLEEPING
     site.visits.refresh()
     for host in ("admin.example.com", "old.example.com"):
         answer = asyncio.run(_get(site, "/x", headers={"host": host}))

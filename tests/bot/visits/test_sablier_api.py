@@ -4,6 +4,7 @@ from caddy-plugin config_test.go and the Traefik plugin's request builder)."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Iterator
 from datetime import timedelta
 
 import httpx
@@ -11,16 +12,14 @@ import pytest
 
 from bot.visits.sablier_api import go_duration
 from providers.base import AppState
+from tests.bot.engine.harness import ADA
 from tests.bot.visits.conftest import HeldWakes, Site
-from tests.fakes.clock import FakeClock
 
 SECRET = "s3cret-s3cret-s3cret"
 
 
-def ask(site: Site, path: str, clock: FakeClock | None = None, headers: dict | None = None, **settings):
+def ask(site: Site, path: str, headers: dict | None = None, **settings):
     api = site.sablier(**settings)
-    if clock is not None:
-        api.limiter.clock = clock
 
     async def go():
         transport = httpx.ASGITransport(app=api)
@@ -31,22 +30,19 @@ def ask(site: Site, path: str, clock: FakeClock | None = None, headers: dict | N
 
 
 @pytest.fixture
-def two_asleep(site: Site) -> Site:
-    site.h = type(site.h)(
-        site.h.path.with_name("groups.db"),
-        site.h.clock,
-        rules=[{"pattern": "shop-.*", "group": "shop"}, {"pattern": "admin", "protect": True}],
-        ignored=["old"],
-    )
-    site.visits.engine = site.h.engine
+def two_asleep(tmp_path, clock, upstream) -> Iterator[Site]:
+    """shop-front and shop-back asleep (one group), admin protected, old ignored."""
+    rules = [{"pattern": "shop-.*", "group": "shop"}, {"pattern": "admin", "protect": True}]
+    site = Site(tmp_path, clock, upstream, rules=rules, ignored=["old"])
     for name in ("shop-front", "shop-back", "admin", "old"):
         site.add(name)
     site.h.discover()
     for name in ("shop-front", "shop-back"):
-        site.h.engine.sleep(site.h.view(name), __import__("tests.bot.engine.harness", fromlist=["ADA"]).ADA)
+        site.h.engine.sleep(site.h.view(name), ADA)
     site.h.engine.wait_idle()
     site.visits.refresh()
-    return site
+    yield site
+    site.h.engine.shutdown()
 
 
 def test_caddy_dynamic_request_on_a_sleeping_app_wakes_it_once_and_says_not_ready_then_ready(
