@@ -24,6 +24,7 @@ from collections.abc import AsyncIterator
 import httpx
 
 from bot.config.visits import HOST, ProxySettings
+from bot.engine.wake_jobs import Phase
 from bot.visits import pages
 from bot.visits.asgi import HTML, PROBLEM, Receive, Scope, Send, headers_of, respond, wants_html
 from bot.visits.guard import RateLimiter, client_of
@@ -96,6 +97,11 @@ class Proxy:
             await _page(send, 429, "Too many requests", "Wait a moment before trying again.", retry)
             return
         wake = await asyncio.to_thread(self.visits.wake, route.view, route.host, client)
+        if wake.progress.phase is Phase.FAILED:
+            reason = wake.progress.main.reason or "the provider refused"
+            detail = f"Paastis could not wake {route.view.name} ({reason}); the team was told. Try again in a minute."
+            await _page(send, 502, "App could not be woken", detail, [("retry-after", "60")])
+            return
         estimate = self.visits.estimate(route.view)
         waited = self.visits.waited(wake)
         retry_after = str(max(1, min(30, round((estimate or 20) - waited))))

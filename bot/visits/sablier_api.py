@@ -29,6 +29,7 @@ from datetime import timedelta
 from urllib.parse import parse_qs
 
 from bot.config.visits import SablierSettings
+from bot.engine.wake_jobs import Phase
 from bot.policy.catalog import AppView
 from bot.visits import pages
 from bot.visits.asgi import HTML, PROBLEM, Receive, Scope, Send, headers_of, respond
@@ -160,8 +161,12 @@ class SablierApi:
             if failed:
                 break
             await asyncio.sleep(self.poll)
-            states = {i.view.ref: self.visits.state(i.view) for i in instances}
+            states = {i.view.ref: self._state(i.view) for i in instances}
         ready = _ready(instances, states)
+        failed = [i.view for i in instances if not i.optional and states[i.view.ref] is AppState.CRASHED]
+        if failed:
+            reasons = "; ".join(f"{v.name}: {self._failure(v)}" for v in failed)
+            raise Invalid(500, pages.problem("internal-error", "Internal Server Error", 500, f"wake failed: {reasons}"))
         if not ready:
             names = ", ".join(f"{i.view.name} ({states[i.view.ref].value})" for i in instances)
             raise Invalid(
@@ -215,17 +220,28 @@ class SablierApi:
         states = {}
         for instance in instances:
             view = instance.view
-            state = self.visits.state(view)
+            state = self._state(view)
             if state in (AppState.SLEEPING, AppState.STOPPING, AppState.WAKING):
                 # the plugin does not say who the visitor is: each request counts as one waiting
                 waiting = f"sablier-{next(REQUESTS)}"
                 await asyncio.to_thread(self.visits.wake, view, WHERE, waiting, confirm=False)
-                state = self.visits.state(view)
+                state = self._state(view)
             elif state is AppState.RUNNING:
                 self.visits.used(view.ref)
                 await asyncio.to_thread(self.visits.session, view, session)
             states[view.ref] = state
         return states
+
+    def _state(self, view: AppView) -> AppState:
+        """As visits know it; a wake that failed (not tried again for a minute) is an error."""
+        wake = self.visits.wake_of(view)
+        if wake is not None and wake.progress.phase is Phase.FAILED:
+            return AppState.CRASHED
+        return self.visits.state(view)
+
+    def _failure(self, view: AppView) -> str:
+        wake = self.visits.wake_of(view)
+        return (wake.progress.main.reason if wake else None) or view.row.problem or "it crashed"
 
 
 def _ready(instances: list[Instance], states: dict) -> bool:

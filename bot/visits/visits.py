@@ -40,7 +40,8 @@ Post = Callable[[Message, str | None], None]  # the notifier's post: the outbox 
 ASLEEP = (AppState.SLEEPING, AppState.STOPPING, AppState.WAKING)
 ESTIMATE_SAMPLES = 5
 WHERE_SABLIER = "the Sablier API"
-KEEP_ENDED = 60.0  # seconds a wake that ended is remembered (its state, who waited for it)
+KEEP_ENDED = 120.0  # seconds a wake that ended is remembered (its state, who waited for it)
+RETRY_FAILED = 60.0  # seconds before a visit tries again a wake that failed
 
 
 @dataclass(frozen=True)
@@ -166,7 +167,7 @@ class Visits:
         started = None
         with self._lock:
             wake = self._wakes.get(view.ref)
-            if wake is None or wake.progress.phase is Phase.FAILED or (wake.told and self._ended(wake)):
+            if wake is None or self._retry(wake) or (wake.told and self._ended(wake)):
                 ticket = self.engine.wake(view, visitor(where), catalog=self._catalog)
                 wake = started = VisitWake(ticket, where, confirm=confirm)
                 self._wakes[view.ref] = wake
@@ -174,6 +175,13 @@ class Visits:
         if started is not None:  # outside the lock: a wake already over tells at once
             started.ticket.follow(lambda progress: self._progressed(view, started, progress))
         return wake
+
+    def _retry(self, wake: VisitWake) -> bool:
+        """A failed wake is tried again on a visit, once RETRY_FAILED has passed: a crowd at
+        an app that will not start makes one provider call a minute, not one per request."""
+        if wake.progress.phase is not Phase.FAILED:
+            return False
+        return wake.ended_at is None or (self.clock.now() - wake.ended_at).total_seconds() >= RETRY_FAILED
 
     def _ended(self, wake: VisitWake) -> bool:
         return wake.progress.phase is not Phase.WAKING

@@ -6,7 +6,7 @@ import asyncio
 
 from bot.visits.asgi import HTML
 from providers.base import AppState, Formation
-from tests.bot.visits.conftest import Site
+from tests.bot.visits.conftest import HeldWakes, Site
 from tests.bot.visits.upstream import closed_port
 from tests.fakes.clock import FakeClock
 
@@ -227,19 +227,23 @@ def test_websocket_upgrades_are_refused_clearly(site: Site) -> None:
     assert "WebSockets are not passed through" in answer.text
 
 
-def test_a_flood_of_first_requests_from_one_client_gets_429(site: Site) -> None:
+def test_a_flood_of_first_requests_from_one_client_gets_429(tmp_path, clock, upstream) -> None:
+    held = HeldWakes()  # the wake stays in flight while the client floods
+    site = Site(tmp_path, clock, upstream, hooks=held)
     site.add("review-42")
     site.asleep("review-42")
-    site.h.world.app(site.h.view("review-42").row.app_id).boot_seconds = 10_000  # stays waking
 
     async def flood():
         async with site.through(FakeClock(), first_requests_per_minute=5) as http:
             return [(await http.get("/", headers=BROWSER)).status_code for _ in range(8)]
 
     codes = asyncio.run(flood())
+    held.released.set()
+    site.h.engine.wait_idle()
     assert codes[:5] == [503] * 5
     assert codes[5:] == [429] * 3
     assert site.wake_calls() == 1
+    site.h.engine.shutdown()
 
 
 def test_the_waiting_page_estimates_from_past_wakes(site: Site) -> None:
@@ -249,3 +253,30 @@ def test_the_waiting_page_estimates_from_past_wakes(site: Site) -> None:
     site.asleep("review-42")
     page = asyncio.run(_get(site, headers=BROWSER)).text
     assert "It usually takes about 2" in page  # 20-some seconds, the wake above
+
+
+def test_a_wake_that_fails_is_not_tried_again_for_every_request(tmp_path, clock, upstream) -> None:
+    held = HeldWakes()
+    site = Site(tmp_path, clock, upstream, hooks=held)
+    site.add("review-42")
+    site.asleep("review-42")
+    site.h.world.fail("wake", times=-1)
+
+    async def crowd():
+        async with site.through(trust_forwarded=True) as http:
+            first = await http.get("/", headers=BROWSER)
+            held.released.set()
+            site.h.engine.wait_idle()
+            later = [await http.get("/", headers={**BROWSER, "x-forwarded-for": f"10.1.0.{n}"}) for n in range(20)]
+            return first, later
+
+    first, later = asyncio.run(crowd())
+    assert first.status_code == 503  # the waiting page: the wake has just begun
+    assert {a.status_code for a in later} == {502}
+    assert "Paastis could not wake review-42" in later[0].text
+    assert site.wake_calls() == 1  # one provider call, not 21
+    site.h.clock.advance(seconds=61)
+    asyncio.run(_get(site, headers=BROWSER))
+    site.h.engine.wait_idle()
+    assert site.wake_calls() == 2  # tried again a minute later
+    site.h.engine.shutdown()

@@ -85,10 +85,14 @@ def test_traefik_blocking_request_is_held_until_the_app_is_up(site: Site) -> Non
     assert site.h.state("review-42") is AppState.RUNNING
 
 
-def test_blocking_gives_up_after_its_timeout_with_a_504_problem(site: Site) -> None:
-    site.add("review-42", boot_seconds=100_000)
+def test_blocking_gives_up_after_its_timeout_with_a_504_problem(tmp_path, clock, upstream) -> None:
+    held = HeldWakes()
+    site = Site(tmp_path, clock, upstream, hooks=held)
+    site.add("review-42")
     site.asleep("review-42")
     answer = ask(site, "/api/strategies/blocking?names=review-42&timeout=300ms")
+    held.released.set()
+    site.h.engine.shutdown()
     assert answer.status_code == 504
     assert answer.headers["content-type"] == "application/problem+json"
     assert answer.json()["type"].endswith("id=timeout")
@@ -195,3 +199,17 @@ def test_go_durations_as_the_plugins_send_them(text: str, seconds: float) -> Non
 def test_go_durations_that_are_not(text: str) -> None:
     with pytest.raises(ValueError, match="Go duration"):
         go_duration(text)
+
+
+def test_a_wake_that_fails_is_an_error_not_a_wait_and_is_not_retried_per_request(site: Site) -> None:
+    site.add("review-42")
+    site.asleep("review-42")
+    site.h.world.fail("wake", times=-1)
+    ask(site, "/api/strategies/dynamic?names=review-42")
+    site.h.engine.wait_idle()
+    answer = ask(site, "/api/strategies/blocking?names=review-42&timeout=30s")
+    assert answer.status_code == 500
+    assert answer.json()["detail"].startswith("wake failed: review-42:")
+    page = ask(site, "/api/strategies/dynamic?names=review-42")
+    assert page.headers["x-sablier-session-status"] == "not-ready"
+    assert site.wake_calls() == 1
