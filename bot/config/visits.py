@@ -7,6 +7,7 @@
       trust_forwarded: false            # true behind a router that sets X-Forwarded-* (a PaaS)
       routes:
         review-42.example.com: review-42          # a custom domain → the app (name, or provider:app)
+        "*.review.example.com": "{}"              # pr-7.review.example.com → the app pr-7
     sablier:                            # the Sablier-compatible API for reverse-proxy plugins
       listen: 127.0.0.1:10000           # off unless set
       secret: ${PAASTIS_SABLIER_SECRET} # optional: X-Paastis-Secret header, or /<secret>/api/… in the URL
@@ -42,7 +43,7 @@ class Address:
 
 @dataclass(frozen=True)
 class ProxySettings:
-    routes: Mapping[str, str] = field(default_factory=dict)  # host (lowercase, no port) → app as typed
+    routes: Mapping[str, str] = field(default_factory=dict)  # host (lowercase, no port, or *.domain) → app
     listen: Address | None = None  # None: 0.0.0.0:$PORT
     max_body: int = 10 * 1000**2
     first_requests_per_minute: int = 30
@@ -68,10 +69,19 @@ def proxy_settings(raw: Any, c: Collector) -> ProxySettings:
         raw_routes = {}
     for host, app in raw_routes.items():
         name = str(host).strip().lower().rstrip(".")
-        if not HOST.match(name):
-            c.add(f"proxy.routes.{host}", "", "is not a domain name such as review-42.example.com (no scheme, no port)")
+        wildcard = name.startswith("*.")
+        if not HOST.match(name.removeprefix("*.")):
+            c.add(
+                f"proxy.routes.{host}",
+                "",
+                "is not a domain name such as review-42.example.com or *.review.example.com (no scheme, no port)",
+            )
         elif not isinstance(app, str) or not app.strip():
             c.add(f"proxy.routes.{host}", repr(app), "must name an app: its name, or provider:app")
+        elif wildcard and app.count("{}") != 1:
+            c.add(f"proxy.routes.{host}", app, "must hold {} once, replaced by the first label: review-{}")
+        elif not wildcard and "{}" in app:
+            c.add(f"proxy.routes.{host}", app, "{} is only for a wildcard domain (*.review.example.com)")
         else:
             routes[name] = app.strip()
     return ProxySettings(

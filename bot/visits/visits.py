@@ -95,6 +95,8 @@ class Visits:
         catalog = self.engine.catalog()
         table = {}
         for host, app in self.routes.items():
+            if host.startswith("*."):
+                continue  # looked up per host (`route`)
             try:
                 table[host] = Route(host, catalog.find(app))
             except (UnknownApp, AmbiguousApp) as exc:
@@ -104,7 +106,21 @@ class Visits:
         self._forget_ended(catalog)
 
     def route(self, host: str) -> Route | None:
-        return self._table.get(host)
+        """The app `host` leads to: an exact domain, else a wildcard whose `{}` is the first
+        label (`*.review.example.com: "{}"`: pr-7.review.example.com → the app named pr-7)."""
+        route = self._table.get(host)
+        if route is not None:
+            return route
+        label, _, parent = host.partition(".")
+        template = self.routes.get(f"*.{parent}")
+        if template is None or not label:
+            return None
+        view = self.find(template.replace("{}", label))
+        if view is None:
+            return None
+        route = Route(host, view)
+        self._table[host] = route  # until the next refresh
+        return route
 
     def find(self, name: str) -> AppView | None:
         """The app a Sablier request names, when it is exposed (never a guess: exact names only)."""

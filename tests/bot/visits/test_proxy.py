@@ -280,3 +280,24 @@ def test_a_wake_that_fails_is_not_tried_again_for_every_request(tmp_path, clock,
     site.h.engine.wait_idle()
     assert site.wake_calls() == 2  # tried again a minute later
     site.h.engine.shutdown()
+
+
+def test_a_wildcard_domain_leads_each_first_label_to_its_review_app(site: Site) -> None:
+    site.add("pr-7")
+    site.asleep("pr-7")
+    site.visits.routes["*.review.example.com"] = "{}"
+
+    async def visit():
+        async with site.through(routes=site.visits.routes) as http:
+            woken = await http.get("/", headers={**BROWSER, "host": "pr-7.review.example.com"})
+            unknown = await http.get("/", headers={**BROWSER, "host": "pr-8.review.example.com"})
+            deeper = await http.get("/", headers={**BROWSER, "host": "a.pr-7.review.example.com"})
+            return woken, unknown, deeper
+
+    woken, unknown, deeper = asyncio.run(visit())
+    assert woken.status_code == 503
+    assert "Waking pr-7" in woken.text
+    assert unknown.status_code == 404
+    assert deeper.status_code == 404
+    site.h.engine.wait_idle()
+    assert site.wake_calls() == 1

@@ -25,6 +25,7 @@ proxy:
   routes:
     Review-42.Example.com: review-42
     shop.example.com: fake:shop-front
+    "*.review.example.com": "review-{}"
 sablier:
   listen: 127.0.0.1:10000
   secret: ${PAASTIS_SABLIER_SECRET}
@@ -33,7 +34,11 @@ sablier:
 
 def test_a_proxy_and_sablier_section_is_read_and_its_secret_redacted() -> None:
     settings = build_settings(ENV, GOOD)
-    assert settings.proxy.routes == {"review-42.example.com": "review-42", "shop.example.com": "fake:shop-front"}
+    assert settings.proxy.routes == {
+        "review-42.example.com": "review-42",
+        "shop.example.com": "fake:shop-front",
+        "*.review.example.com": "review-{}",
+    }
     assert settings.proxy.listen == Address("0.0.0.0", 8081)
     assert settings.proxy.max_body == 2 * 1024 * 1024
     assert settings.sablier.listen == Address("127.0.0.1", 10000)
@@ -51,6 +56,8 @@ proxy:
   routes:
     "https://review-42.example.com": review-42
     ok.example.com: ""
+    "*.pr.example.com": review
+    plain.example.com: "review-{}"
   colour: blue
 sablier:
   secret: short
@@ -66,6 +73,8 @@ sablier:
         "is not a domain name",
         "proxy.routes.ok.example.com",
         "proxy.colour",
+        "must hold {} once",
+        "{} is only for a wildcard domain",
         "sablier.secret",
         "sablier.listen",
     ):
