@@ -44,6 +44,12 @@ class Site:
     def add(self, name: str, **kw: object) -> str:
         return self.h.add(name, url=self.upstream, **kw)
 
+    def up(self, name: str) -> None:
+        """An app running, discovered, in the route table."""
+        self.add(name)
+        self.h.discover()
+        self.visits.refresh()
+
     def asleep(self, name: str) -> None:
         """Discovered, then put to sleep by an admin, as a sweep would."""
         self.h.discover()

@@ -80,9 +80,7 @@ def test_a_hundred_concurrent_first_requests_make_one_provider_wake_and_all_are_
 
 
 def test_every_request_served_is_use_written_in_batches_without_a_provider_call(site: Site) -> None:
-    site.add("review-42")
-    site.h.discover()
-    site.visits.refresh()
+    site.up("review-42")
     calls = len(site.h.world.calls)
 
     async def many():
@@ -144,9 +142,7 @@ def test_upstream_down_after_a_wake_is_a_502_page_and_the_wake_is_reported_faile
 
 
 def test_a_body_over_the_limit_gets_413_whether_announced_or_streamed(site: Site) -> None:
-    site.add("review-42")
-    site.h.discover()
-    site.visits.refresh()
+    site.up("review-42")
 
     async def send():
         async with site.through(max_body=1000) as http:
@@ -169,9 +165,7 @@ def test_a_body_over_the_limit_gets_413_whether_announced_or_streamed(site: Site
 
 
 def test_bodies_and_chunked_responses_are_streamed_both_ways(site: Site) -> None:
-    site.add("review-42")
-    site.h.discover()
-    site.visits.refresh()
+    site.up("review-42")
 
     async def send():
         async with site.through() as http:
@@ -190,9 +184,7 @@ def test_bodies_and_chunked_responses_are_streamed_both_ways(site: Site) -> None
 
 
 def test_forwarded_headers_are_set_and_spoofed_ones_dropped(site: Site) -> None:
-    site.add("review-42")
-    site.h.discover()
-    site.visits.refresh()
+    site.up("review-42")
     spoof = {
         "x-forwarded-for": "1.2.3.4",
         "x-forwarded-host": "evil.example.com",
@@ -208,9 +200,7 @@ def test_forwarded_headers_are_set_and_spoofed_ones_dropped(site: Site) -> None:
 
 
 def test_header_injection_attempts_are_refused(site: Site) -> None:
-    site.add("review-42")
-    site.h.discover()
-    site.visits.refresh()
+    site.up("review-42")
     bad_hosts = ["review-42.example.com evil", "review-42.example.com/../x", ""]
     for host in bad_hosts:
         assert asyncio.run(_get(site, headers={"host": host})).status_code == 400, host
@@ -219,9 +209,7 @@ def test_header_injection_attempts_are_refused(site: Site) -> None:
 
 
 def test_websocket_upgrades_are_refused_clearly(site: Site) -> None:
-    site.add("review-42")
-    site.h.discover()
-    site.visits.refresh()
+    site.up("review-42")
     answer = asyncio.run(_get(site, headers={"connection": "upgrade", "upgrade": "websocket"}))
     assert answer.status_code == 501
     assert "WebSockets are not passed through" in answer.text

@@ -147,9 +147,7 @@ def test_an_unknown_theme_is_refused_before_anything_wakes(site: Site) -> None:
 
 
 def test_the_shared_secret_as_a_header_or_as_the_url_prefix_plugins_can_use(site: Site) -> None:
-    site.add("review-42")
-    site.h.discover()
-    site.visits.refresh()
+    site.up("review-42")
     query = "/api/strategies/dynamic?names=review-42"
     assert ask(site, query, secret=SECRET).status_code == 401
     assert ask(site, query, headers={"x-paastis-secret": "wrong"}, secret=SECRET).status_code == 401
@@ -160,9 +158,7 @@ def test_the_shared_secret_as_a_header_or_as_the_url_prefix_plugins_can_use(site
 
 
 def test_a_client_asking_too_often_gets_429(site: Site) -> None:
-    site.add("review-42")
-    site.h.discover()
-    site.visits.refresh()
+    site.up("review-42")
     api = site.sablier(requests_per_minute=3)
 
     async def go():
@@ -173,9 +169,7 @@ def test_a_client_asking_too_often_gets_429(site: Site) -> None:
 
 
 def test_a_session_longer_than_the_idle_timeout_keeps_the_app_awake_that_long(site: Site) -> None:
-    site.add("review-42")
-    site.h.discover()
-    site.visits.refresh()
+    site.up("review-42")
     ask(site, "/api/strategies/dynamic?names=review-42&session_duration=5m0s")
     assert site.h.engine.store.keeps(site.h.clock.now()) == {}  # 5 min < 15 min idle: a request is enough
     site.visits.flush()
