@@ -2,6 +2,7 @@
 
 paastis demo                      the whole bot offline, in this terminal
 paastis serve                     run the bot: Slack + scheduler
+paastis proxy                     wake apps on their first request (proxy:, sablier: in paastis.yml)
 paastis status [filter]           apps and their state
 paastis wake APP                  wake an app, following it until it is up
 paastis sleep APP                 put an app to sleep now
@@ -38,6 +39,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     commands.add_parser("demo", help="run everything offline in this terminal")
     commands.add_parser("serve", help="run the bot: Slack and the scheduler")
+    commands.add_parser("proxy", help="wake apps on their first request: the built-in proxy and the Sablier API")
     commands.add_parser("check-config", help="list configuration problems, then the resolved settings")
     status = commands.add_parser("status", help="apps and their state")
     status.add_argument("filter", nargs="?", default="")
@@ -88,6 +90,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             if args.db_command == "upgrade":
                 return upgrade_command(settings.database, sys.stdout)
             return copy_command(args.source, settings.database_url, sys.stdout, force=args.force)
+        if args.command == "proxy":
+            from bot.visits.server import run_proxy
+
+            return run_proxy(settings, env)
         return _cli(args, settings, env)
     except StoreUnusable as exc:  # it became unusable since the settings were checked
         print(f"paastis: {exc}", file=sys.stderr)

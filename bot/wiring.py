@@ -39,6 +39,7 @@ from bot.engine.webhooks import WebhookSender
 from bot.policy.catalog import CatalogInputs, ProviderInfo
 from bot.policy.schedules import Schedules
 from bot.store.store import Store
+from bot.visits.visits import Visits
 from bot.web import Check
 from providers import build_provider, provider_type
 from providers.base import Clock, Provider, ProviderDeps, ProviderSpec
@@ -224,3 +225,9 @@ def _hooks(settings: Settings, environ: Mapping[str, str], audit: Audit) -> Hook
     return ShellHooks(
         settings.hooks, hook_environment(environ, settings.secret_variables), settings.hooks_timeout, hook_failed
     )
+
+
+def build_visits(paastis: Paastis) -> Visits:
+    """What `paastis proxy` and the Sablier API ask of the engine: routes, wakes, activity;
+    their notices go where the engine's go (the outbox when Slack is on)."""
+    return Visits(paastis.engine, paastis.notifier.post, paastis.clock, paastis.settings.proxy.routes)

@@ -276,6 +276,7 @@ def main() -> None:
     parser.add_argument("--no-observe", action="store_true", help="budget run without the freshness polling job")
     parser.add_argument("--skip-lag", action="store_true", help="leave out the wake-lag measure (real time)")
     parser.add_argument("--lag-rounds", type=int, default=6, help="rounds of a single wake in the wake-lag measure")
+    parser.add_argument("--proxy", action="store_true", help="also measure `paastis proxy` (tests/bench_proxy.py)")
     args = parser.parse_args()
     for size in (int(s) for s in args.sizes.split(",") if s):
         scale(size)
@@ -286,6 +287,10 @@ def main() -> None:
         for kind, boot in (("scalingo", 3.0), ("clever-cloud", 8.0)):
             wake_lag(kind, 1, args.lag_rounds, boot)
             wake_lag(kind, 20, 2, boot)
+    if args.proxy:
+        from tests import bench_proxy
+
+        bench_proxy.main()
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"\nmax RSS of this process: {rss:.0f} MiB")
 

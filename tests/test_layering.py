@@ -6,6 +6,7 @@ bot/store/            no engine, chat or Slack
 bot/engine/           the sole caller of providers' actions; no chat, no Slack
 bot/chat/             transport-neutral: no Slack
 bot/slack/            the Bolt adapter: no providers (it speaks to chat/ and engine/)
+bot/visits/           wake on request (proxy, Sablier API): the engine, never providers' actions nor Slack
 */fake_api/           only the demo, the tests and other fakes import them
 everything            no import cycle (type-only imports count: they are cycles waiting)
 """
@@ -136,6 +137,12 @@ def test_the_engine_knows_nothing_of_chat_or_slack() -> None:
 
 def test_chat_is_transport_neutral() -> None:
     assert offending(("bot.chat",), ("bot.slack", "slack_bolt", "slack_sdk", "bot.wiring")) == {}
+
+
+def test_visits_use_the_engine_never_providers_nor_slack() -> None:
+    forbidden = ("providers.scalingo", "providers.clever_cloud", "providers.fake", "providers.registry", "slack_bolt")
+    assert offending(("bot.visits",), (*forbidden, "slack_sdk", "bot.store.store")) == {}
+    assert offending(("bot.visits",), ("bot.slack",)) == {"bot.visits.server": {"bot.slack.app"}}
 
 
 def test_slack_never_imports_providers() -> None:

@@ -20,6 +20,7 @@ from bot.store.rows import Event, Nap
 from providers.base import AppState
 
 UNUSED_AFTER = timedelta(days=7)
+VISITOR = "visit:"  # the actor id of a wake started by a request (bot.engine.actors.visitor)
 
 
 AWAKE_OR_ASLEEP = {  # an app stopping was put to sleep (the notice said so): asleep, as it soon is
@@ -50,6 +51,7 @@ class Report:
     wake_failures: Sequence[Event]
     unused: Sequence[str]
     problems: Sequence[str] = field(default_factory=tuple)
+    woke_by_visit: int = 0  # of `woke`: started by a request (the proxy, the Sablier API)
     currency: str = "EUR"
     prices_dated: str = ""
     watts: float = 0.0
@@ -106,6 +108,7 @@ def build_report(
         kwh_saved=kwh,
         slept_apps=len(napping),
         woke=sum(1 for e in events if e.action == "woke"),
+        woke_by_visit=sum(1 for e in events if e.action == "woke" and e.actor.startswith(VISITOR)),
         wake_failures=[e for e in events if e.action == "wake_failed"],
         unused=unused,
         problems=tuple(problems),
@@ -141,6 +144,7 @@ def report_message(report: Report, tz: ZoneInfo) -> Message:
         f"Over the last {span}: *{slept}* of app time slept ({report.slept_apps} app{'s' * (report.slept_apps != 1)}), "
         f"saving {_amount(report.money_saved, report.currency)} and *{report.kwh_saved:.1f} kWh*. "
         f"{report.woke} wake{'s' * (report.woke != 1)}"
+        + (f" ({report.woke_by_visit} by a visit)" if report.woke_by_visit else "")
         + (f", {len(report.wake_failures)} failed." if report.wake_failures else ".")
     )
     blocks.append(Section(saved))

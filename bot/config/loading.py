@@ -23,6 +23,7 @@ from bot.config.collector import Collector
 from bot.config.provider_specs import price_table, provider_specs
 from bot.config.settings import Permissions, Settings, SlackSettings
 from bot.config.variables import LEGACY_IGNORED, VARIABLES
+from bot.config.visits import proxy_settings, sablier_settings
 from bot.config.yaml_file import YamlRefused, parse_yaml, read_config
 from bot.errors import ConfigError
 from bot.logs import FORMATS
@@ -46,6 +47,8 @@ YAML_KEYS = {
     "prices",
     "webhooks",
     "reports",
+    "proxy",
+    "sablier",
 }
 SECRET_ENV = frozenset(name for name, v in VARIABLES.items() if v.secret)
 
@@ -120,6 +123,8 @@ def build_settings(env: Mapping[str, str], yaml_text: str | None = None, yaml_pa
         log_format=c.convert("LOG_FORMAT", _log_format, "text"),
         port=c.convert("PORT", _port, None),
         slack=slack,
+        proxy=proxy_settings(doc.get("proxy"), c),
+        sablier=sablier_settings(doc.get("sablier"), c),
         config_path=yaml_path,
         warnings=tuple(c.warnings),
         secret_variables=secret_variables(raw),
@@ -314,4 +319,7 @@ def secret_variables(raw: Mapping[str, Any]) -> frozenset[str]:
     for entry in webhooks if isinstance(webhooks, list) else []:
         if isinstance(entry, Mapping):
             names.update(_REF.findall(str(entry.get("secret", ""))))
+    sablier = raw.get("sablier")
+    if isinstance(sablier, Mapping):
+        names.update(_REF.findall(str(sablier.get("secret", ""))))
     return frozenset(names)

@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 
 from bot.config.provider_specs import default_prices
 from bot.config.variables import VARIABLES
+from bot.config.visits import ProxySettings, SablierSettings
 from bot.engine.webhooks import Webhook
 from bot.policy.pricing import Prices
 from bot.policy.rules import Rule
@@ -69,6 +70,8 @@ class Settings:
     log_format: str = "text"
     port: int | None = None
     slack: SlackSettings = field(default_factory=SlackSettings)
+    proxy: ProxySettings = field(default_factory=ProxySettings)
+    sablier: SablierSettings = field(default_factory=SablierSettings)
     config_path: Path | None = None
     warnings: tuple[str, ...] = ()
     # never handed to hooks: those declared secret, and those paastis.yml reads into secrets (loading.secret_variables)
@@ -119,6 +122,18 @@ class Settings:
                 "api_url": self.slack.api_url,
                 "channel": self.slack.channel,
                 "mode": "socket" if self.slack.socket_mode else "http",
+            },
+            "proxy": {
+                "routes": dict(self.proxy.routes),
+                "listen": str(self.proxy.listen) if self.proxy.listen else None,
+                "max_body": self.proxy.max_body,
+                "first_requests_per_minute": self.proxy.first_requests_per_minute,
+                "trust_forwarded": self.proxy.trust_forwarded,
+            },
+            "sablier": {
+                "listen": str(self.sablier.listen) if self.sablier.listen else "off",
+                "secret": _shown(self.sablier.secret),
+                "requests_per_minute": self.sablier.requests_per_minute,
             },
             "config_path": str(self.config_path) if self.config_path else None,
         }

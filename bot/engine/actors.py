@@ -16,3 +16,10 @@ class Actor:
 
 
 SCHEDULER = Actor("paastis", "Paastis", is_admin=True, via="scheduler")
+
+VISIT = "visit"  # `via` of a wake started by an HTTP request (the proxy, the Sablier API)
+
+
+def visitor(where: str) -> Actor:
+    """Who wakes an app on its first request: `where` is the domain visited (or the API)."""
+    return Actor(f"{VISIT}:{where}", f"a visit to {where}", via=VISIT)

@@ -28,9 +28,9 @@ One part per responsibility, each made once, here, with what it needs:
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -48,10 +48,10 @@ from bot.engine.reconcile import Reconciler
 from bot.engine.sleeping import Sleeper
 from bot.engine.sweep import Sweeper
 from bot.engine.troubles import ToldHooks, Troubles
-from bot.engine.wake_jobs import WakeTicket
+from bot.engine.wake_jobs import JobStatus, Phase, WakeTicket
 from bot.engine.waking import Resumed, Waker, unattended
 from bot.policy.catalog import AppView, Catalog
-from bot.store.rows import Keep
+from bot.store.rows import Keep, Ref
 from providers.base import BudgetSnapshot
 
 
@@ -161,6 +161,19 @@ class Engine:
     def mark_used(self, view: AppView) -> None:
         """Someone asked for an app that is already up: that is use, so it is not slept at once."""
         self.store.update_app(*view.ref, last_used_at=self.clock.now())
+
+    def record_visits(self, used: Mapping[Ref, datetime]) -> None:
+        """Requests the proxy or the Sablier API served: use, written without a provider call
+        (the caller batches them: one write per app every few seconds at most)."""
+        for ref, at in used.items():
+            self.store.update_app(*ref, last_used_at=at)
+
+    def wake_unreachable(self, view: AppView, actor: Actor, status: JobStatus, reason: str) -> None:
+        """A wake ended up but the app does not answer its first request (the proxy's
+        upstream is down): a failed wake, recorded and told like one (once while it repeats)."""
+        failed = replace(status, phase=Phase.FAILED, reason=reason)
+        self.audit.event("wake_failed", view, actor, reason, outcome="failed", duration=status.elapsed)
+        self.troubles.wake_ended(view, failed, actor)
 
     def wake(self, view: AppView, actor: Actor, **options: Any) -> WakeTicket:
         """Wake an app and the apps it links to; joins wakes already in flight. Returns at once.

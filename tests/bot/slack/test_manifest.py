@@ -95,7 +95,8 @@ def test_the_command_and_the_event_reach_their_listeners(rig: Rig) -> None:
 
 def test_procfile_runs_one_web_process() -> None:
     lines = [x for x in (ROOT / "Procfile").read_text().splitlines() if x.strip()]
-    assert lines == ["web: paastis serve"]
+    assert [x for x in lines if x.startswith("web:")] == ["web: paastis serve"]
+    assert lines == ["web: paastis serve", "proxy: paastis proxy"]  # wake on request, its own process
     assert 'paastis = "bot.__main__:main"' in (ROOT / "pyproject.toml").read_text()
 
 

@@ -1,0 +1,193 @@
+"""`paastis proxy`: a reverse proxy in front of PaaS apps that wakes them on their first request.
+
+    request ─▶ Host → app (proxy.routes) ─┬─ unknown host: 404 page, nothing woken
+                                          ├─ asleep (and exposed): ONE wake; browsers get the
+                                          │  waiting page, API clients 503 + Retry-After;
+                                          │  too many first requests from one client: 429
+                                          └─ up, or protected / ignored (never woken here):
+                                             streamed to the app's PaaS URL and back
+
+Requests and responses are streamed (bodies, chunked), never buffered; hop-by-hop headers
+are dropped, X-Forwarded-For/Proto/Host set (a client's own X-Forwarded-* are dropped unless
+`trust_forwarded`); a body over `max_body` gets 413; a WebSocket upgrade is refused with
+501 and the way round it. Each request served is use, noted in memory and written in
+batches (bot.visits.visits): never a provider call per request.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+from collections.abc import AsyncIterator
+
+import httpx
+
+from bot.config.visits import HOST, ProxySettings
+from bot.engine.wake_jobs import Phase
+from bot.visits import pages
+from bot.visits.asgi import HTML, PROBLEM, Receive, Scope, Send, headers_of, respond, wants_html
+from bot.visits.guard import RateLimiter, client_of
+from bot.visits.visits import ASLEEP, Route, Visits
+from providers.base import Clock
+
+log = logging.getLogger(__name__)
+
+HOP_BY_HOP = {
+    "connection",
+    "keep-alive",
+    "proxy-authenticate",
+    "proxy-authorization",
+    "proxy-connection",
+    "te",
+    "trailer",
+    "transfer-encoding",
+    "upgrade",
+}
+FORWARDED = {"x-forwarded-for", "x-forwarded-proto", "x-forwarded-host", "forwarded", "x-real-ip"}
+PORT = re.compile(r":\d{1,5}$")
+
+
+class BodyTooLarge(Exception):
+    pass
+
+
+class Proxy:
+    def __init__(self, visits: Visits, settings: ProxySettings, clock: Clock, client: httpx.AsyncClient) -> None:
+        self.visits = visits
+        self.settings = settings
+        self.client = client
+        self.limiter = RateLimiter(settings.first_requests_per_minute, clock)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "websocket":  # only when the server speaks WebSocket: refused, as over HTTP
+            await send({"type": "websocket.close", "code": 1008})
+            return
+        if scope["type"] != "http":
+            return
+        headers, twice = headers_of(scope)
+        host = PORT.sub("", headers.get("host", "").strip().lower()).rstrip(".")
+        if "host" in twice or not HOST.match(host):
+            await _page(send, 400, "Bad request", "The Host header is missing, repeated or not a domain name.")
+            return
+        route = self.visits.route(host)
+        if route is None:
+            await _page(send, 404, "No app here", f"{host} is not an app this proxy serves.")
+            return
+        if "upgrade" in headers:
+            detail = "WebSockets are not passed through by paastis proxy: connect to the app's own URL for them."
+            await _page(send, 501, "WebSockets not supported", detail)
+            return
+        length = headers.get("content-length", "")
+        if length and (not length.isdigit() or "content-length" in twice):
+            await _page(send, 400, "Bad request", "The Content-Length header is not a single number.")
+            return
+        if length and int(length) > self.settings.max_body:
+            await _too_large(send, self.settings.max_body)
+            return
+        if route.exposed and self.visits.state(route.view) in ASLEEP:
+            await self._wait(scope, headers, route, send)
+            return
+        await self._forward(scope, receive, send, headers, route)
+
+    async def _wait(self, scope: Scope, headers: dict[str, str], route: Route, send: Send) -> None:
+        client = client_of(scope, headers, trust_forwarded=self.settings.trust_forwarded)
+        if not self.limiter.allow(client):
+            retry = [("retry-after", str(self.limiter.retry_after()))]
+            await _page(send, 429, "Too many requests", "Wait a moment before trying again.", retry)
+            return
+        wake = await asyncio.to_thread(self.visits.wake, route.view, route.host, client)
+        if wake.progress.phase is Phase.FAILED:
+            reason = wake.progress.main.reason or "the provider refused"
+            detail = f"Paastis could not wake {route.view.name} ({reason}); the team was told. Try again in a minute."
+            await _page(send, 502, "App could not be woken", detail, [("retry-after", "60")])
+            return
+        estimate = self.visits.estimate(route.view)
+        waited = self.visits.waited(wake)
+        retry_after = str(max(1, min(30, round((estimate or 20) - waited))))
+        if wants_html(headers):
+            body = pages.waiting_page(route.view.name, estimate=estimate, waited=waited, refresh=5)
+            await respond(send, 503, body, HTML, [("retry-after", retry_after)])
+        else:
+            detail = f"{route.view.name} is waking up: try again in {retry_after} s"
+            body = pages.problem("waking", "Service Unavailable", 503, detail)
+            await respond(send, 503, body, PROBLEM, [("retry-after", retry_after)])
+
+    async def _forward(self, scope: Scope, receive: Receive, send: Send, headers: dict[str, str], route: Route) -> None:
+        base = self.visits.url(route.view)
+        if not base:
+            await _page(send, 502, "App unreachable", f"Paastis knows no URL for {route.view.name} yet.")
+            return
+        path = (scope.get("raw_path") or scope["path"].encode()).decode("latin-1")
+        query = scope.get("query_string", b"").decode("latin-1")
+        url = base.rstrip("/") + path + (f"?{query}" if query else "")
+        has_body = "content-length" in headers or "transfer-encoding" in headers
+        request = self.client.build_request(
+            scope["method"],
+            url,
+            headers=self._upstream_headers(scope, headers, route.host),
+            content=self._body(receive) if has_body else None,
+        )
+        try:
+            response = await self.client.send(request, stream=True)
+        except BodyTooLarge:
+            await _too_large(send, self.settings.max_body)
+            return
+        except httpx.TransportError as exc:
+            reason = f"{type(exc).__name__} from {httpx.URL(base).host}"
+            reported = route.exposed and await asyncio.to_thread(self.visits.unreachable, route.view, reason)
+            log.warning("proxy.upstream_failed host=%s app=%s error=%s", route.host, route.view.name, reason)
+            detail = f"{route.view.name} does not answer ({reason})."
+            if reported:
+                detail += " Its wake was reported failed to the team."
+            await _page(send, 502, "App unreachable", detail)
+            return
+        try:
+            out = [(k, v) for k, v in response.headers.raw if k.decode("latin-1").lower() not in HOP_BY_HOP]
+            await send({"type": "http.response.start", "status": response.status_code, "headers": out})
+            async for chunk in response.aiter_raw():
+                await send({"type": "http.response.body", "body": chunk, "more_body": True})
+            await send({"type": "http.response.body", "body": b""})
+        finally:
+            await response.aclose()
+        if route.exposed:
+            self.visits.used(route.view.ref)
+            self.visits.served(route.view)
+
+    def _upstream_headers(self, scope: Scope, headers: dict[str, str], host: str) -> list[tuple[str, str]]:
+        named = {n.strip() for n in headers.get("connection", "").lower().split(",")}
+        dropped = HOP_BY_HOP | named | {"host"} | (set() if self.settings.trust_forwarded else FORWARDED)
+        out = [(k, v) for k, v in headers.items() if k not in dropped]
+        client = str((scope.get("client") or ("unknown", 0))[0])
+        chain = headers.get("x-forwarded-for") if self.settings.trust_forwarded else None
+        proto = (headers.get("x-forwarded-proto") if self.settings.trust_forwarded else None) or scope["scheme"]
+        out = [(k, v) for k, v in out if k not in FORWARDED]
+        out += [
+            ("x-forwarded-for", f"{chain}, {client}" if chain else client),
+            ("x-forwarded-proto", proto),
+            ("x-forwarded-host", host),
+        ]
+        return out
+
+    async def _body(self, receive: Receive) -> AsyncIterator[bytes]:
+        size = 0
+        while True:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                return
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > self.settings.max_body:
+                raise BodyTooLarge
+            if chunk:
+                yield chunk
+            if not message.get("more_body"):
+                return
+
+
+async def _page(send: Send, status: int, title: str, detail: str, extra: list[tuple[str, str]] | None = None) -> None:
+    await respond(send, status, pages.error_page(title, detail), HTML, extra or [])
+
+
+async def _too_large(send: Send, limit: int) -> None:
+    await _page(send, 413, "Request too large", f"Request bodies are limited to {limit} bytes here (proxy.max_body).")
