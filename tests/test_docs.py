@@ -118,13 +118,15 @@ def test_make_demo_runs_the_demo_and_help_lists_every_documented_command() -> No
 
 
 def test_the_run_commands_of_the_procfile_and_clever_cloud_start_paastis() -> None:
-    procfile = (ROOT / "Procfile").read_text().strip()
+    processes = dict(line.split(": ", 1) for line in (ROOT / "Procfile").read_text().splitlines() if line.strip())
     clever = documented_environment("clever")["CC_RUN_COMMAND"]
-    assert procfile == "web: paastis serve"
+    assert processes == {"web": "paastis serve", "proxy": "paastis proxy"}
     assert clever == "paastis serve"
-    result = paastis("serve", "--help")
-    assert result.returncode == 0, result.stderr
-    assert "usage: paastis serve" in result.stdout
+    for command in processes.values():
+        verb = command.split()[1]
+        result = paastis(verb, "--help")
+        assert result.returncode == 0, result.stderr
+        assert f"usage: paastis {verb}" in result.stdout
 
 
 @pytest.mark.parametrize("platform", ["export", "scalingo", "clever"])
