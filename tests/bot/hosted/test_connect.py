@@ -1,0 +1,82 @@
+"""Connecting providers from Slack: the modal, the check with one real call, the plan's limit."""
+
+from __future__ import annotations
+
+import threading
+
+from bot.hosted.registry import Connection, QuotaReached
+from tests.bot.hosted.conftest import ACME, ADA, BOB, Hosted
+
+
+def test_an_admin_connects_a_fake_provider_from_the_modal(hosted: Hosted) -> None:
+    hosted.install(ACME, "Acme", ADA)
+
+    hosted.command(ACME, ADA, "connect fake")
+    opened = hosted.slack.opened[-1]
+    answer = hosted.submit(ACME, ADA, opened["view"], {"apps": "shop, blog"})
+
+    assert opened["token"] == hosted.token(ACME)
+    assert opened["view"]["callback_id"] == "hosted.connect"
+    assert answer.json()["response_action"] == "update"
+    assert "Connected *fake*" in answer.text
+    [connection] = hosted.edition.registry.connections(ACME)
+    assert (connection.name, connection.kind) == ("fake", "fake")
+    tenant = hosted.tenant(ACME)
+    tenant.paastis.engine.discover()
+    assert sorted(v.name for v in tenant.paastis.engine.catalog()) == ["blog", "shop"]
+
+
+def test_a_member_may_not_connect(hosted: Hosted) -> None:
+    hosted.install(ACME, "Acme", ADA)
+
+    response, _ = hosted.command(ACME, BOB, "connect fake")
+
+    assert "Only this workspace's admins and owners" in response.json()["text"]
+    assert hosted.slack.opened == []
+
+
+def test_the_free_plan_allows_one_provider_and_says_so_in_the_modal(hosted: Hosted) -> None:
+    hosted.install(ACME, "Acme", ADA)
+    hosted.connect_fake(ACME, ADA, "shop")
+
+    second = hosted.connect_fake(ACME, ADA, "blog", name="other")
+
+    assert second.json()["response_action"] == "errors"
+    assert "Plan free allows 1 provider connection(s)" in second.json()["errors"]["name"]
+    assert len(hosted.edition.registry.connections(ACME)) == 1
+
+
+def test_empty_and_huge_values_are_refused_in_the_modal(hosted: Hosted) -> None:
+    hosted.install(ACME, "Acme", ADA)
+    hosted.command(ACME, ADA, "connect fake")
+    view = hosted.slack.opened[-1]["view"]
+
+    huge = hosted.submit(ACME, ADA, view, {"apps": "x" * 501})
+    empty = hosted.submit(ACME, ADA, view, {"apps": " , "})
+
+    assert "At most 500 characters" in huge.json()["errors"]["apps"]
+    assert empty.json()["response_action"] == "errors"
+    assert hosted.edition.registry.connections(ACME) == []
+
+
+def test_twenty_simultaneous_connects_against_a_limit_of_three_make_three(hosted: Hosted) -> None:
+    hosted.install(ACME, "Acme", ADA)
+    registry, outcomes = hosted.edition.registry, []
+    start = threading.Barrier(20)
+
+    def connect(n: int) -> None:
+        start.wait()
+        try:
+            outcomes.append(registry.save_connection(Connection(ACME, f"c{n}", "fake", "sealed", "—", "now"), 3))
+        except QuotaReached:
+            outcomes.append("refused")
+
+    threads = [threading.Thread(target=connect, args=(n,)) for n in range(20)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert len(registry.connections(ACME)) == 3
+    assert outcomes.count(True) == 3
+    assert outcomes.count("refused") == 17
