@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlencode
@@ -18,6 +18,7 @@ from cryptography.fernet import Fernet
 from bot.hosted.server import Edition
 from bot.hosted.settings import HostedSettings
 from bot.web import HttpServer
+from providers.base import ProviderDeps, ProviderSpec
 from tests.bot.slack.conftest import SECRET, signed_headers
 from tests.fakes.clock import FakeClock
 from tests.fakes.slack_api import CLIENT_ID, CLIENT_SECRET, FakeSlack
@@ -35,14 +36,21 @@ def _no_slack_environment(monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.fixture
 def slack() -> Iterator[FakeSlack]:
     with FakeSlack() as fake:
-        fake.add_user(ADA, "Ada")
+        fake.add_user(ADA, "Ada", admin=True)
         fake.add_user(BOB, "Bob")
-        fake.add_user(CAROL, "Carol")
+        fake.add_user(CAROL, "Carol", admin=True)
         yield fake
 
 
 class Hosted:
-    def __init__(self, tmp_path: Path, clock: FakeClock, slack: FakeSlack, **overrides: Any) -> None:
+    def __init__(
+        self,
+        tmp_path: Path,
+        clock: FakeClock,
+        slack: FakeSlack,
+        deps_for: Callable[[ProviderSpec], ProviderDeps] | None = None,
+        **overrides: Any,
+    ) -> None:
         self.slack = slack
         self.clock = clock
         self.settings = HostedSettings(
@@ -55,7 +63,7 @@ class Hosted:
             offered=("scalingo", "clever-cloud", "fake"),
             **overrides,
         )
-        self.edition = Edition(self.settings, clock, start=False)
+        self.edition = Edition(self.settings, clock, deps_for=deps_for, start=False)
         self.server = HttpServer(self.edition.wsgi(), "127.0.0.1", 0)
         self.http = httpx.Client(base_url=f"http://127.0.0.1:{self.server.port}", timeout=10)
         self._keys = 0
@@ -90,6 +98,15 @@ class Hosted:
 
     def tenant(self, team: str):
         return self.edition.tenants.get(team, self.token(team))
+
+    def world(self, team: str, connection: str = "fake"):
+        return self.tenant(team).paastis.providers[connection].world
+
+    def discover(self, team: str) -> list[str]:
+        """Discovery in that workspace now; the names of the apps it manages."""
+        engine = self.tenant(team).paastis.engine
+        engine.discover()
+        return sorted(v.name for v in engine.catalog())
 
     # -- requests --------------------------------------------------------------------------
     def post(self, body: str, content_type: str = "application/x-www-form-urlencoded") -> httpx.Response:
