@@ -51,7 +51,7 @@ from bot.slack.app import BOLT_LOGGER, LISTENER_THREADS, REQUEST_TIMEOUT
 from bot.slack.blocks import MAX_HOME_BLOCKS, base_action, home_view, message_payload, render_blocks
 from bot.slack.gate import Gate
 from bot.slack.home import home_message, page_value, parse_page
-from bot.slack.listeners import COMMAND, SORRY, action_pattern
+from bot.slack.listeners import COMMAND, action_pattern
 
 log = logging.getLogger(__name__)
 
@@ -359,12 +359,15 @@ class Routes:
     def uninstalled(self, body: dict[str, Any], context: BoltContext) -> None:
         uninstall(self.registry, self.tenants, self.clock, context.team_id or "")
 
-    def error(self, error: Exception, body: Any, response: BoltResponse | None) -> BoltResponse | None:
-        body = body if isinstance(body, dict) else {}
-        kind = "command" if "command" in body else str(body.get("type") or "request")
-        log.error("hosted.listener_failed kind=%s error=%s", kind, type(error).__name__, exc_info=error)
-        if response is not None and kind == "command":
-            return BoltResponse(status=200, body={"response_type": "ephemeral", "text": SORRY})
+    def error(
+        self, error: Exception, body: Any, response: BoltResponse | None, context: BoltContext
+    ) -> BoltResponse | None:
+        """The workspace's own error handler (logged, a short apology); before any workspace
+        is built, logged and acknowledged."""
+        tenant = self.tenants.get(context.team_id or "", None) if context else None
+        if tenant is not None:
+            return tenant.listeners.error(error, body, response)
+        log.error("hosted.listener_failed error=%s", type(error).__name__, exc_info=error)
         return BoltResponse(status=200, body="") if response is not None else None
 
 
