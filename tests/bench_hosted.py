@@ -71,9 +71,8 @@ def run(workspaces: int, apps: int) -> None:
         built = {t: tenants.get(t, tokens[t]) for t in teams[:-1]}
         took = time.perf_counter() - started
         label = f"build {workspaces} workspaces"
-        print(
-            f"  {label:<46} {took * 1000:9.0f} ms   max RSS +{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 - rss_before:.0f} MiB"
-        )
+        grown = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 - rss_before
+        print(f"  {label:<46} {took * 1000:9.0f} ms   max RSS +{grown:.0f} MiB")
         print(f"  threads running after the build                {threading.active_count():9d}")
 
         alone = sweep_all(built, clock, "first discovery + sweep, every workspace")
