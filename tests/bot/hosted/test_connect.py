@@ -80,3 +80,27 @@ def test_twenty_simultaneous_connects_against_a_limit_of_three_make_three(hosted
     assert len(registry.connections(ACME)) == 3
     assert outcomes.count(True) == 3
     assert outcomes.count("refused") == 17
+
+
+def test_the_settings_modal_checks_with_check_configs_words_and_saves(hosted: Hosted) -> None:
+    hosted.install(ACME, "Acme", ADA)
+    hosted.connect_fake(ACME, ADA, "shop")
+    hosted.command(ACME, ADA, "settings")
+    view = hosted.slack.opened[-1]["view"]
+
+    bad = hosted.submit(ACME, ADA, view, {"channel": "general", "idle_time": "banana", "rules": "rules: [1]"})
+    refused = hosted.submit(ACME, ADA, view, {"rules": "webhooks: []"})
+    good = hosted.submit(ACME, ADA, view, {"channel": "#ops", "idle_time": "30m", "rules": "timezone: Europe/Paris"})
+
+    errors = bad.json()["errors"]
+    assert "must be a channel id (C0123ABCD) or a #name" in errors["channel"]
+    assert "banana" in errors["idle_time"] or "duration" in errors["idle_time"]
+    assert "rules" in errors["rules"]
+    assert "not set here" in refused.json()["errors"]["rules"]
+    assert good.json()["response_action"] == "update"
+    settings = hosted.tenant(ACME).paastis.settings
+    assert (settings.slack.channel, str(settings.timezone), settings.idle_timeout.seconds) == (
+        "#ops",
+        "Europe/Paris",
+        1800,
+    )
