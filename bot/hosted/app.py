@@ -55,6 +55,10 @@ from bot.slack.listeners import COMMAND, action_pattern
 
 log = logging.getLogger(__name__)
 
+NOT_INSTALLED = (
+    "⚠️ Paastis is not installed in this workspace (or was uninstalled): "
+    "an admin can install it again with Add to Slack."
+)
 FAILURES = {
     "access_denied": "You cancelled the installation: nothing was installed.",
     "invalid_state": "This install link has expired or was already used.",
@@ -127,6 +131,7 @@ def build_hosted_app(
         oauth_settings=oauth,
         listener_executor=ThreadPoolExecutor(max_workers=threads, thread_name_prefix="slack-listener"),
         logger=bolt_log,
+        user_facing_authorize_error_message=NOT_INSTALLED,
     )
     Routes(hosted, registry, tenants, admin, clock).register(bolt)
     return bolt

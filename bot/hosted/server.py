@@ -21,6 +21,7 @@ from typing import Any, TextIO
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from bot.clock import Clock, SystemClock
+from bot.hosted import redaction
 from bot.hosted.admin import Admin
 from bot.hosted.app import build_hosted_app
 from bot.hosted.crypto import Sealer
@@ -96,6 +97,7 @@ class Edition:
 
 
 def serve_hosted(hosted: HostedSettings, stop: threading.Event) -> int:
+    redaction.install()
     clock = SystemClock()
     edition = Edition(hosted, clock)
     server = HttpServer(edition.wsgi(), "0.0.0.0", hosted.port)

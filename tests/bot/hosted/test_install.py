@@ -66,3 +66,17 @@ def test_bad_redirects_get_a_clear_page_and_write_nothing(hosted: Hosted) -> Non
     assert other_browser.status_code == 400
     assert "cookie" in other_browser.text
     assert hosted.edition.registry.workspaces() == []
+
+
+def test_a_request_from_a_workspace_that_never_installed_is_refused_and_writes_nothing(hosted: Hosted) -> None:
+    hosted.install(ACME, "Acme", ADA)
+
+    command, key = hosted.command("T0STRANGER", ADA, "connect fake")
+    event = hosted.event("T0STRANGER", {"type": "app_home_opened", "user": ADA, "tab": "home"})
+
+    assert command.status_code == 200
+    assert "Paastis is not installed in this workspace" in hosted.last_response(key)["text"]
+    assert event.status_code == 200
+    assert [w.team_id for w in hosted.edition.registry.workspaces()] == [ACME]
+    assert hosted.slack.opened == []
+    assert hosted.slack.calls_to("views.publish") == []

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import logging
 from pathlib import Path
 
 import httpx
@@ -10,6 +11,7 @@ import pytest
 from cryptography.fernet import Fernet
 
 from bot.hosted.crypto import SealBroken, Sealer
+from bot.hosted.redaction import Redactor, redact
 from bot.hosted.server import list_workspaces, rotate_secrets
 from bot.hosted.uninstall import purge_due
 from providers.base import ProviderDeps, ProviderSpec
@@ -152,3 +154,25 @@ def test_a_sealer_made_of_another_key_opens_nothing(hosted: Hosted) -> None:
     assert hosted.edition.installations.find_installation(enterprise_id=None, team_id=ACME) is not None
     with pytest.raises(SealBroken, match="no key"):
         other.open(ACME, hosted.edition.registry.installation(ACME))
+
+
+def test_no_secret_reaches_the_logs_even_at_debug(with_scalingo: Hosted, caplog: pytest.LogCaptureFixture) -> None:
+    hosted = with_scalingo
+    caplog.set_level(logging.DEBUG)
+    caplog.handler.addFilter(Redactor())
+    hosted.install(ACME, "Acme", ADA)
+    hosted.command(ACME, ADA, "connect scalingo")
+    view = hosted.slack.opened[-1]["view"]
+    hosted.submit(ACME, ADA, view, {"api_token": "tk-us-acme-wrong-000000000000000", "region": "osc-fr1"})
+    hosted.submit(ACME, ADA, view, {"api_token": GOOD_TOKEN, "region": "osc-fr1"})
+    hosted.command(ACME, ADA, "status")
+
+    assert "oauth.v2.access" in caplog.text  # slack_sdk's DEBUG lines are there, without the token
+    for secret in (GOOD_TOKEN, "tk-us-acme-wrong", hosted.token(ACME), hosted.edition.registry.installation(ACME)):
+        assert secret not in caplog.text
+
+
+def test_the_redaction_masks_tokens_in_text_and_json() -> None:
+    line = 'body: {"access_token": "abc123", "team": "T0"} xoxb-1-2-abc tk-us-xyz gAAAAABrEaP3swLSgxwF1b9rqkH4y44'
+
+    assert redact(line) == 'body: {"access_token": "[redacted]", "team": "T0"} [redacted] [redacted] [redacted]'
