@@ -5,6 +5,8 @@ registry and the workspaces running: nothing is counted twice, nothing is kept i
     paastis_workspace_providers{team}           provider connections of a workspace
     paastis_workspace_apps{team,state}          apps of a running workspace: awake, asleep, other
     paastis_workspace_apps_not_monitored{team}  apps beyond the plan's limit
+    paastis_provider_calls_last_minute{team,connection}   a connection's API calls in the last minute
+    paastis_provider_throttled{team,connection}  1 while the provider asked Paastis to slow down (429)
     paastis_app_asleep{team,app}                only with PAASTIS_METRICS_APP_LABELS=true
 
 No secret is ever a label or a value; app names are labels only when the operator says so.
@@ -57,7 +59,19 @@ class Metrics(Collector):
             "paastis_workspace_apps", "Apps of a running workspace by state", labels=["team", "state"]
         )
         asleep = GaugeMetricFamily("paastis_app_asleep", "1 when the app is asleep", labels=["team", "app"])
+        calls = GaugeMetricFamily(
+            "paastis_provider_calls_last_minute", "Provider API calls in the last minute", labels=["team", "connection"]
+        )
+        throttled = GaugeMetricFamily(
+            "paastis_provider_throttled", "1 while the provider rate-limits Paastis", labels=["team", "connection"]
+        )
         for tenant in self.tenants.running():
+            now = tenant.paastis.clock.now()
+            for connection, budget in tenant.paastis.engine.budgets().items():
+                if budget is not None:
+                    calls.add_metric([tenant.team_id, connection], budget.used_last_minute)
+                    late = budget.throttled_until is not None and budget.throttled_until > now
+                    throttled.add_metric([tenant.team_id, connection], 1 if late else 0)
             states: Counter[str] = Counter()
             for view in tenant.paastis.engine.catalog():
                 state = _state(view.row.state)
@@ -66,7 +80,7 @@ class Metrics(Collector):
                     asleep.add_metric([tenant.team_id, view.label], 1 if state == "asleep" else 0)
             for state in ("awake", "asleep", "other"):
                 apps.add_metric([tenant.team_id, state], states[state])
-        yield apps
+        yield from (apps, calls, throttled)
         if self.app_labels:
             yield asleep
 

@@ -147,6 +147,21 @@ def test_metrics_count_workspaces_and_apps_without_secrets_or_app_names(hosted: 
     assert hosted.token(ACME) not in text
 
 
+def test_metrics_tell_each_connections_provider_calls(with_scalingo: Hosted) -> None:
+    hosted = with_scalingo
+    hosted.install(ACME, "Acme", ADA)
+    hosted.command(ACME, ADA, "connect scalingo")
+    hosted.submit(ACME, ADA, hosted.slack.opened[-1]["view"], {"api_token": GOOD_TOKEN, "region": "osc-fr1"})
+    hosted.discover(ACME)
+
+    text = hosted.http.get("/metrics").text
+
+    assert f'paastis_provider_throttled{{connection="scalingo-osc-fr1",team="{ACME}"}} 0.0' in text
+    calls = [line for line in text.splitlines() if line.startswith("paastis_provider_calls_last_minute{")]
+    assert len(calls) == 1
+    assert float(calls[0].split()[-1]) >= 1
+
+
 def test_a_sealer_made_of_another_key_opens_nothing(hosted: Hosted) -> None:
     hosted.install(ACME, "Acme", ADA)
     other = Sealer(Fernet.generate_key().decode())
