@@ -123,8 +123,12 @@ class Admin:
             ),
             md("Monitored: {}", ", ".join(a.name for a in monitored) or "none yet"),
         ]
-        if others:
-            lines.append(md("Not monitored (plan limit: {}): {}", limits.max_apps, ", ".join(a.name for a in others)))
+        asleep = [a.name for a in others if a.shown]  # kept by MonitoredProvider until woken
+        left_out = [a.name for a in others if not a.shown]
+        if asleep:
+            lines.append(md("Over the limit but asleep, kept until woken: {}", ", ".join(asleep)))
+        if left_out:
+            lines.append(md("Not monitored (plan limit: {}): {}", limits.max_apps, ", ".join(left_out)))
         hint = "Choose with /paastis monitor <app> and /paastis unmonitor <app>."
         return Message(lines[0], (*(Section(line) for line in lines), Context(hint)), private=True)
 

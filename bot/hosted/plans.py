@@ -47,6 +47,7 @@ class KnownApp:
     seen_rank: int
     pinned_at: str | None = None
     excluded: bool = False
+    shown: bool = False  # in the workspace's Paastis at the last discovery
 
 
 def choose_monitored(apps: Sequence[KnownApp], limit: int) -> tuple[list[KnownApp], list[KnownApp]]:

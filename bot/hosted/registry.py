@@ -39,7 +39,7 @@ CREATE TABLE IF NOT EXISTS connections (
 );
 CREATE TABLE IF NOT EXISTS known_apps (
     team_id TEXT NOT NULL, provider TEXT NOT NULL, app_id TEXT NOT NULL, name TEXT NOT NULL,
-    seen INTEGER NOT NULL, pinned_at TEXT, excluded INTEGER NOT NULL DEFAULT 0,
+    seen INTEGER NOT NULL, pinned_at TEXT, excluded INTEGER NOT NULL DEFAULT 0, shown INTEGER NOT NULL DEFAULT 0,
     PRIMARY KEY (team_id, provider, app_id)
 );
 """
@@ -225,9 +225,20 @@ class Registry:
     def known_apps(self, team_id: str) -> list[KnownApp]:
         rows = self._read("SELECT * FROM known_apps WHERE team_id = ?", team_id)
         return [
-            KnownApp(r["provider"], r["app_id"], r["name"], r["seen"], r["pinned_at"], bool(r["excluded"]))
+            KnownApp(
+                r["provider"], r["app_id"], r["name"], r["seen"], r["pinned_at"], bool(r["excluded"]), bool(r["shown"])
+            )
             for r in rows
         ]
+
+    def mark_shown(self, team_id: str, provider: str, app_ids: set[str]) -> None:
+        """Which apps of that provider the workspace's Paastis manages now."""
+        with self._write() as db:
+            db.execute("UPDATE known_apps SET shown = 0 WHERE team_id = ? AND provider = ?", (team_id, provider))
+            db.executemany(
+                "UPDATE known_apps SET shown = 1 WHERE team_id = ? AND provider = ? AND app_id = ?",
+                [(team_id, provider, app_id) for app_id in app_ids],
+            )
 
     def choose(self, team_id: str, provider: str, app_id: str, *, pinned_at: str | None, excluded: bool) -> None:
         with self._write() as db:

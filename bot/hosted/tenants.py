@@ -17,7 +17,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import yaml
@@ -87,15 +87,43 @@ def rules_doc(text: str) -> dict[str, Any]:
     return dict(doc)
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(eq=False)
 class Tenant:
     team_id: str
     token: str
     paastis: Paastis
     side: SlackSide
     listeners: Listeners
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+    _starting: bool = False  # its start runs on its own thread
+    _closing: bool = False
+
+    def start(self) -> None:
+        """Its first discovery, then its scheduler; a close asked meanwhile happens after."""
+        try:
+            self.paastis.start(resumed=self.listeners.resume)
+        except Exception:  # one workspace failing to start never stops another
+            log.exception("hosted.workspace_start_failed team=%s", self.team_id)
+        finally:
+            with self._lock:
+                self._starting = False
+                if self._closing:
+                    self._close()
+
+    def start_in_background(self) -> None:
+        with self._lock:
+            self._starting = True
+        threading.Thread(target=self.start, name=f"start-{self.team_id}", daemon=True).start()
 
     def close(self) -> None:
+        """Closed now, or by its start thread once the start ends (closing a scheduler that
+        is starting races it)."""
+        with self._lock:
+            self._closing = True
+            if not self._starting:
+                self._close()
+
+    def _close(self) -> None:
         self.paastis.close()
         self.side.close()
 
@@ -194,11 +222,5 @@ class Tenants:
         self._tenants[team_id] = tenant
         log.info("hosted.workspace_built team=%s providers=%s", team_id, ",".join(names))
         if self.start:
-            threading.Thread(target=self._start, args=(tenant,), name=f"start-{team_id}", daemon=True).start()
+            tenant.start_in_background()
         return tenant
-
-    def _start(self, tenant: Tenant) -> None:
-        try:
-            tenant.paastis.start(resumed=tenant.listeners.resume)
-        except Exception:  # one workspace failing to start never stops another
-            log.exception("hosted.workspace_start_failed team=%s", tenant.team_id)

@@ -78,3 +78,23 @@ def test_pins_come_first_then_the_oldest_and_excluded_apps_never() -> None:
     assert [a.name for a in monitored] == ["e", "d", "a"]
     assert [a.name for a in others] == ["c", "b"]
     assert choose_monitored(list(reversed(apps)), 3) == (monitored, others)
+
+
+def test_a_smaller_plan_never_leaves_an_app_asleep_out_of_reach(hosted: Hosted) -> None:
+    hosted.install(ACME, "Acme", ADA)
+    hosted.connect_fake(ACME, ADA, "shop, blog, api, docs")
+    set_plan(hosted.settings, ACME, "team", None, io.StringIO())
+    hosted.discover(ACME)
+    hosted.command(ACME, ADA, "sleep docs")
+    assert hosted.slack.wait_for(lambda: any(c.operation == "sleep" for c in hosted.world(ACME).calls))
+    hosted.clock.advance(minutes=1)
+
+    set_plan(hosted.settings, ACME, "free", None, io.StringIO())
+
+    assert hosted.discover(ACME) == ["api", "blog", "docs", "shop"]  # docs asleep: still there, over the limit
+    answer = json.dumps(hosted.command(ACME, BOB, "plan")[0].json())
+    assert "Over the limit but asleep, kept until woken: docs" in answer
+    hosted.command(ACME, BOB, "wake docs")
+    assert hosted.slack.wait_for(lambda: any(c.operation == "wake" for c in hosted.world(ACME).calls))
+    hosted.clock.advance(minutes=5)
+    assert hosted.slack.wait_for(lambda: hosted.discover(ACME) == ["api", "blog", "shop"])
