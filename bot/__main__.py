@@ -13,6 +13,7 @@ paastis serve                     many workspaces, installed with "Add to Slack"
 paastis plan set TEAM PLAN [--note green|sre|npo]
 paastis secrets rotate            encrypt every secret again with the first key
 paastis workspaces                workspaces, plans, providers, monitored apps
+paastis workspaces wake-all TEAM  wake every app that workspace's Paastis put to sleep
 """
 
 from __future__ import annotations
@@ -65,7 +66,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     plan_set.add_argument("--note", choices=("green", "sre", "npo"))
     secrets = commands.add_parser("secrets", help="hosted: encryption keys").add_subparsers(dest="verb", required=True)
     secrets.add_parser("rotate", help="encrypt every secret again with the first key of PAASTIS_SECRET_KEY")
-    commands.add_parser("workspaces", help="hosted: workspaces, plans, providers, monitored apps")
+    workspaces = commands.add_parser("workspaces", help="hosted: workspaces, plans, providers, monitored apps")
+    workspaces.add_argument("verb", nargs="?", choices=("wake-all",), help="wake-all TEAM: wake its apps asleep")
+    workspaces.add_argument("team", nargs="?", default="")
     args = parser.parse_args(argv)
 
     if args.command is None:
@@ -123,6 +126,8 @@ def _hosted(args: argparse.Namespace, env: Mapping[str, str]) -> int:
             return server.set_plan(hosted, args.team, args.plan, args.note, sys.stdout)
         if args.command == "secrets":
             return server.rotate_secrets(hosted, sys.stdout)
+        if args.verb == "wake-all":
+            return server.wake_all(hosted, args.team, sys.stdout)
         return server.list_workspaces(hosted, sys.stdout)
     except SecretKeyError as exc:
         print(f"paastis: {exc}", file=sys.stderr)

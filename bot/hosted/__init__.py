@@ -11,6 +11,10 @@
     tenants     one Paastis per workspace, built on demand, closed on uninstall
     admin       /paastis connect · settings · connections · plan · monitor · unmonitor
     modals      the Block Kit views of connect and settings, and reading their submissions
-    app         the Bolt app: OAuth install, the routes to each workspace's listeners
+    app         the Bolt app: OAuth install (state, pages), authorization by installation
+    routes      each request to its workspace's Listeners, or to the admin; the Home tab
+    uninstall   app_uninstalled / tokens_revoked, and the purge after the grace period
+    metrics     /metrics in Prometheus text format
+    redaction   the logging filter that keeps secrets out of every log line
     server      `paastis serve` in hosted mode; operator commands (plan, secrets, workspaces)
 """

@@ -9,6 +9,7 @@ operator's commands.
     paastis plan set <team> <plan> [--note green|sre|npo]
     paastis secrets rotate       every sealed value encrypted again with the first key
     paastis workspaces           workspaces, plans, providers, monitored apps, problems
+    paastis workspaces wake-all <team>   wake every app the workspace's Paastis put to sleep
 """
 
 from __future__ import annotations
@@ -20,22 +21,26 @@ from typing import Any, TextIO
 
 from apscheduler.schedulers.background import BackgroundScheduler
 
+from bot.chat.messages import WAKE
 from bot.clock import Clock, SystemClock
+from bot.engine.actors import Actor
 from bot.hosted import redaction
 from bot.hosted.admin import Admin
 from bot.hosted.app import build_hosted_app
 from bot.hosted.crypto import Sealer
 from bot.hosted.metrics import Metrics
-from bot.hosted.monitored import split
+from bot.hosted.monitored import MonitoredProvider, split
 from bot.hosted.plans import NOTES, PLANS, plan
 from bot.hosted.registry import Registry
 from bot.hosted.settings import HostedSettings
 from bot.hosted.stores import RegistryInstallationStore
-from bot.hosted.tenants import Tenants
+from bot.hosted.tenants import Tenants, workspace_settings
 from bot.hosted.uninstall import purge_due
 from bot.slack.server import http_app
+from bot.terminal import Terminal, TerminalDestination
 from bot.web import Check, HttpServer, WSGIApp, health_app
-from providers.base import ProviderDeps, ProviderSpec
+from bot.wiring import build
+from providers.base import AppState, ProviderDeps, ProviderSpec
 
 log = logging.getLogger(__name__)
 
@@ -168,3 +173,53 @@ def list_workspaces(hosted: HostedSettings, out: TextIO) -> int:
         if ws.uninstalled_at:
             print(f"  asleep at uninstall: {ws.asleep_at_uninstall or 'none'}", file=out)
     return 0
+
+
+def wake_all(
+    hosted: HostedSettings,
+    team_id: str,
+    out: TextIO,
+    *,
+    clock: Clock | None = None,
+    deps_for: Callable[[ProviderSpec], ProviderDeps] | None = None,
+) -> int:
+    """Wake every app the workspace's Paastis put to sleep (an operator, before an offboarding),
+    each followed until it is up. After an uninstall its credentials are gone: it says which
+    apps were asleep, to scale up from the provider's console."""
+    registry = Registry(hosted.registry_path)
+    workspace = registry.workspace(team_id)
+    if workspace is None:
+        print(f"paastis: no workspace {team_id}; `paastis workspaces` lists them", file=out)
+        return 1
+    clock = clock or SystemClock()
+    tenants = Tenants(hosted, registry, Sealer(hosted.secret_key), clock, deps_for=deps_for, start=False)
+    connections = tenants.connections(team_id)
+    if not connections:
+        asleep = workspace.asleep_at_uninstall or "none recorded"
+        print(f"{team_id} has no provider credentials left (deleted at uninstall); asleep then: {asleep}", file=out)
+        print("Scale those apps up from the provider's console.", file=out)
+        return 1
+    settings = workspace_settings(hosted, workspace, connections, None)
+    limit = plan(workspace.plan).max_apps
+    paastis = build(
+        settings,
+        clock=clock,
+        deps_for=deps_for,
+        one_shot=True,
+        provider_view=lambda p: MonitoredProvider(p, registry, team_id, lambda: limit, frozenset(connections)),
+    )
+    try:
+        paastis.engine.discover()
+        asleep = [v for v in paastis.engine.catalog() if v.row.state is AppState.SLEEPING]
+        operator = Actor("operator", "operator", is_admin=True, via="cli")
+        reply = TerminalDestination(Terminal(out), min_interval=5.0, context={"via": "cli"})
+        for view in asleep:
+            paastis.chatops.click(WAKE, view.value, operator, reply)
+        paastis.engine.wait_idle(timeout=3600)
+        print(
+            f"{len(asleep)} app(s) asleep in {team_id}, each woken: {', '.join(v.label for v in asleep) or 'none'}",
+            file=out,
+        )
+        return 0
+    finally:
+        paastis.close()

@@ -12,7 +12,7 @@ from cryptography.fernet import Fernet
 
 from bot.hosted.crypto import SealBroken, Sealer
 from bot.hosted.redaction import Redactor, redact
-from bot.hosted.server import list_workspaces, rotate_secrets
+from bot.hosted.server import list_workspaces, rotate_secrets, wake_all
 from bot.hosted.uninstall import purge_due
 from providers.base import ProviderDeps, ProviderSpec
 from providers.fake import SimulatedPaas
@@ -191,3 +191,40 @@ def test_the_redaction_masks_tokens_in_text_and_json() -> None:
     line = 'body: {"access_token": "abc123", "team": "T0"} xoxb-1-2-abc tk-us-xyz gAAAAABrEaP3swLSgxwF1b9rqkH4y44'
 
     assert redact(line) == 'body: {"access_token": "[redacted]", "team": "T0"} [redacted] [redacted] [redacted]'
+
+
+def test_the_operator_wakes_every_app_a_workspace_put_to_sleep_and_after_uninstall_is_told_what_was_asleep(
+    tmp_path: Path, clock: FakeClock, slack: FakeSlack
+) -> None:
+    world = SimulatedPaas(clock)
+    FakeDeployment(world).populate([{"name": "shop"}, {"name": "blog"}], boot_seconds=20.0)
+
+    def deps_for(spec: ProviderSpec) -> ProviderDeps:  # serve and the command see the same PaaS
+        return ProviderDeps(clock=clock, transport=world)
+
+    hosted = Hosted(tmp_path, clock, slack, deps_for=deps_for)
+    try:
+        hosted.install(ACME, "Acme", ADA)
+        hosted.connect_fake(ACME, ADA, "shop, blog")
+        hosted.discover(ACME)
+        hosted.command(ACME, ADA, "sleep shop")
+        assert slack.wait_for(lambda: any(c.operation == "sleep" for c in world.calls))
+        clock.advance(minutes=1)
+        hosted.discover(ACME)
+        out = io.StringIO()
+
+        assert wake_all(hosted.settings, ACME, out, clock=clock, deps_for=deps_for) == 0
+
+        assert "1 app(s) asleep in T0ACME, each woken: shop" in out.getvalue()
+        assert [c.app for c in world.calls if c.operation == "wake"] == ["shop"]
+        hosted.command(ACME, ADA, "sleep blog")
+        assert slack.wait_for(lambda: any(c.operation == "sleep" and c.app == "blog" for c in world.calls))
+        clock.advance(minutes=1)
+        hosted.discover(ACME)
+        hosted.event(ACME, {"type": "app_uninstalled"})
+        assert slack.wait_for(lambda: hosted.edition.registry.workspace(ACME).uninstalled_at is not None)
+        after = io.StringIO()
+        assert wake_all(hosted.settings, ACME, after, clock=clock, deps_for=deps_for) == 1
+        assert "no provider credentials left (deleted at uninstall); asleep then: blog" in after.getvalue()
+    finally:
+        hosted.close()
