@@ -13,6 +13,7 @@
     modals      the Block Kit views of connect and settings, and reading their submissions
     app         the Bolt app: OAuth install (state, pages), authorization by installation
     routes      each request to its workspace's Listeners, or to the admin; the Home tab
+    rotation    bot tokens rotated ahead of expiry (token rotation on)
     uninstall   app_uninstalled / tokens_revoked, and the purge after the grace period
     metrics     /metrics in Prometheus text format
     redaction   the logging filter that keeps secrets out of every log line

@@ -32,6 +32,7 @@ from bot.hosted.metrics import Metrics
 from bot.hosted.monitored import MonitoredProvider, split
 from bot.hosted.plans import NOTES, PLANS, plan
 from bot.hosted.registry import Registry
+from bot.hosted.rotation import TokenKeeper
 from bot.hosted.settings import HostedSettings
 from bot.hosted.stores import RegistryInstallationStore
 from bot.hosted.tenants import Tenants, workspace_settings
@@ -63,6 +64,7 @@ class Edition:
         self.bolt = build_hosted_app(hosted, self.registry, self.tenants, self.admin, clock)
         self.metrics = Metrics(self.registry, self.tenants, app_labels=hosted.app_labels)
         self.installations = RegistryInstallationStore(self.registry, self.sealer, clock)
+        self.tokens = TokenKeeper(hosted, self.registry, self.installations, self.tenants)
 
     def wsgi(self) -> WSGIApp:
         health = health_app(lambda: True, list, self.readiness)
@@ -109,8 +111,10 @@ def serve_hosted(hosted: HostedSettings, stop: threading.Event) -> int:
     log.info("hosted.listening port=%s paths=/slack/events /slack/install /slack/oauth_redirect /metrics", server.port)
     purger = BackgroundScheduler(timezone="UTC")
     purger.add_job(purge_due, "interval", hours=1, args=(edition.registry, hosted, clock), id="purge")
+    purger.add_job(edition.tokens.rotate_due, "interval", hours=1, id="rotate-tokens")
     purger.start()
     try:
+        edition.tokens.rotate_due()
         edition.start_all()
         stop.wait()
         return 0

@@ -38,7 +38,7 @@ class RegistryInstallationStore(InstallationStore):
         team = installation.team_id
         if not team or installation.is_enterprise_install:
             raise BoltError("org-wide installs are not supported: install Paastis in each workspace")
-        plain = {k: v.timestamp() if isinstance(v, datetime) else v for k, v in installation.to_dict().items()}
+        plain = {k: v.isoformat() if isinstance(v, datetime) else v for k, v in installation.to_dict().items()}
         sealed = self.sealer.seal(team, plain)
         self.registry.save_installation(
             team, sealed, installation.team_name or "", installation.user_id, self.clock.now().isoformat()

@@ -103,6 +103,8 @@ class FakeSlack:
         self.opened: list[dict[str, Any]] = []  # every views.open and views.update, with its token
         self.tokens: dict[str, dict[str, str]] = {BOT_TOKEN: TEAM}  # bot token → its workspace
         self._codes: dict[str, tuple[dict[str, str], str]] = {}  # OAuth code → (workspace, installer)
+        self.expires_in: int | None = None  # token rotation on: bot tokens live this many seconds
+        self._refresh: dict[str, dict[str, str]] = {}  # refresh token (used once) → its workspace
         self.response_uses: dict[str, list[dict[str, Any]]] = {}
         self._script: dict[str, list[dict[str, Any]]] = {}
         self._outages: dict[str, str] = {}
@@ -272,13 +274,25 @@ class FakeSlack:
         """The code exchanged for a bot token, once; the client's id and secret checked (Basic auth)."""
         if credentials != f"{CLIENT_ID}:{CLIENT_SECRET}":
             return {"ok": False, "error": "invalid_client_id"}
-        found = self._codes.pop(str(body.get("code")), None)
+        if body.get("grant_type") == "refresh_token":  # the refresh token is spent: a new pair
+            team = self._refresh.pop(str(body.get("refresh_token")), None)
+            if team is None:
+                return {"ok": False, "error": "invalid_refresh_token"}
+            found: tuple[dict[str, str], str] | None = (team, "")
+        else:
+            found = self._codes.pop(str(body.get("code")), None)
         if found is None:
             return {"ok": False, "error": "invalid_code"}
         team, installer = found
         token = f"xoxb-{team['team_id']}-{len(self.tokens)}-secretpart"
         self.tokens[token] = team
+        rotation = {}
+        if self.expires_in is not None:
+            refresh = f"xoxe-1-{team['team_id']}-{len(self.tokens)}-refreshpart"
+            self._refresh[refresh] = team
+            rotation = {"refresh_token": refresh, "expires_in": self.expires_in}
         return {
+            **rotation,
             "ok": True,
             "app_id": "A0TEST",
             "access_token": token,

@@ -80,3 +80,22 @@ def test_a_request_from_a_workspace_that_never_installed_is_refused_and_writes_n
     assert [w.team_id for w in hosted.edition.registry.workspaces()] == [ACME]
     assert hosted.slack.opened == []
     assert hosted.slack.calls_to("views.publish") == []
+
+
+def test_with_token_rotation_a_token_due_is_rotated_ahead_sealed_and_the_workspace_uses_the_new_one(
+    hosted: Hosted,
+) -> None:
+    hosted.slack.expires_in = 3600  # due within the 4 hours the keeper looks ahead
+    hosted.install(ACME, "Acme", ADA)
+    hosted.connect_fake(ACME, ADA, "shop")
+    first = hosted.tenant(ACME).token
+    hosted.slack.expires_in = 12 * 3600  # the next token lives 12 hours
+
+    assert hosted.edition.tokens.rotate_due() == [ACME]
+
+    fresh = hosted.edition.installations.find_installation(enterprise_id=None, team_id=ACME)
+    assert fresh.bot_token != first
+    assert hosted.edition.tenants.get(ACME, None).token == fresh.bot_token
+    assert fresh.bot_token.encode() not in hosted.settings.registry_path.read_bytes()
+    assert fresh.bot_refresh_token.encode() not in hosted.settings.registry_path.read_bytes()
+    assert hosted.edition.tokens.rotate_due() == []  # not due: left alone
