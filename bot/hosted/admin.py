@@ -22,6 +22,7 @@ from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
 from typing import Any
 
+from bot.chat.answers import help_message
 from bot.chat.messages import Actions, Button, Confirm, Context, Header, Message, Section, md
 from bot.clock import Clock
 from bot.errors import ConfigError
@@ -41,6 +42,13 @@ CONNECT, REPLACE, REMOVE, SETTINGS = "hosted.connect", "hosted.replace", "hosted
 ACTIONS = (CONNECT, REPLACE, REMOVE, SETTINGS)
 WORDS = ("connect", "connections", "disconnect", "settings", "plan", "monitor", "unmonitor")
 CHECK_WITHIN = 2.5  # seconds a credentials check may take inside Slack's 3 seconds
+HOSTED_HELP = (
+    "*/paastis connect* [type] — connect a provider account (admins)\n"
+    "*/paastis connections* — the accounts connected; *disconnect* <name> removes one (admins)\n"
+    "*/paastis settings* — channel, idle time, rules (admins)\n"
+    "*/paastis plan* — your plan, and which apps it monitors\n"
+    "*/paastis monitor* <app> · *unmonitor* <app> — choose them (admins)"
+)
 NOT_ADMIN = "⚠️ Only this workspace's admins and owners, or whoever installed Paastis, may {}."
 
 
@@ -131,6 +139,12 @@ class Admin:
             lines.append(md("Not monitored (plan limit: {}): {}", limits.max_apps, ", ".join(left_out)))
         hint = "Choose with /paastis monitor <app> and /paastis unmonitor <app>."
         return Message(lines[0], (*(Section(line) for line in lines), Context(hint)), private=True)
+
+    def help(self) -> Message:
+        """The commands of every Paastis, then those of the hosted edition."""
+        base = help_message()
+        hosted = Section(HOSTED_HELP)
+        return Message(base.text, (*base.blocks, Header("This workspace's Paastis"), hosted), private=True)
 
     def refused(self, what: str) -> Message:
         return Message(NOT_ADMIN.format(what), private=True)

@@ -74,6 +74,9 @@ class Routes:
         team, token = context.team_id or "", context.bot_token or ""
         words = str(body.get("text") or "").split()
         verb = words[0].lower() if words else ""
+        if verb in ("", "help"):
+            ack(**_ephemeral(self.admin.help()))
+            return
         if verb in hosted_admin.WORDS:
             ack(**_ephemeral(self.admin_command(verb, words[1:], body, context)))
             return

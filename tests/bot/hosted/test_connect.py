@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import threading
 
 from bot.hosted.registry import Connection, QuotaReached
@@ -104,3 +105,31 @@ def test_the_settings_modal_checks_with_check_configs_words_and_saves(hosted: Ho
         "Europe/Paris",
         1800,
     )
+
+
+def test_help_lists_the_hosted_commands_too_before_anything_is_connected(hosted: Hosted) -> None:
+    hosted.install(ACME, "Acme", ADA)
+
+    answer = json.dumps(hosted.command(ACME, BOB, "help")[0].json())
+
+    assert "/paastis wake" in answer
+    assert "/paastis connect" in answer
+    assert "/paastis plan" in answer
+
+
+def test_the_home_tabs_buttons_open_the_connect_and_replace_modals(hosted: Hosted) -> None:
+    hosted.install(ACME, "Acme", ADA)
+    hosted.connect_fake(ACME, ADA, "shop", name="demo")
+
+    hosted.click(ACME, ADA, "hosted.connect", "fake", home=True)
+    assert hosted.slack.wait_for(lambda: len(hosted.slack.opened) == 2)
+    hosted.click(ACME, ADA, "hosted.replace", "demo", home=True)
+    assert hosted.slack.wait_for(lambda: len(hosted.slack.opened) == 3)
+    replace = hosted.slack.opened[-1]["view"]
+    answer = hosted.submit(ACME, ADA, replace, {"apps": "shop, blog"})
+
+    assert replace["title"]["text"] == "Replace demo"
+    assert "Connected *demo*" in answer.text
+    assert [c.name for c in hosted.edition.registry.connections(ACME)] == ["demo"]
+    assert hosted.discover(ACME) == ["blog", "shop"]
+    assert hosted.slack.wait_for(lambda: ADA in hosted.slack.views)  # the Home tab published again
