@@ -7,6 +7,8 @@ registry and the workspaces running: nothing is counted twice, nothing is kept i
     paastis_workspace_apps_not_monitored{team}  apps beyond the plan's limit
     paastis_provider_calls_last_minute{team,connection}   a connection's API calls in the last minute
     paastis_provider_throttled{team,connection}  1 while the provider asked Paastis to slow down (429)
+    paastis_sleeps_total{team} · paastis_wakes_total{team,outcome}   from the audit log
+    paastis_wake_seconds{team}                   histogram of how long wakes took (audit log)
     paastis_app_asleep{team,app}                only with PAASTIS_METRICS_APP_LABELS=true
 
 No secret is ever a label or a value; app names are labels only when the operator says so.
@@ -19,7 +21,7 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
-from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily
 from prometheus_client.registry import Collector
 
 from bot.hosted.monitored import split
@@ -27,6 +29,10 @@ from bot.hosted.plans import plan
 from bot.hosted.registry import Registry
 from bot.hosted.tenants import Tenants
 from providers.base import AppState
+
+ACTIONS = ("slept", "woke", "wake_failed")
+EVENTS_READ = 100_000  # per workspace and scrape, newest first
+WAKE_BUCKETS = (5.0, 15.0, 30.0, 60.0, 120.0, 300.0)
 
 
 class Metrics(Collector):
@@ -80,9 +86,25 @@ class Metrics(Collector):
                     asleep.add_metric([tenant.team_id, view.label], 1 if state == "asleep" else 0)
             for state in ("awake", "asleep", "other"):
                 apps.add_metric([tenant.team_id, state], states[state])
-        yield from (apps, calls, throttled)
+        yield from (apps, calls, throttled, *self._actions())
         if self.app_labels:
             yield asleep
+
+    def _actions(self) -> list[CounterMetricFamily | HistogramMetricFamily]:
+        """Sleeps, wakes and wake durations of each running workspace, from its audit log
+        (the events a workspace keeps: counters restart if it prunes them)."""
+        sleeps = CounterMetricFamily("paastis_sleeps", "Apps put to sleep", labels=["team"])
+        wakes = CounterMetricFamily("paastis_wakes", "Wakes by outcome", labels=["team", "outcome"])
+        seconds = HistogramMetricFamily("paastis_wake_seconds", "How long a wake took", labels=["team"])
+        for tenant in self.tenants.running():
+            events = tenant.paastis.store.events(actions=ACTIONS, limit=EVENTS_READ)
+            sleeps.add_metric([tenant.team_id], sum(1 for e in events if e.action == "slept"))
+            wakes.add_metric([tenant.team_id, "up"], sum(1 for e in events if e.action == "woke"))
+            wakes.add_metric([tenant.team_id, "failed"], sum(1 for e in events if e.action == "wake_failed"))
+            took = [e.duration_ms / 1000 for e in events if e.action == "woke" and e.duration_ms is not None]
+            buckets = [(str(b), sum(1 for t in took if t <= b)) for b in WAKE_BUCKETS]
+            seconds.add_metric([tenant.team_id], [*buckets, ("+Inf", len(took))], sum(took))
+        return [sleeps, wakes, seconds]
 
     def wsgi(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         start_response("200 OK", [("Content-Type", CONTENT_TYPE_LATEST)])

@@ -147,6 +147,26 @@ def test_metrics_count_workspaces_and_apps_without_secrets_or_app_names(hosted: 
     assert hosted.token(ACME) not in text
 
 
+def test_metrics_count_sleeps_wakes_and_how_long_wakes_took(hosted: Hosted) -> None:
+    hosted.install(ACME, "Acme", ADA)
+    hosted.connect_fake(ACME, ADA, "shop")
+    hosted.discover(ACME)
+    hosted.command(ACME, ADA, "sleep shop")
+    assert hosted.slack.wait_for(lambda: any(c.operation == "sleep" for c in hosted.world(ACME).calls))
+    hosted.clock.advance(minutes=1)
+    hosted.discover(ACME)
+    hosted.command(ACME, ADA, "wake shop")
+    events = hosted.tenant(ACME).paastis.store
+    assert hosted.slack.wait_for(lambda: events.events(actions=("woke",)))
+
+    text = hosted.http.get("/metrics").text
+
+    assert f'paastis_sleeps_total{{team="{ACME}"}} 1.0' in text
+    assert f'paastis_wakes_total{{outcome="up",team="{ACME}"}} 1.0' in text
+    assert f'paastis_wake_seconds_count{{team="{ACME}"}} 1.0' in text
+    assert f'paastis_wake_seconds_bucket{{le="+Inf",team="{ACME}"}} 1.0' in text
+
+
 def test_metrics_tell_each_connections_provider_calls(with_scalingo: Hosted) -> None:
     hosted = with_scalingo
     hosted.install(ACME, "Acme", ADA)
