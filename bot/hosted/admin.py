@@ -28,13 +28,14 @@ from bot.clock import Clock
 from bot.errors import ConfigError
 from bot.hosted import modals
 from bot.hosted.crypto import Sealer
+from bot.hosted.modals import check_credentials
 from bot.hosted.monitored import split
 from bot.hosted.plans import plan
 from bot.hosted.registry import Connection, QuotaReached, Registry
 from bot.hosted.settings import HostedSettings
 from bot.hosted.tenants import Tenants, workspace_settings
-from providers import build_provider, parse_spec, provider_type
-from providers.base import ProviderDeps, ProviderError, ProviderSpec
+from providers import parse_spec, provider_type
+from providers.base import ProviderDeps, ProviderSpec
 
 log = logging.getLogger(__name__)
 
@@ -222,7 +223,7 @@ class Admin:
         existing = {c.name for c in self.registry.connections(team_id)}
         if spec.name not in existing and limits.max_providers is not None and len(existing) >= limits.max_providers:
             return Checked({("name" if not replacing else first): self._over_quota(limits.name, limits.max_providers)})
-        future: Future[str | None] = self.checks.submit(self._check, spec, typed)
+        future: Future[str | None] = self.checks.submit(check_credentials, spec, self.deps_for(spec), typed)
         try:
             reason = future.result(timeout=CHECK_WITHIN)
         except FutureTimeout:
@@ -231,20 +232,6 @@ class Admin:
         if reason is not None:
             return Checked({first: reason})
         return Checked({}, self._finish(team_id, token, kind, spec, None))
-
-    def _check(self, spec: ProviderSpec, typed: dict[str, str]) -> str | None:
-        """None when the provider answered; else its reason, with nothing typed in it."""
-        try:
-            build_provider(spec, self.deps_for(spec)).list_apps()
-            return None
-        except ProviderError as exc:
-            reason = str(exc)
-        except Exception as exc:  # a provider that cannot even be built: its type says why
-            reason = type(exc).__name__
-        for value in typed.values():
-            if len(value) >= 4:
-                reason = reason.replace(value, "…")
-        return f"{provider_type(spec.kind).summary.split(':')[0]} refused these credentials: {reason}"[:2000]
 
     def _finish(self, team_id: str, token: str, kind: str, spec: ProviderSpec, reason: str | None) -> str:
         if reason is not None:
@@ -300,19 +287,9 @@ class Admin:
                 self.hosted, ws, self.tenants.connections(team_id), token, channel=channel, idle_time=idle, rules=rules
             )
         except ConfigError as exc:
-            return _settings_errors(exc)
+            return modals.settings_errors(exc)
         except ValueError as exc:  # rules with keys not set this way
             return {"rules": str(exc)[:2000]}
         self.registry.set_settings(team_id, channel or None, idle or None, rules)
         self.tenants.rebuild(team_id, token)
         return {}
-
-
-def _settings_errors(exc: ConfigError) -> dict[str, str]:
-    blocks = {"PAASTIS_CHANNEL": "channel", "START_AND_STOP_MAX_IDLE_TIME": "idle_time"}
-    errors: dict[str, list[str]] = {}
-    for p in exc.problems:
-        if p.key.startswith(("providers", "PROVIDER_NAME", "PAASTIS_DB")):
-            continue  # not the user's to fix here
-        errors.setdefault(blocks.get(p.key, "rules"), []).append(str(p) if blocks.get(p.key) is None else p.why)
-    return {block: "; ".join(lines)[:2000] for block, lines in errors.items()}

@@ -11,8 +11,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from bot.errors import ConfigError
 from bot.hosted.registry import Workspace
-from providers import provider_type
+from providers import build_provider, provider_type
+from providers.base import ProviderDeps, ProviderError, ProviderSpec
 
 CONNECT, SETTINGS = "hosted.connect", "hosted.settings"
 SHOWN = ("region", "zone", "apps")  # besides the required and secret options: where, and a simulated PaaS's apps
@@ -152,3 +154,29 @@ def option_values(kind: str, typed: dict[str, str]) -> dict[str, Any]:
         if isinstance(options[name].default, tuple):  # a list option: comma-separated
             raw[name] = [item.strip() for item in value.split(",") if item.strip()]
     return raw
+
+
+def settings_errors(exc: ConfigError) -> dict[str, str]:
+    blocks = {"PAASTIS_CHANNEL": "channel", "START_AND_STOP_MAX_IDLE_TIME": "idle_time"}
+    errors: dict[str, list[str]] = {}
+    for p in exc.problems:
+        if p.key.startswith(("providers", "PROVIDER_NAME", "PAASTIS_DB")):
+            continue  # not the user's to fix here
+        errors.setdefault(blocks.get(p.key, "rules"), []).append(str(p) if blocks.get(p.key) is None else p.why)
+    return {block: "; ".join(lines)[:2000] for block, lines in errors.items()}
+
+
+def check_credentials(spec: ProviderSpec, deps: ProviderDeps, typed: dict[str, str]) -> str | None:
+    """One real call (the provider lists its apps): None when it answered, else its reason
+    for the modal, with nothing that was typed in it."""
+    try:
+        build_provider(spec, deps).list_apps()
+        return None
+    except ProviderError as exc:
+        reason = str(exc)
+    except Exception as exc:  # a provider that cannot even be built: its type says why
+        reason = type(exc).__name__
+    for value in typed.values():
+        if len(value) >= 4:
+            reason = reason.replace(value, "…")
+    return f"{provider_type(spec.kind).summary.split(':')[0]} refused these credentials: {reason}"[:2000]

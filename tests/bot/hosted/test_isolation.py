@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import threading
+import time
 from pathlib import Path
 
 from bot.hosted import modals
@@ -70,3 +72,30 @@ def test_every_provider_types_credentials_are_asked_and_none_is_prefilled() -> N
     assert all(
         "initial_value" not in clever[k]["element"] for k in ("consumer_key", "consumer_secret", "token", "secret")
     )
+
+
+def test_a_provider_too_slow_for_slacks_3_seconds_gets_checking_then_the_outcome_in_the_same_view(
+    tmp_path: Path, clock: FakeClock, slack: FakeSlack
+) -> None:
+    release = threading.Event()
+    slow = SimulatedPaas(HeldClock(release), latency=1.0)
+    FakeDeployment(slow).populate([{"name": "shop"}], boot_seconds=20.0)
+    hosted = Hosted(tmp_path, clock, slack, deps_for=lambda spec: ProviderDeps(clock=clock, transport=slow))
+    try:
+        hosted.install(ACME, "Acme", ADA)
+        hosted.command(ACME, ADA, "connect fake")
+        threading.Timer(3.5, release.set).start()  # the provider answers after Slack's 3 seconds
+
+        started = time.monotonic()
+        answer = hosted.submit(ACME, ADA, hosted.slack.opened[-1]["view"], {"apps": "shop"})
+
+        assert time.monotonic() - started < 3.0
+        assert "Checking the credentials" in json.dumps(answer.json())
+        assert slack.wait_for(lambda: any(o["method"] == "views.update" for o in slack.opened), timeout=10)
+        update = next(o for o in slack.opened if o["method"] == "views.update")
+        assert update["view_id"] == "V0MODAL"
+        assert "Connected *fake*" in json.dumps(update["view"])
+        assert [c.name for c in hosted.edition.registry.connections(ACME)] == ["fake"]
+    finally:
+        release.set()
+        hosted.close()
