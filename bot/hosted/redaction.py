@@ -1,7 +1,8 @@
 """No secret in any log, at any level: slack_sdk logs response bodies at DEBUG (an
 oauth.v2.access answer holds the bot token) and Bolt logs a request body in one warning
 path (a view submission holds what was typed). `Redactor` rewrites every record a handler
-emits, masking Slack tokens, Scalingo tokens, Fernet values and *_token / *secret JSON fields.
+emits, masking Slack tokens, Scalingo tokens, Fernet values, *_token / *secret fields, whatever
+was typed in a modal, and request bodies (`payload=…`).
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ PATTERNS = (
     re.compile(r"tk-us-[\w-]+"),  # Scalingo API tokens
     re.compile(r"gAAAAA[\w=-]{20,}"),  # Fernet values
     re.compile(r"""(["']?\w*(?:token|secret)["']?\s*[:=]\s*["'])[^"']+(["'])""", re.IGNORECASE),
+    re.compile(r"(payload=)[^\s&'\"]+()"),  # a request body as Slack sends it (url-encoded JSON)
+    re.compile(r"""("type"\s*:\s*"plain_text_input"\s*,\s*"value"\s*:\s*")[^"]*(")"""),  # typed in a modal
 )
 MASK = "[redacted]"
 

@@ -211,6 +211,9 @@ def test_the_redaction_masks_tokens_in_text_and_json() -> None:
     line = 'body: {"access_token": "abc123", "team": "T0"} xoxb-1-2-abc tk-us-xyz gAAAAABrEaP3swLSgxwF1b9rqkH4y44'
 
     assert redact(line) == 'body: {"access_token": "[redacted]", "team": "T0"} [redacted] [redacted] [redacted]'
+    typed = '{"secret": {"value": {"type": "plain_text_input", "value": "k3y-typed"}}}'
+    assert "k3y-typed" not in redact(typed)
+    assert redact("body: payload=%7B%22type%22%3A%22view_submission%22 end") == "body: payload=[redacted] end"
 
 
 def test_the_operator_wakes_every_app_a_workspace_put_to_sleep_and_after_uninstall_is_told_what_was_asleep(
