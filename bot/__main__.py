@@ -10,6 +10,13 @@ paastis keep APP DURATION         keep an app awake (2h, until 18:00)
 paastis check-config              every configuration problem at once, the database, then the settings
 paastis db upgrade                apply the database's migrations now (serve does it at start too)
 paastis db copy --from sqlite:///paastis.db [--force]   a SQLite file into the database of DATABASE_URL
+
+The hosted edition (SLACK_CLIENT_ID and SLACK_CLIENT_SECRET set, SLACK_BOT_TOKEN not):
+paastis serve                     many workspaces, installed with "Add to Slack"
+paastis plan set TEAM PLAN [--note green|sre|npo]
+paastis secrets rotate            encrypt every secret again with the first key
+paastis workspaces                workspaces, plans, providers, monitored apps
+paastis workspaces wake-all TEAM  wake every app that workspace's Paastis put to sleep
 """
 
 from __future__ import annotations
@@ -18,6 +25,7 @@ import argparse
 import json
 import logging
 import os
+import signal
 import sys
 import threading
 from collections.abc import Mapping, Sequence
@@ -27,6 +35,7 @@ from bot import __version__
 from bot.config.envfile import parse_env_file
 from bot.config.loading import Settings, load_settings
 from bot.errors import ConfigError
+from bot.hosted.settings import is_hosted
 from bot.logs import configure_logging
 from bot.store.files import StoreUnusable
 
@@ -60,6 +69,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     copy = db_commands.add_parser("copy", help="copy a SQLite file into the database of DATABASE_URL")
     copy.add_argument("--from", dest="source", required=True, metavar="sqlite:///PATH")
     copy.add_argument("--force", action="store_true", help="replace what the target database holds")
+    plan = commands.add_parser("plan", help="hosted: set a workspace's plan").add_subparsers(dest="verb", required=True)
+    plan_set = plan.add_parser("set", help="set the plan of a workspace")
+    plan_set.add_argument("team")
+    plan_set.add_argument("plan", choices=("free", "team", "enterprise"))
+    plan_set.add_argument("--note", choices=("green", "sre", "npo"))
+    secrets = commands.add_parser("secrets", help="hosted: encryption keys").add_subparsers(dest="verb", required=True)
+    secrets.add_parser("rotate", help="encrypt every secret again with the first key of PAASTIS_SECRET_KEY")
+    workspaces = commands.add_parser("workspaces", help="hosted: workspaces, plans, providers, monitored apps")
+    workspaces.add_argument("verb", nargs="?", choices=("wake-all",), help="wake-all TEAM: wake its apps asleep")
+    workspaces.add_argument("team", nargs="?", default="")
     args = parser.parse_args(argv)
 
     if args.command is None:
@@ -68,6 +87,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "demo":
         return _demo()
     env = _environment()
+    if args.command in HOSTED_COMMANDS or (args.command == "serve" and is_hosted(env)):
+        return _hosted(args, env)
     try:
         settings = load_settings(env)
     except ConfigError as exc:
@@ -96,6 +117,39 @@ def main(argv: Sequence[str] | None = None) -> int:
             return run_proxy(settings, env)
         return _cli(args, settings, env)
     except StoreUnusable as exc:  # it became unusable since the settings were checked
+        print(f"paastis: {exc}", file=sys.stderr)
+        return 2
+
+
+HOSTED_COMMANDS = ("plan", "secrets", "workspaces")
+
+
+def _hosted(args: argparse.Namespace, env: Mapping[str, str]) -> int:
+    """The hosted edition: `serve`, or one of the operator's commands."""
+    from bot.hosted import server
+    from bot.hosted.crypto import SecretKeyError
+    from bot.hosted.settings import hosted_settings
+
+    try:
+        hosted = hosted_settings(env)
+    except ConfigError as exc:
+        print(f"paastis: {exc}", file=sys.stderr)
+        return 2
+    configure_logging(hosted.log_level)
+    try:
+        if args.command == "serve":
+            stop = threading.Event()
+            for sig in (signal.SIGTERM, signal.SIGINT):
+                signal.signal(sig, lambda *_: stop.set())
+            return server.serve_hosted(hosted, stop)
+        if args.command == "plan":
+            return server.set_plan(hosted, args.team, args.plan, args.note, sys.stdout)
+        if args.command == "secrets":
+            return server.rotate_secrets(hosted, sys.stdout)
+        if args.verb == "wake-all":
+            return server.wake_all(hosted, args.team, sys.stdout)
+        return server.list_workspaces(hosted, sys.stdout)
+    except SecretKeyError as exc:
         print(f"paastis: {exc}", file=sys.stderr)
         return 2
 

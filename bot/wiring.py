@@ -156,17 +156,20 @@ def build(
     poster: Poster | None = None,
     groups_of: Callable[[str], frozenset[str]] | None = None,
     one_shot: bool = False,
+    provider_view: Callable[[Provider], Provider] | None = None,
 ) -> Paastis:
     """`poster`: where channel notices and reports go (the logs when None); `groups_of`: the
     user groups a user is in, for permissions (Slack's, made before). `one_shot`: a command
     that runs once and exits (the CLI) never starts the scheduler, so webhooks are sent at
-    once instead of through it."""
+    once instead of through it. `provider_view`: what the engine sees of each provider built
+    (the hosted edition shows it only the apps its plan monitors, bot.hosted.monitored)."""
     clock = clock or SystemClock()
     environ = environ or {}
     ca_bundle = environ.get("SSL_CERT_FILE") or environ.get("REQUESTS_CA_BUNDLE")
     user_agent = f"paastis/{__version__} (+https://github.com/paastis)"
     deps_for = deps_for or (lambda spec: ProviderDeps(clock=clock, user_agent=user_agent, ca_bundle=ca_bundle))
-    providers = {spec.name: build_provider(spec, deps_for(spec)) for spec in settings.providers}
+    view = provider_view or (lambda provider: provider)
+    providers = {spec.name: view(build_provider(spec, deps_for(spec))) for spec in settings.providers}
     store = Store(settings.database)
     schedules = Schedules(settings.schedules, settings.timezone)
     inputs = CatalogInputs(

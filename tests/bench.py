@@ -277,7 +277,12 @@ def main() -> None:
     parser.add_argument("--skip-lag", action="store_true", help="leave out the wake-lag measure (real time)")
     parser.add_argument("--lag-rounds", type=int, default=6, help="rounds of a single wake in the wake-lag measure")
     parser.add_argument("--proxy", action="store_true", help="also measure `paastis proxy` (tests/bench_proxy.py)")
+    parser.add_argument("--hosted", action="store_true", help="also 100 workspaces × 50 apps (tests/bench_hosted.py)")
     args = parser.parse_args()
+    if args.hosted:
+        from tests import bench_hosted
+
+        bench_hosted.main([])
     for size in (int(s) for s in args.sizes.split(",") if s):
         scale(size)
     if not args.skip_budget:

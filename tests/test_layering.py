@@ -7,6 +7,8 @@ bot/engine/           the sole caller of providers' actions; no chat, no Slack
 bot/chat/             transport-neutral: no Slack
 bot/slack/            the Bolt adapter: no providers (it speaks to chat/ and engine/)
 bot/visits/           wake on request (proxy, Sablier API): the engine, never providers' actions nor Slack
+bot/hosted/           the hosted edition, around the single-workspace Paastis: only the
+                      entry point imports it; the rest of the bot knows of one workspace
 */fake_api/           only the demo, the tests and other fakes import them
 everything            no import cycle (type-only imports count: they are cycles waiting)
 """
@@ -147,6 +149,17 @@ def test_visits_use_the_engine_never_providers_nor_slack() -> None:
 
 def test_slack_never_imports_providers() -> None:
     assert offending(("bot.slack",), ("providers",)) == {}
+
+
+def test_only_the_entry_point_knows_of_the_hosted_edition() -> None:
+    importers = {
+        name for name, path in MODULES.items() if not name.startswith("bot.hosted") and _imports(path, "bot.hosted")
+    }
+    assert importers == {"bot.__main__"}
+
+
+def _imports(path: Path, prefix: str) -> bool:
+    return any(m == prefix or m.startswith(prefix + ".") for m in imported(path))
 
 
 def test_only_the_demo_and_other_fakes_import_fake_apis() -> None:

@@ -6,7 +6,8 @@
         slack.calls_to("chat.postMessage")          # method, token and body of each call
 
 It answers the methods Paastis uses — auth.test, chat.postMessage, chat.update,
-chat.postEphemeral, views.publish, users.info, usergroups.users.list, apps.connections.open —
+chat.postEphemeral, views.publish, views.open, views.update, users.info, usergroups.users.list,
+apps.connections.open, and oauth.v2.access for installs in several workspaces (`authorize`) —
 and enforces what real Slack would refuse: unknown tokens (invalid_auth), more than 50 blocks
 in a message or 100 in a Home view, sections over 3000 characters, long labels and values,
 repeated action ids in one block (invalid_blocks), private channels the bot is not in
@@ -23,6 +24,7 @@ Slack, refuses a sixth.
 
 from __future__ import annotations
 
+import base64
 import json
 import math
 import threading
@@ -36,6 +38,7 @@ from urllib.parse import parse_qsl, urlsplit
 BOT_TOKEN = "xoxb-test-token"
 APP_TOKEN = "xapp-test-token"
 TEAM = {"team": "Paastis Test", "team_id": "T0TEST", "user": "paastis", "user_id": "U0BOT", "bot_id": "B0BOT"}
+CLIENT_ID, CLIENT_SECRET = "1111.2222", "test-client-secret"
 RESPONSE_URL_USES = 5
 POST_PER_SECOND, POST_BURST = 1.0, 3  # chat.postMessage, per channel
 UPDATE_PER_SECOND, UPDATE_BURST = 50 / 60, 10  # chat.update (Tier 3), per workspace
@@ -97,6 +100,11 @@ class FakeSlack:
         self.messages: list[Posted] = []
         self.ephemerals: list[dict[str, Any]] = []
         self.views: dict[str, list[dict[str, Any]]] = {}  # user → every view published
+        self.opened: list[dict[str, Any]] = []  # every views.open and views.update, with its token
+        self.tokens: dict[str, dict[str, str]] = {BOT_TOKEN: TEAM}  # bot token → its workspace
+        self._codes: dict[str, tuple[dict[str, str], str]] = {}  # OAuth code → (workspace, installer)
+        self.expires_in: int | None = None  # token rotation on: bot tokens live this many seconds
+        self._refresh: dict[str, dict[str, str]] = {}  # refresh token (used once) → its workspace
         self.response_uses: dict[str, list[dict[str, Any]]] = {}
         self._script: dict[str, list[dict[str, Any]]] = {}
         self._outages: dict[str, str] = {}
@@ -162,6 +170,20 @@ class FakeSlack:
             "profile": {"display_name": name, "real_name": name},
         }
 
+    def authorize(self, team_id: str, team_name: str, installer: str) -> str:
+        """Someone clicked "Allow" on Slack's consent page: the code Slack sends to the redirect."""
+        with self._lock:
+            code = f"code-{team_id}-{len(self._codes)}"
+            team = {**TEAM, "team": team_name, "team_id": team_id}
+            self._codes[code] = (team, installer)
+            return code
+
+    def revoke(self, team_id: str) -> None:
+        """The workspace uninstalled the app: its tokens stop working."""
+        with self._lock:
+            for token in [t for t, team in self.tokens.items() if team["team_id"] == team_id]:
+                del self.tokens[token]
+
     def response_url(self, key: str) -> str:
         return f"{self.base_url}/response/{key}"
 
@@ -217,8 +239,16 @@ class FakeSlack:
                     {"ok": False, "error": "not_allowed_token_type" if token == self.bot_token else "invalid_auth"},
                 )
             return 200, {}, {"ok": True, "url": self.socket_url}
-        if token != self.bot_token:
+        if method == "oauth.v2.access":
+            with self._lock:
+                return 200, {}, self._oauth_v2_access(token, body)
+        if token not in self.tokens:
             return 200, {}, {"ok": False, "error": "not_authed" if not token else "invalid_auth"}
+        if method == "auth.test":
+            return 200, {}, {"ok": True, "url": "https://paastis-test.slack.com/", **self.tokens[token]}
+        if method in ("views.open", "views.update"):
+            with self._lock:
+                return 200, {}, self._views_open(method, token, body)
         answer = getattr(self, "_" + method.replace(".", "_"), None)
         if answer is None:
             return 200, {}, {"ok": False, "error": "unknown_method"}
@@ -240,8 +270,50 @@ class FakeSlack:
                 self.ratelimited.append(self.calls[-1])
             return wait
 
-    def _auth_test(self, body: dict[str, Any]) -> dict[str, Any]:
-        return {"ok": True, "url": "https://paastis-test.slack.com/", **TEAM}
+    def _oauth_v2_access(self, credentials: str | None, body: dict[str, Any]) -> dict[str, Any]:
+        """The code exchanged for a bot token, once; the client's id and secret checked (Basic auth)."""
+        if credentials != f"{CLIENT_ID}:{CLIENT_SECRET}":
+            return {"ok": False, "error": "invalid_client_id"}
+        if body.get("grant_type") == "refresh_token":  # the refresh token is spent: a new pair
+            team = self._refresh.pop(str(body.get("refresh_token")), None)
+            if team is None:
+                return {"ok": False, "error": "invalid_refresh_token"}
+            found: tuple[dict[str, str], str] | None = (team, "")
+        else:
+            found = self._codes.pop(str(body.get("code")), None)
+        if found is None:
+            return {"ok": False, "error": "invalid_code"}
+        team, installer = found
+        token = f"xoxb-{team['team_id']}-{len(self.tokens)}-secretpart"
+        self.tokens[token] = team
+        rotation = {}
+        if self.expires_in is not None:
+            refresh = f"xoxe-1-{team['team_id']}-{len(self.tokens)}-refreshpart"
+            self._refresh[refresh] = team
+            rotation = {"refresh_token": refresh, "expires_in": self.expires_in}
+        return {
+            **rotation,
+            "ok": True,
+            "app_id": "A0TEST",
+            "access_token": token,
+            "token_type": "bot",
+            "scope": "commands,chat:write,chat:write.public,users:read,usergroups:read",
+            "bot_user_id": team["user_id"],
+            "team": {"id": team["team_id"], "name": team["team"]},
+            "enterprise": None,
+            "is_enterprise_install": False,
+            "authed_user": {"id": installer},
+        }
+
+    def _views_open(self, method: str, token: str, body: dict[str, Any]) -> dict[str, Any]:
+        view = body.get("view")
+        view = json.loads(view) if isinstance(view, str) else view
+        if method == "views.open" and not body.get("trigger_id"):
+            return {"ok": False, "error": "invalid_trigger_id"}
+        if not isinstance(view, dict) or view.get("type") != "modal" or len(view.get("blocks") or []) > 100:
+            return {"ok": False, "error": "invalid_arguments"}
+        self.opened.append({"method": method, "token": token, "view": view, "view_id": body.get("view_id")})
+        return {"ok": True, "view": {"id": f"V0MODAL{len(self.opened)}", **view}}
 
     def _chat_postMessage(self, body: dict[str, Any]) -> dict[str, Any]:
         channel, problem = self._channel(body.get("channel"))
@@ -411,6 +483,8 @@ def _handler(fake: FakeSlack) -> type[BaseHTTPRequestHandler]:
                 body.update(parse_qsl(raw))
             auth = self.headers.get("Authorization") or ""
             token = auth.removeprefix("Bearer ") if auth.startswith("Bearer ") else body.pop("token", None)
+            if auth.startswith("Basic "):  # oauth.v2.access: the client's id and secret
+                token = base64.b64decode(auth.removeprefix("Basic ")).decode()
             status, headers, answer = fake.handle(parts.path.removeprefix("/api/"), token, body)
             self._send(status, {"Content-Type": "application/json", **headers}, json.dumps(answer).encode())
 
