@@ -8,7 +8,9 @@ SLACK_API_URL are passed explicitly, never left for Bolt to find on its own.
                      usergroups.users.list): a short timeout and no retries — a slow Slack
                      fails closed (or is logged) instead of holding the listener pool
     build_app        App(client=…) with the `Gate` (signature, replays, payload shape) in
-                     front of Bolt's own checks, and a listener pool larger than Bolt's 5
+                     front of Bolt's own checks; every request acknowledged on the thread
+                     that received it (`process_before_response`), its work queued on a
+                     bounded listener pool (bot.slack.listeners)
 
 Built in two steps around `bot.wiring.build`, so nothing is replaced afterwards:
 
@@ -43,8 +45,8 @@ from bot.slack.response_urls import ResponseUrls
 from bot.store.outbox import Outbox
 from bot.wiring import Paastis
 
-LISTENER_THREADS = 32  # Bolt's default is 5: a sixth request waiting on a listener would get a 404
-IDENTITY_TIMEOUT = 1  # seconds: users.info runs before a command is acknowledged
+LISTENER_THREADS = 8  # the work after the acks (queued, first come first served): answers, not acks, wait
+IDENTITY_TIMEOUT = 1  # seconds: users.info holds a listener thread, and the answer, that long at most
 REQUEST_TIMEOUT = 3  # seconds: views.publish from a listener thread
 BOLT_LOGGER = "bot.slack.bolt"
 
@@ -78,6 +80,7 @@ def build_app(slack: SlackSettings, client: WebClient, *, threads: int = LISTENE
         signing_secret=slack.signing_secret or "",  # Socket Mode needs none: its requests are not signed
         request_verification_enabled=False,  # the Gate verifies, and answers a malformed header 401
         before_authorize=Gate(slack.signing_secret),
+        process_before_response=True,  # the ack runs on the request's thread; the work is lazy
         listener_executor=ThreadPoolExecutor(max_workers=threads, thread_name_prefix="slack-listener"),
         logger=bolt_log,
     )
