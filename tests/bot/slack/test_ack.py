@@ -139,7 +139,7 @@ def test_200_concurrent_commands_get_200_acknowledgements_then_200_answers(tmp_p
             acks = list(clients.map(lambda n: post_command(port, held, "status", f"c{n}"), range(count)))
         listener_threads = [t for t in threading.enumerate() if t.name.startswith("slack-listener")]
         assert acks == [(200, "")] * count
-        assert held.asked.is_set()
+        assert held.asked.wait(5)  # the work began, and waits on Slack
         assert all(held.responses(f"c{n}") == [] for n in range(count))  # nothing answered yet: all waited
         held.release.set()
         assert held.wait_for(lambda: all(held.responses(f"c{n}") for n in range(count)), 60)
