@@ -2,8 +2,9 @@
 
 Every request is acknowledged first, on the thread that received it, with nothing
 (`acknowledge`: Bolt's `process_before_response`, so no listener thread is waited for);
-the work follows on Bolt's listener pool (its lazy listeners: a bounded pool, first come
-first served), so a flood of commands delays answers, never acknowledgements:
+the work follows as Bolt's lazy listeners on the listener pool (bot.slack.pool: bounded,
+first come first served, after the acknowledgements pending), so a flood of commands
+delays answers, never acknowledgements:
 
     /paastis …          the user (users.info), then `Chatops.command`; answers through the
                         command's response_url (a CommandDestination)
