@@ -10,6 +10,8 @@
    fake reports it running), p50/p95, for 1 and 20 simultaneous wakes, on Scalingo and Clever
    Cloud through their real clients over their fakes on loopback, in real time
    (`python -m tests.bench --sizes= --skip-budget` runs it alone; `--skip-lag` leaves it out).
+4. Ack latency: Paastis, the revision before "acknowledge first" and a minimal Bolt app
+   under concurrent commands and clicks (tests/bench_ack.py; `--skip-ack` leaves it out).
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from bot.engine.actors import Actor
 from bot.policy.pricing import Prices
 from bot.terminal import Terminal, TerminalDestination
 from providers.base import AppState
+from tests import bench_ack
 from tests.bot.engine.harness import Harness
 from tests.fakes.clock import FakeClock
 
@@ -278,6 +281,7 @@ def main() -> None:
     parser.add_argument("--lag-rounds", type=int, default=6, help="rounds of a single wake in the wake-lag measure")
     parser.add_argument("--proxy", action="store_true", help="also measure `paastis proxy` (tests/bench_proxy.py)")
     parser.add_argument("--hosted", action="store_true", help="also 100 workspaces × 50 apps (tests/bench_hosted.py)")
+    bench_ack.add_arguments(parser)
     args = parser.parse_args()
     if args.hosted:
         from tests import bench_hosted
@@ -296,6 +300,8 @@ def main() -> None:
         from tests import bench_proxy
 
         bench_proxy.main()
+    if not args.skip_ack:
+        bench_ack.run(args)
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"\nmax RSS of this process: {rss:.0f} MiB")
 

@@ -8,7 +8,9 @@ SLACK_API_URL are passed explicitly, never left for Bolt to find on its own.
                      usergroups.users.list): a short timeout and no retries — a slow Slack
                      fails closed (or is logged) instead of holding the listener pool
     build_app        App(client=…) with the `Gate` (signature, replays, payload shape) in
-                     front of Bolt's own checks, and a listener pool larger than Bolt's 5
+                     front of Bolt's own checks; every request acknowledged on the thread
+                     that received it (`process_before_response`), its work queued on the
+                     bounded listener pool (bot.slack.pool)
 
 Built in two steps around `bot.wiring.build`, so nothing is replaced afterwards:
 
@@ -22,7 +24,6 @@ Built in two steps around `bot.wiring.build`, so nothing is replaced afterwards:
 from __future__ import annotations
 
 import logging
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -38,13 +39,14 @@ from bot.slack.gate import Gate
 from bot.slack.identity import Directory
 from bot.slack.listeners import Listeners, register
 from bot.slack.outbound import Outbound
+from bot.slack.pool import Acknowledging, ListenerPool
 from bot.slack.poster import SlackPoster
 from bot.slack.response_urls import ResponseUrls
 from bot.store.outbox import Outbox
 from bot.wiring import Paastis
 
-LISTENER_THREADS = 32  # Bolt's default is 5: a sixth request waiting on a listener would get a 404
-IDENTITY_TIMEOUT = 1  # seconds: users.info runs before a command is acknowledged
+LISTENER_THREADS = 4  # the work after the acks (bot.slack.pool): answers, not acks, wait their turn
+IDENTITY_TIMEOUT = 1  # seconds: users.info holds a listener thread, and the answer, that long at most
 REQUEST_TIMEOUT = 3  # seconds: views.publish from a listener thread
 BOLT_LOGGER = "bot.slack.bolt"
 
@@ -72,15 +74,18 @@ def build_app(slack: SlackSettings, client: WebClient, *, threads: int = LISTENE
     would turn Bolt's multi-workspace OAuth flow on behind Paastis's back."""
     bolt_log = logging.getLogger(BOLT_LOGGER)
     bolt_log.addFilter(_not_token_unused)  # once: a filter already there is not added again
+    pool = ListenerPool(threads)
     bolt = App(
         name="paastis",
         client=client,
         signing_secret=slack.signing_secret or "",  # Socket Mode needs none: its requests are not signed
         request_verification_enabled=False,  # the Gate verifies, and answers a malformed header 401
         before_authorize=Gate(slack.signing_secret),
-        listener_executor=ThreadPoolExecutor(max_workers=threads, thread_name_prefix="slack-listener"),
+        process_before_response=True,  # the ack runs on the request's thread; the work is lazy
+        listener_executor=pool,
         logger=bolt_log,
     )
+    bolt.use(Acknowledging(pool))
     if bolt.oauth_flow is not None:
         raise SlackSetupError(
             "SLACK_CLIENT_ID and SLACK_CLIENT_SECRET are set in the environment, which turns Bolt's OAuth "
@@ -124,7 +129,9 @@ class SlackParts:
     listeners: Listeners
 
     def close(self) -> None:
-        self.bolt.listener_runner.listener_executor.shutdown(wait=False)
+        """After the last request: the answers still due are computed and handed to the
+        response_urls and the outbound path (closed after this) before Paastis stops."""
+        self.bolt.listener_runner.listener_executor.shutdown(wait=True)
 
 
 def connect(paastis: Paastis, side: SlackSide, slack: SlackSettings) -> SlackParts:

@@ -1,7 +1,8 @@
 """Where an answer goes in Slack: the `Destination`s that `Chatops` sends to and updates in place.
 
-    /paastis …                 CommandDestination      first answer = the acknowledgement (ephemeral),
-                                                       updates replace it through response_url
+    /paastis …                 CommandDestination      acknowledged with nothing; the answer is an
+                                                       ephemeral message through response_url,
+                                                       updates replace it
     click, ephemeral message   ResponseUrlDestination  the answer replaces that message (response_url)
     click, channel message     ThreadDestination       what the channel should see: one reply in the
                                                        message's thread (chat.postMessage, then
@@ -13,7 +14,7 @@
 Nothing here waits on Slack: posts and edits go through the channel's outbound path
 (bot.slack.outbound), response_urls through `ResponseUrls` — off the caller's thread, in
 order, with a short timeout, and only to Slack's own hosts. A response_url takes 5 uses
-within 30 minutes, so those replies allow 5 updates (4 when the first answer used one) and
+within 30 minutes, so those replies allow 4 updates after the first answer and
 `follow_wake` keeps the last for the final state. When Slack refuses (the response_url spent
 or expired, a channel the app has left), the answer goes to the user in a DM instead. Each
 reply's `context` is JSON and enough to rebuild it after a restart (`from_context`).
@@ -73,39 +74,25 @@ class ResponseUrlDestination:
         self.update(message)
 
     def update(self, message: Message) -> None:
+        self._post(message, replace=self.replace)
+
+    def _post(self, message: Message, *, replace: bool) -> None:
         payload = _payload(message)
         if payload is None:
             return
         fallback = self.fallback
         self.response_url.send(
-            {**payload, "response_type": "ephemeral", "replace_original": self.replace},
+            {**payload, "response_type": "ephemeral", "replace_original": replace},
             (lambda: fallback.update(message)) if fallback else None,  # spent or expired: a DM
         )
 
 
 class CommandDestination(ResponseUrlDestination):
-    """/paastis: the first answer is the acknowledgement itself (ephemeral, within 3 s)."""
-
-    def __init__(
-        self,
-        ack: Callable[..., Any],
-        response_url: ResponseUrl,
-        *,
-        user: str | None = None,
-        fallback: PostedDestination | None = None,
-    ) -> None:
-        super().__init__(response_url, user=user, max_updates=RESPONSE_URL_USES, fallback=fallback)
-        self.ack = ack
-        self.acked = False
-        self._lock = threading.Lock()
+    """/paastis: acknowledged at once with nothing; each answer `send`s is a new ephemeral
+    message through the command's response_url, and `update` replaces the last one."""
 
     def send(self, message: Message) -> None:
-        with self._lock:
-            first, self.acked = not self.acked, True
-        if not first:  # a second answer: a new ephemeral message
-            self.response_url.send({**message_payload(message), "response_type": "ephemeral"})
-            return
-        self.ack(response_type="ephemeral", **message_payload(message))
+        self._post(message, replace=False)
 
 
 class PostedDestination:

@@ -4,11 +4,11 @@ Workspace admins and owners come from users.info (`is_admin`, `is_owner`,
 `is_primary_owner`); members of the user groups named in PAASTIS_ADMINS (or in the
 permissions of paastis.yml) from usergroups.users.list. Both are cached a few minutes.
 
-These lookups run before the acknowledgement of a slash command, so they use a client with
-a short timeout and no retries. When Slack cannot tell (an error, a timeout), the actor is
-not an admin, and `groups_of` — which `Chatops` consults only when the actor's own id and
-admin flag are not enough — refuses with the reason: admin-only actions fail closed; what
-everyone may do (wake, by default) still works.
+These lookups run after the acknowledgement, on a listener thread whose answer waits for
+them, so they use a client with a short timeout and no retries. When Slack cannot tell (an
+error, a timeout), the actor is not an admin, and `groups_of` — which `Chatops` consults
+only when the actor's own id and admin flag are not enough — refuses with the reason:
+admin-only actions fail closed; what everyone may do (wake, by default) still works.
 """
 
 from __future__ import annotations

@@ -1,14 +1,20 @@
-"""The Bolt listeners: thin — acknowledge, find who asks, call `Chatops`, answer.
+"""The Bolt listeners: thin — acknowledge, then find who asks, call `Chatops`, answer.
 
-    /paastis …          `Chatops.command` answers through a CommandDestination (the ack first)
-    any button          ack() at once, then `Chatops.click`; PAGE in the Home tab republishes it
+Every request is acknowledged first, on the thread that received it, with nothing
+(`acknowledge`: Bolt's `process_before_response`, so no listener thread is waited for);
+the work follows as Bolt's lazy listeners on the listener pool (bot.slack.pool: bounded,
+first come first served, after the acknowledgements pending), so a flood of commands
+delays answers, never acknowledgements:
+
+    /paastis …          the user (users.info), then `Chatops.command`; answers through the
+                        command's response_url (a CommandDestination)
+    any button          the user, then `Chatops.click`; PAGE in the Home tab republishes it
     app_home_opened     publish the dashboard (the report's summary and the apps)
     errors              one handler: logged with the traceback; the user gets a short apology
 
 Nothing here calls a provider: `Chatops` answers from the store and hands provider work to
-the engine's executor, so every request is acknowledged within Slack's 3 seconds. Nothing
-here waits on Slack either: answers leave through the outbound path and `ResponseUrls`.
-Only verified requests get here (bot.slack.gate).
+the engine's executor. Nothing here waits on Slack either: answers leave through the
+outbound path and `ResponseUrls`. Only verified requests get here (bot.slack.gate).
 """
 
 from __future__ import annotations
@@ -50,6 +56,11 @@ SORRY = (
 )
 
 
+def acknowledge(ack: Ack) -> None:
+    """Every request's acknowledgement: at once, with nothing (the answers follow)."""
+    ack()
+
+
 def action_pattern(action: str) -> re.Pattern[str]:
     """An action id as rendered: `paastis.page`, or `paastis.page#2` for a repeat in one row."""
     return re.compile(rf"^{re.escape(action)}(#\d+)?$")
@@ -62,11 +73,12 @@ def register(
     `start()` hands the wakes it resumes, so their messages are brought to their end.
     `views`: the client that publishes the Home tab (a short timeout: listener threads)."""
     listeners = Listeners(paastis, directory, outbound, urls, views)
-    bolt.command(COMMAND)(listeners.guard(listeners.command))
+    bolt.command(COMMAND)(ack=acknowledge, lazy=[listeners.later(listeners.command)])
     for action in ACTIONS:
-        bolt.action(action_pattern(action))(listeners.guard(listeners.click))
-    bolt.action(re.compile(r".*"))(listeners.guard(listeners.click))  # a button of another version: answered clearly
-    bolt.event("app_home_opened")(listeners.guard(listeners.home_opened))
+        bolt.action(action_pattern(action))(ack=acknowledge, lazy=[listeners.later(listeners.click)])
+    # a button of another version: answered clearly
+    bolt.action(re.compile(r".*"))(ack=acknowledge, lazy=[listeners.later(listeners.click)])
+    bolt.event("app_home_opened")(ack=acknowledge, lazy=[listeners.later(listeners.home_opened)])
     bolt.error(listeners.error)
     return listeners
 
@@ -82,35 +94,29 @@ class Listeners:
         self.urls = urls
         self.client = views
 
-    def guard(self, listener: Callable[[Ack, dict[str, Any]], None]) -> Callable[[Ack, dict[str, Any]], None]:
-        """Bolt's listener `(ack, body)`. An error raised after ack() would become a 500, or a
-        404 three seconds later, depending on timing (Bolt's thread runner resets the ack):
-        once acknowledged, errors go to the error handler from here. Before, Bolt hands them
-        to the same handler, which answers the apology as the acknowledgement."""
+    def later(self, work: Callable[[dict[str, Any]], None]) -> Callable[[dict[str, Any]], None]:
+        """`work(body)` as a Bolt lazy listener, after the acknowledgement. Bolt would log its
+        errors in one line and drop them: they go to the error handler from here (the
+        traceback logged, the apology through the response_url)."""
 
-        def guarded(ack: Ack, body: dict[str, Any]) -> None:
+        def later(body: dict[str, Any]) -> None:
             try:
-                listener(ack, body)
+                work(body)
             except Exception as error:
-                if ack.response is None:
-                    raise
                 self.error(error, body, None)
 
-        guarded.__name__ = listener.__name__
-        return guarded
+        later.__name__ = work.__name__
+        return later
 
     # -- slash command -------------------------------------------------------------------
-    def command(self, ack: Ack, command: dict[str, Any]) -> None:
+    def command(self, command: dict[str, Any]) -> None:
         actor = self.directory.actor(command["user_id"], str(command.get("user_name") or ""))
         response_url = self.urls.open(command.get("response_url"), self.paastis.clock.now())
-        reply = CommandDestination(
-            ack, response_url, user=actor.id, fallback=PostedDestination(self.outbound, actor.id)
-        )
+        reply = CommandDestination(response_url, user=actor.id, fallback=PostedDestination(self.outbound, actor.id))
         self.chatops.command(str(command.get("text") or ""), actor, reply)
 
     # -- buttons -------------------------------------------------------------------------
-    def click(self, ack: Ack, body: dict[str, Any]) -> None:
-        ack()
+    def click(self, body: dict[str, Any]) -> None:
         action = body["actions"][0]
         action_id = base_action(action["action_id"])
         if action_id == OPEN:
@@ -150,8 +156,8 @@ class Listeners:
         self.chatops.click(action_id, value, actor, reply)
 
     # -- App Home ------------------------------------------------------------------------
-    def home_opened(self, ack: Ack, body: dict[str, Any]) -> None:
-        event = body["event"]  # Bolt acknowledged the event already
+    def home_opened(self, body: dict[str, Any]) -> None:
+        event = body["event"]
         if event.get("tab", "home") != "home":
             return
         view = event.get("view") if isinstance(event.get("view"), dict) else {}

@@ -22,6 +22,7 @@ ends with one clear log line and exit code 3.
 from __future__ import annotations
 
 import logging
+import sys
 import threading
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -35,6 +36,7 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 from bot.config.loading import Settings
 from bot.errors import SlackSetupError
 from bot.slack.app import SlackSide, connect
+from bot.slack.pool import SWITCH_INTERVAL
 from bot.web import MAX_BODY, Check, HttpServer, WSGIApp, health_app
 from bot.wiring import Paastis
 
@@ -83,6 +85,8 @@ def run_slack(
     socket: SocketModeHandler | None = None
     server: HttpServer | None = None
     port = settings.port if settings.port is not None else (None if slack.socket_mode else DEFAULT_PORT)
+    switch_interval = sys.getswitchinterval()
+    sys.setswitchinterval(SWITCH_INTERVAL)  # acknowledgements take their turn sooner (bot.slack.pool)
     try:
         health = health_app(
             lambda: paastis.running,
@@ -115,6 +119,7 @@ def run_slack(
         if server:
             server.stop()
         parts.close()
+        sys.setswitchinterval(switch_interval)
 
 
 def slack_check(side: SlackSide, socket: SocketModeHandler | bool | None) -> Check:

@@ -163,6 +163,13 @@ class Rig:
         )
         return self.dispatch(body), key
 
+    def ask(self, text: str, user: str = ALICE) -> tuple[dict[str, Any], str]:
+        """`/paastis <text>`: acknowledged with nothing, as every request; returns the first
+        answer (through the command's response_url) and the response_url's key."""
+        response, key = self.command(text, user)
+        assert (response.status, response.body) == (200, ""), (response.status, response.body)
+        return self.answer(key), key
+
     def click(
         self,
         action: str,
@@ -228,6 +235,11 @@ class Rig:
             del provider.wake
 
     # -- looking ------------------------------------------------------------------------
+    def answer(self, key: str, timeout: float = 5.0) -> dict[str, Any]:
+        """The first answer through the response_url of `key`."""
+        assert self.slack.wait_for(lambda: self.slack.responses(key), timeout), f"no answer through {key}"
+        return self.slack.responses(key)[0]
+
     def last_response(self, key: str, timeout: float = 5.0, *, containing: str = "") -> dict[str, Any]:
         assert self.slack.wait_for(
             lambda: any(containing in r.get("text", "") for r in self.slack.responses(key)), timeout

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-
 import pytest
 
 from bot.chat.messages import KEEP, OPEN, PAGE, WAKE
@@ -117,8 +115,7 @@ def rig_many(tmp_path, clock, slack):
 
 
 def test_page_buttons_replace_the_status_in_place(rig_many: Rig) -> None:
-    response, _ = rig_many.command("status")
-    first = json.loads(response.body)
+    first, _ = rig_many.ask("status")
     nav = next(b for b in first["blocks"] if b["type"] == "actions" and b["elements"][0]["action_id"].startswith(PAGE))
     (next_button,) = nav["elements"]
     assert (next_button["text"]["text"], next_button["value"]) == ("Next ▸", "2|")
@@ -144,5 +141,5 @@ def test_a_page_button_on_a_channel_message_edits_that_message(rig_many: Rig) ->
 def test_the_log_names_who_clicked(rig: Rig) -> None:
     _, key = rig.click(WAKE, "fake:shop-demo", user=ALICE)
     rig.last_response(key, containing="is up")
-    answer = json.loads(rig.command("log shop-demo")[0].body)
+    answer, _ = rig.ask("log shop-demo")
     assert "✅ *shop-demo* woke by Alice in 20 s" in "\n".join(walk_texts(answer["blocks"]))

@@ -51,12 +51,9 @@ def test_an_admins_start_begins_the_sweeps_and_a_non_admins_is_refused(first: Ri
 
 
 def test_paastis_start_as_a_command_and_start_app_still_wakes(first: Rig) -> None:
-    response, _ = first.command("start", user=ALICE)
-    assert "may start Paastis" in response.body
-    response, _ = first.command("start", user=ADMIN)
-    assert "Paastis started by Ada" in response.body
-    response, _ = first.command("start", user=ADMIN)
-    assert "Paastis was started already by Ada." in response.body
+    assert "may start Paastis" in first.ask("start", user=ALICE)[0]["text"]
+    assert "Paastis started by Ada" in first.ask("start", user=ADMIN)[0]["text"]
+    assert "Paastis was started already by Ada." in first.ask("start", user=ADMIN)[0]["text"]
     assert first.paastis.engine.started()
     first.command("start shop-demo")  # `start <app>` keeps meaning wake
     assert first.slack.wait_for(lambda: first.wake_calls("shop-demo") == 1)

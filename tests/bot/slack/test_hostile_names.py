@@ -20,9 +20,9 @@ HOSTILE = ["<!channel>", "<@U0ALICE>", "<http://evil.example|Open>", "a&b<!here>
 RAW = ("<!channel>", "<@U0ALICE>", "<http://evil.example", "<!here>", "<!everyone>")
 
 
-def everything_said(slack: FakeSlack, acks: list[str]) -> Iterator[str]:
+def everything_said(slack: FakeSlack) -> Iterator[str]:
     """Every mrkdwn Paastis sent to Slack: the fallback text and the blocks of posts, edits,
-    response_url uses, acknowledgements and Home views."""
+    response_url uses and Home views (acknowledgements are empty)."""
     for call in slack.calls:
         if call.method in ("chat.postMessage", "chat.update", "chat.postEphemeral"):
             yield str(call.body.get("text") or "")
@@ -35,11 +35,6 @@ def everything_said(slack: FakeSlack, acks: list[str]) -> Iterator[str]:
         for use in uses:
             yield str(use.get("text") or "")
             yield from mrkdwn_texts(use.get("blocks") or [])
-    for body in acks:
-        if body:
-            answer = json.loads(body)
-            yield str(answer.get("text") or "")
-            yield from mrkdwn_texts(answer.get("blocks") or [])
 
 
 @pytest.fixture
@@ -52,11 +47,10 @@ def hostile(tmp_path: Path, clock: FakeClock, slack: FakeSlack) -> Iterator[Rig]
 
 
 def test_hostile_app_names_are_shown_as_text_everywhere(hostile: Rig, slack: FakeSlack) -> None:
-    rig, acks = hostile, []
+    rig = hostile
 
     def command(text: str, user: str = ALICE) -> None:
-        response, _ = rig.command(text, user)
-        acks.append(response.body)
+        rig.ask(text, user)  # answered before the next
 
     command("status")
     for name in HOSTILE:
@@ -85,7 +79,7 @@ def test_hostile_app_names_are_shown_as_text_everywhere(hostile: Rig, slack: Fak
     rig.paastis.engine.executor.submit(lambda: None).result()
     assert rig.side.poster.flush(timeout=20)
 
-    said = [t for t in everything_said(slack, acks) if t]
+    said = [t for t in everything_said(slack) if t]
     assert len(said) > 50
     leaks = [t for t in said if any(raw in t for raw in RAW)]
     assert leaks == []
@@ -104,9 +98,7 @@ def test_an_app_id_of_2000_characters_never_breaks_status_or_the_sweep_notice(
     apps = [{"name": "hello", "formation": {"web": 1}}, {"name": long, "formation": {"web": 1}}]
     rig = Rig(tmp_path, clock, slack, apps=apps)
     try:
-        response, _ = rig.command("status")
-        assert response.status == 200
-        status = json.loads(response.body)
+        status, _ = rig.ask("status")
         assert status["text"] == "2 apps · 2 running · 0 asleep"
         shown = "\n".join(walk_texts(status["blocks"]))
         assert "*hello*" in shown

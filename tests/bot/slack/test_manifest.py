@@ -5,7 +5,6 @@ only in the URLs and the mode."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
@@ -88,7 +87,7 @@ def test_every_button_the_messages_carry_reaches_its_handling(rig: Rig) -> None:
 
 
 def test_the_command_and_the_event_reach_their_listeners(rig: Rig) -> None:
-    assert json.loads(rig.command("help")[0].body)["text"] == "Paastis commands"
+    assert rig.ask("help")[0]["text"] == "Paastis commands"
     assert rig.event({"type": EVENTS[0], "user": ALICE, "tab": "home"}).status == 200
     assert rig.slack.wait_for(lambda: rig.slack.views.get(ALICE))
 

@@ -38,9 +38,7 @@ def rig(tmp_path: Path, clock: FakeClock, slack: FakeSlack) -> Iterator[Rig]:
 
 
 def answer(rig: Rig, text: str, user: str = ADMIN) -> dict[str, Any]:
-    response, _ = rig.command(text, user)
-    assert response.status == 200
-    return json.loads(response.body)
+    return rig.ask(text, user)[0]
 
 
 def buttons(payload: dict[str, Any]) -> list[dict[str, Any]]:

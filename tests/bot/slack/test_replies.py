@@ -3,8 +3,6 @@ kept for the end of a wake; the fake refuses what Slack refuses."""
 
 from __future__ import annotations
 
-import json
-
 import pytest
 from slack_sdk.errors import SlackApiError
 
@@ -17,12 +15,12 @@ from tests.bot.slack.conftest import ALICE, CHANNEL, Rig
 def test_a_long_wake_never_spends_more_than_five_uses_and_ends_with_the_outcome(rig: Rig, monkeypatch) -> None:
     monkeypatch.setattr(ResponseUrlDestination, "min_interval", 0.0)  # every progress step wants an update
     with rig.held_wakes():  # the answer goes out before the provider starts the app
-        response, key = rig.command("wake shop-demo")
-    assert json.loads(response.body)["text"] == "⏳ Waking shop-demo (0 s)"
+        first, key = rig.ask("wake shop-demo")
+    assert first["text"] == "⏳ Waking shop-demo (0 s)"
     assert rig.paastis.engine.wait_idle(5)
     assert rig.side.response_urls.flush()
     uses = rig.slack.responses(key)
-    assert len(uses) == 5  # the acknowledgement was the first answer; then 5 updates, no more
+    assert len(uses) == 5  # the first answer, 3 progress updates, the outcome: no more
     assert [u["text"].startswith("⏳") for u in uses] == [True, True, True, True, False]
     assert uses[-1]["text"] == "✅ shop-demo is up in 20 s"
 

@@ -21,6 +21,7 @@ from bot.chat.messages import Message, Section
 from bot.slack.app import slack_side
 from bot.slack.server import EXIT_SLACK, run_slack, slack_check
 from bot.web import Check
+from bot.wiring import Paastis
 from tests.bot.slack.conftest import ALICE, built_with, settings_for, signed_headers
 from tests.bot.slack.socket_fake import FakeSocketSlack
 from tests.fakes.clock import FakeClock
@@ -30,6 +31,13 @@ from tests.fakes.slack_api import FakeSlack
 @contextmanager
 def running(tmp_path: Path, slack: FakeSlack, **slack_settings: Any) -> Iterator[int | None]:
     """run_slack in a thread on 127.0.0.1; yields the HTTP port once everything runs."""
+    with serving(tmp_path, slack, **slack_settings) as (port, _):
+        yield port
+
+
+@contextmanager
+def serving(tmp_path: Path, slack: FakeSlack, **slack_settings: Any) -> Iterator[tuple[int | None, Paastis]]:
+    """`running`, yielding the Paastis it serves too."""
     settings = dataclasses.replace(settings_for(tmp_path, slack, **slack_settings), port=0)
     if slack_settings.get("app_token"):
         settings = dataclasses.replace(settings, port=None)
@@ -47,7 +55,7 @@ def running(tmp_path: Path, slack: FakeSlack, **slack_settings: Any) -> Iterator
     thread.start()
     try:
         assert ready.wait(10), result
-        yield result["port"]
+        yield result["port"], paastis
     finally:
         stop.set()
         thread.join(10)
@@ -99,9 +107,9 @@ def test_http_mode_serves_slack_events_and_healthz(tmp_path: Path, slack: FakeSl
         assert [line.split(":")[0] for line in lines[3:]] == ["ok provider fake", "ok leadership"]
         assert lines[-1].startswith("ok leadership: this instance leads the scheduled work")
         body = command_body(slack, "status")
-        status, answer = http(port, "/slack/events", body, signed_headers(body))
-        assert status == 200
-        assert json.loads(answer)["text"] == "3 apps · 2 running · 1 asleep"
+        assert http(port, "/slack/events", body, signed_headers(body)) == (200, "")  # acknowledged with nothing
+        assert slack.wait_for(lambda: slack.responses("http"))  # the answer, through the response_url
+        assert slack.responses("http")[0]["text"] == "3 apps · 2 running · 1 asleep"
         assert http(port, "/slack/events", body, signed_headers(body, secret="wrong"))[0] == 401
         garbage = "payload=%7Bnot-json"
         assert http(port, "/slack/events", garbage, signed_headers(garbage))[0] == 400
@@ -129,9 +137,10 @@ def test_socket_mode_answers_commands_over_the_websocket(tmp_path: Path, slack: 
             socket.send(
                 {"envelope_id": "e-1", "type": "slash_commands", "payload": payload, "accepts_response_payload": True}
             )
-            ack = socket.ack_for("e-1")
-            assert ack["payload"]["response_type"] == "ephemeral"
-            assert ack["payload"]["text"] == "3 apps · 2 running · 1 asleep"
+            assert not socket.ack_for("e-1").get("payload")  # acknowledged with nothing
+            assert slack.wait_for(lambda: slack.responses("socket"))  # the answer, through the response_url
+            answer = slack.responses("socket")[0]
+            assert (answer["response_type"], answer["text"]) == ("ephemeral", "3 apps · 2 running · 1 asleep")
             event = {
                 "type": "event_callback",
                 "team_id": "T0TEST",
