@@ -92,7 +92,8 @@ class Routes:
                 )
             )
             return
-        tenant.listeners.guard(tenant.listeners.command)(ack, body)
+        ack()  # first: the workspace's own listener looks up who asked and answers by response_url
+        tenant.listeners.later(tenant.listeners.command)(body)
 
     def admin_command(self, verb: str, args: list[str], body: dict[str, Any], context: BoltContext) -> Message | None:
         team, token, user = context.team_id or "", context.bot_token or "", str(body.get("user_id") or "")
@@ -184,7 +185,8 @@ class Routes:
             ack()
             self.publish_home(team, token, body["user"]["id"], str(action.get("value") or ""))
             return
-        tenant.listeners.guard(tenant.listeners.click)(ack, body)
+        ack()
+        tenant.listeners.later(tenant.listeners.click)(body)
 
     # -- modals ------------------------------------------------------------------------------
     def connect_submitted(self, ack: Ack, body: dict[str, Any], context: BoltContext) -> None:

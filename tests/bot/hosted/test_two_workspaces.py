@@ -27,9 +27,10 @@ def slept(hosted: Hosted, team: str, connection: str = "fake") -> bool:
 
 
 def test_a_sleep_in_one_workspace_leaves_the_others_app_of_the_same_name_alone(two: Hosted) -> None:
-    response, _key = two.command(BETA, CAROL, "sleep shop")
+    response, key = two.command(BETA, CAROL, "sleep shop")
 
-    assert "Putting shop to sleep" in response.json()["text"]
+    assert response.status_code == 200
+    assert "Putting shop to sleep" in two.last_response(key, "Putting shop to sleep")["text"]
     assert two.slack.wait_for(lambda: slept(two, BETA, "beta-paas"))
     assert two.world(ACME).app("shop").state is AppState.RUNNING
     assert not [c for c in two.world(ACME).calls if c.operation == "sleep"]
@@ -39,8 +40,8 @@ def test_status_and_log_show_only_the_workspaces_own_apps_and_events(two: Hosted
     two.command(BETA, CAROL, "sleep shop")
     assert two.slack.wait_for(lambda: slept(two, BETA, "beta-paas"))
 
-    status = json.dumps(two.command(ACME, ADA, "status")[0].json())
-    log = json.dumps(two.command(ACME, ADA, "log")[0].json())
+    status = json.dumps(two.last_response(two.command(ACME, ADA, "status")[1]))
+    log = json.dumps(two.last_response(two.command(ACME, ADA, "log")[1]))
 
     assert "blog" in status
     assert "web" not in status

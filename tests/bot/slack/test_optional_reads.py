@@ -93,12 +93,11 @@ def test_unreadable_deployments_keep_the_app_up_saying_why_and_never_block_an_as
     rig.paastis.engine.sweep()
     assert rig.world.app(app_id).state is AppState.RUNNING
 
-    response, _ = rig.command("status api", ALICE)
-    shown = "\n".join(walk_texts(json.loads(response.body)["blocks"]))
+    shown = "\n".join(walk_texts(rig.ask("status api", ALICE)[0]["blocks"]))
     assert "activity unreadable" in shown, shown
     assert "HTTP 500 on GET" in shown, shown
 
-    response, key = rig.command("sleep api", ADMIN)
+    _, key = rig.command("sleep api", ADMIN)
     done = "💤 api is going to sleep"
     assert rig.slack.wait_for(lambda: any(done in r["text"] for r in rig.slack.responses(key)), timeout=20)
     rig.clock.advance(minutes=1)

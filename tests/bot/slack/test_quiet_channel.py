@@ -6,7 +6,6 @@ against the fake Scalingo API, whose scale call answers 500 at every try."""
 from __future__ import annotations
 
 import itertools
-import json
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -51,8 +50,7 @@ def test_a_sleep_that_keeps_failing_is_told_once_not_at_every_10_second_sweep(sc
     assert rig.channel() == texts
 
     # the command a user types meanwhile says the same, and only to them
-    response, _ = rig.command("status stuck", ALICE)
-    answer = json.loads(response.body)
+    answer, _ = rig.ask("status stuck", ALICE)
     assert answer["response_type"] == "ephemeral"
     shown = "\n".join(walk_texts(answer["blocks"]))
     assert re.search(r"⚠️ sleep failed \d+ times since .*HTTP 500.*; next try <!date", shown), shown

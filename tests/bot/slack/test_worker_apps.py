@@ -3,7 +3,6 @@ for lack of router traffic, and `/paastis status` says why in the words a person
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -32,10 +31,8 @@ def test_an_opted_in_worker_app_says_it_sleeps_by_schedule_only_and_is_not_slept
     assert workers.world.app("queue").state is AppState.RUNNING
     assert workers.world.app("site").state in (AppState.STOPPING, AppState.SLEEPING)
 
-    response, _ = workers.command("status queue", ALICE)
-    detail = "\n".join(walk_texts(json.loads(response.body)["blocks"]))
-    response, _ = workers.command("status", ALICE)
-    line = next(t for t in walk_texts(json.loads(response.body)["blocks"]) if "queue" in t)
+    detail = "\n".join(walk_texts(workers.ask("status queue", ALICE)[0]["blocks"]))
+    line = next(t for t in walk_texts(workers.ask("status", ALICE)[0]["blocks"]) if "queue" in t)
 
     for shown in (detail, line):
         assert "sleeps by schedule only: no activity signal for worker apps" in shown, shown
