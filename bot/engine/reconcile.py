@@ -1,5 +1,5 @@
-"""Sleeps a crash interrupted, reconciled at start (and hourly, for those of a process on
-another host whose lease had not yet run out).
+"""Sleeps a crash interrupted, reconciled at start and by the leader as soon as their
+process is gone (bot/store/liveness.py: at once on this host, once its lease expires on another).
 
 Every sleep writes its intent before the provider call (bot.engine.sleeping). An intent
 whose process is gone is compared with the provider's state: the app is asleep (or
@@ -32,11 +32,12 @@ class Reconciler:
         finished: list[str] = []
         rolled_back: list[str] = []
         catalog = None
+        now = self.fleet.clock.now()
         for intent in self.fleet.store.sleep_intents():
             ref = (intent.provider, intent.app_id)
             provider = self.fleet.providers.get(intent.provider)
-            if provider is None:
-                continue
+            if provider is None or not self.fleet.store.owner_gone(intent.owner, intent.heartbeat_at, now):
+                continue  # its process is alive: it is still at it
             try:
                 app = provider.get_app(intent.app_id)
             except ProviderError as exc:

@@ -88,6 +88,7 @@ def run_slack(
             lambda: paastis.running,
             paastis.problems,
             lambda: [slack_check(side, slack.socket_mode and socket), *paastis.readiness()],
+            paastis.facts,
         )
         wsgi = health if slack.socket_mode else http_app(bolt, health)
         if port is not None:

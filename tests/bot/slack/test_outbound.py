@@ -85,10 +85,12 @@ def test_slacks_own_failures_are_retried_in_order_and_refusals_handed_back(fake:
 def test_notices_left_in_the_outbox_go_first_after_a_restart(fake: FakeSlack, tmp_path: Path) -> None:
     path = tmp_path / "p.db"
     fake.outage("chat.postMessage", "fatal_error")
-    first = outbound_for(fake, Outbox(path))
+    stopped = Outbox(path)
+    first = outbound_for(fake, stopped)
     first.post("C0ONE", text("before"), persist=True)
     first.post("C0ONE", text("also before"), persist=True)
     first.close(timeout=0.5)
+    stopped.close()  # as serve stops: its notices are left to the next start
     assert fake.messages == []
     fake.outage("chat.postMessage", None)
     outbox = Outbox(path)
