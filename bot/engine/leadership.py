@@ -77,14 +77,18 @@ class Leadership:
             log.warning("leadership.release_failed error=%s", problem_of(exc))
 
     def only_leading(self, job: Callable[[], object], name: str) -> Callable[[], None]:
-        """`job`, run only while this instance leads."""
+        """`job`, run only while this instance leads; a database lost meanwhile stops it,
+        in one line (no traceback: /readyz and /healthz say what to do)."""
 
         @functools.wraps(job)
         def run() -> None:
-            if self.leads():
-                job()
-            else:
+            if not self.leads():
                 log.debug("job.skipped job=%s reason=not_leader", name)
+                return
+            try:
+                job()
+            except StoreError as exc:  # told by readiness; the next run tries again
+                log.warning("job.database_lost job=%s error=%s", name, problem_of(exc))
 
         return run
 

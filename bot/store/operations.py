@@ -10,10 +10,8 @@ from typing import TextIO
 
 from bot.store import migrations
 from bot.store.copying import copy_database
-from bot.store.database import Database, StoreError, locate, problem_of
+from bot.store.database import FIX, Database, StoreError, locate, problem_of
 from bot.store.files import StoreUnusable, masked_location
-
-FIX = "check the host, port, user, password and database name in DATABASE_URL, and that the database runs"
 
 
 def describe_database(where: Path | str) -> tuple[str, bool]:
