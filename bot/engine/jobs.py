@@ -115,14 +115,13 @@ def configure_scheduler(
         name="database writable",
         **common,
     )
-    scheduler.add_job(
-        lead(take_over, "takeover"), IntervalTrigger(seconds=10), id="takeover", name="take over", **common
-    )
+    taking_over = lead(take_over, "takeover")
+    scheduler.add_job(taking_over, IntervalTrigger(seconds=10), id="takeover", name="take over", **common)
 
     def renew() -> None:
         was = leadership.leads()
         if leadership.renew() and not was:
-            take_over()  # a new leader takes over what the one before left, at once
+            taking_over()  # a new leader takes over what the one before left, at once
 
     scheduler.add_job(
         renew, IntervalTrigger(seconds=RENEW.total_seconds()), id="leadership", name="leadership", **common

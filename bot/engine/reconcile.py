@@ -1,5 +1,6 @@
-"""Sleeps a crash interrupted, reconciled at start and by the leader as soon as their
-process is gone (bot/store/liveness.py: at once on this host, once its lease expires on another).
+"""Sleeps a crash or an outage interrupted, reconciled at start and by the leader every 10 s:
+those of a process that is gone (bot/store/liveness.py: at once on this host, once its
+lease expires on another), and this process's own that a lost database cut short.
 
 Every sleep writes its intent before the provider call (bot.engine.sleeping). An intent
 whose process is gone is compared with the provider's state: the app is asleep (or
@@ -16,6 +17,7 @@ from bot.engine.actors import Actor
 from bot.engine.fleet import Fleet
 from bot.engine.notices import Notify, SleepsReconciled
 from bot.engine.sleeping import Sleeper
+from bot.store.rows import SleepIntent
 from providers.base import AppState, ProviderError
 
 log = logging.getLogger(__name__)
@@ -28,42 +30,56 @@ class Reconciler:
         self.notify = notify
 
     def reconcile(self) -> SleepsReconciled | None:
-        """Finish or roll back the sleeps left behind; returns what was told (None: nothing)."""
+        """Finish or roll back the sleeps left behind; returns what was told (None: nothing).
+        Left behind: by a process that is gone, or by this one when a sleep was cut short (the
+        database lost in the middle) — an intent of ours whose app no sleep of ours holds."""
         finished: list[str] = []
         rolled_back: list[str] = []
-        catalog = None
-        now = self.fleet.clock.now()
-        for intent in self.fleet.store.sleep_intents():
-            ref = (intent.provider, intent.app_id)
-            provider = self.fleet.providers.get(intent.provider)
-            if provider is None or not self.fleet.store.owner_gone(intent.owner, intent.heartbeat_at, now):
-                continue  # its process is alive: it is still at it
-            try:
-                app = provider.get_app(intent.app_id)
-            except ProviderError as exc:
-                log.warning("sleep.reconcile_failed provider=%s app=%s error=%s", intent.provider, intent.app_id, exc)
+        store, now = self.fleet.store, self.fleet.clock.now()
+        for intent in store.sleep_intents():
+            if intent.provider not in self.fleet.providers:
                 continue
-            if not self.fleet.store.take_over_sleep(intent, self.fleet.clock.now()):
+            ref = (intent.provider, intent.app_id)
+            if intent.owner != store.owner:
+                if store.owner_gone(intent.owner, intent.heartbeat_at, now) and store.take_over_sleep(intent, now):
+                    self._settle(intent, finished, rolled_back)
                 continue  # its process is alive: it is still at it
-            catalog = catalog or self.fleet.catalog()
-            view = catalog.get(ref)
-            if view is not None and app.state in (AppState.SLEEPING, AppState.STOPPING):
-                actor = Actor(intent.actor, intent.actor_name, via="restart")
-                reason = f"{intent.reason} (finished after a restart)"
-                self.sleeper.slept(view, actor, reason, intent.formation, at=intent.started_at)
-                finished.append(view.label)
-            elif view is not None and app.state is AppState.RUNNING:
-                rolled_back.append(view.label)
-            log.warning(
-                "sleep.reconciled provider=%s app=%s state=%s outcome=%s",
-                intent.provider,
-                app.name,
-                app.state.value,
-                "finished" if view and view.label in finished else "rolled_back",
-            )
-            self.fleet.store.end_sleep(*ref)
+            lock = self.fleet.lock(ref)
+            if lock.acquire(blocking=False):  # no sleep of ours is at it: the intent was left behind
+                try:
+                    self._settle(intent, finished, rolled_back)
+                finally:
+                    lock.release()
         if not finished and not rolled_back:
             return None
         notice = SleepsReconciled(tuple(finished), tuple(rolled_back))
         self.notify(notice)
         return notice
+
+    def _settle(self, intent: SleepIntent, finished: list[str], rolled_back: list[str]) -> None:
+        """The sleep is finished when the provider put the app to sleep, rolled back when it
+        still runs; left for later when the provider cannot say."""
+        ref = (intent.provider, intent.app_id)
+        try:
+            app = self.fleet.providers[intent.provider].get_app(intent.app_id)
+        except ProviderError as exc:
+            log.warning("sleep.reconcile_failed provider=%s app=%s error=%s", intent.provider, intent.app_id, exc)
+            return
+        view = self.fleet.catalog().get(ref)
+        outcome = "rolled_back"
+        if view is not None and app.state in (AppState.SLEEPING, AppState.STOPPING):
+            actor = Actor(intent.actor, intent.actor_name, via="restart")
+            reason = f"{intent.reason} (finished after a restart)"
+            self.sleeper.slept(view, actor, reason, intent.formation, at=intent.started_at)
+            finished.append(view.label)
+            outcome = "finished"
+        elif view is not None and app.state is AppState.RUNNING:
+            rolled_back.append(view.label)
+        log.warning(
+            "sleep.reconciled provider=%s app=%s state=%s outcome=%s",
+            intent.provider,
+            app.name,
+            app.state.value,
+            outcome,
+        )
+        self.fleet.store.end_sleep(*ref)

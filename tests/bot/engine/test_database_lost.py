@@ -62,6 +62,10 @@ def test_a_database_lost_mid_sweep_stops_the_sweep_is_told_with_its_fix_and_reco
         app = h.engine.store.app("fake", slept[0])  # what a wake restores was kept
         assert app.recorded_formation is not None
         assert app.recorded_formation.amount("web") == 2
+        assert h.engine.store.events(actions=("slept",)) == []  # its record was cut short
+        h.engine.reconcile()  # as the leader does every 10 s: the sleep is finished, recorded once
+        assert [e.app_id for e in h.engine.store.events(actions=("slept",))] == [slept[0]]
+        assert h.engine.store.sleep_intents() == []
         clock.advance(minutes=1)
         assert leadership.renew()
         sweep()
