@@ -276,7 +276,12 @@ def main() -> None:
     parser.add_argument("--no-observe", action="store_true", help="budget run without the freshness polling job")
     parser.add_argument("--skip-lag", action="store_true", help="leave out the wake-lag measure (real time)")
     parser.add_argument("--lag-rounds", type=int, default=6, help="rounds of a single wake in the wake-lag measure")
+    parser.add_argument("--db", action="store_true", help="SQLite and PostgreSQL side by side only (tests/bench_db.py)")
     args = parser.parse_args()
+    if args.db:
+        from tests import bench_db
+
+        return bench_db.run([int(s) for s in args.sizes.split(",") if s])
     for size in (int(s) for s in args.sizes.split(",") if s):
         scale(size)
     if not args.skip_budget:
