@@ -118,11 +118,18 @@ class Paastis:
     def post_report(self) -> None:
         self.notifier.post(self.chatops.report())
 
-    def start(self, times: JobTimes | None = None, *, resumed: Resumed = unattended) -> None:
+    def start(
+        self,
+        times: JobTimes | None = None,
+        *,
+        resumed: Resumed = unattended,
+        take_over_notices: Callable[[], object] = lambda: None,
+    ) -> None:
         """Leadership taken if free; the leader discovers now, then checks the activity of
         the apps found (spare budget only) — another instance leaves that to it. Then sleeps
         and wakes of a process that is gone are taken over (each resumed wake handed to
-        `resumed`), then the scheduler's jobs (the leader keeps taking over, every 10 s)."""
+        `resumed`; its notices not yet posted to `take_over_notices`), then the scheduler's
+        jobs (the leader keeps taking over, every 10 s)."""
         if self.leadership.renew():
             errors = self.engine.discover()
             for provider, error in errors.items():
@@ -134,6 +141,7 @@ class Paastis:
         def take_over() -> None:
             self.engine.reconcile()
             self.engine.resume_wakes(resumed)
+            take_over_notices()
 
         take_over()
         configure_scheduler(

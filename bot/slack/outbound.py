@@ -139,8 +139,9 @@ class Outbound:
         self._queue(_Item(UPDATE, sent, payload))
 
     def resume(self) -> int:
-        """Queue the notices a stopped Paastis left in the outbox, ahead of newer ones, and
-        start sending."""
+        """Queue the notices a stopped Paastis or a killed instance left in the outbox (never
+        a live one's), ahead of newer ones, and start sending. Called once Slack is
+        connected, then again by the leader (every 10 s): each notice is taken once."""
         pending = (
             [p for p in self.outbox.take_pending(self.clock.now()) if p.id not in self._rows] if self.outbox else []
         )

@@ -104,7 +104,7 @@ def run_slack(
                 _refused("slack.socket_failed", exc, slack.api_url)
                 return EXIT_SLACK
             log.info("slack.socket_connected")
-        paastis.start(resumed=parts.listeners.resume)
+        paastis.start(resumed=parts.listeners.resume, take_over_notices=side.outbound.resume)
         if ready:
             ready(port)
         stop_event.wait()
