@@ -180,6 +180,7 @@ def rig(postgres, tmp_path: Path) -> Iterator[Rig]:
         database = postgres.new_database()
         env |= {
             "PROVIDER_REGION": "osc-fr1",
+            "PROVIDER_SCALINGO_RATE_LIMIT": "600",  # sweeps every 2 s: a budget the test never waits on
             "START_AND_STOP_MAX_IDLE_TIME": "1",
             "START_AND_STOP_CHECKING_INTERVAL_CRON": "*/2 * * * * *",
             "PAASTIS_DRY_RUN": "false",

@@ -12,6 +12,7 @@ hears of them once, in one notice.
 from __future__ import annotations
 
 import logging
+import threading
 
 from bot.engine.actors import Actor
 from bot.engine.fleet import Fleet
@@ -28,6 +29,7 @@ class Reconciler:
         self.fleet = fleet
         self.sleeper = sleeper
         self.notify = notify
+        self._running = threading.Lock()  # one reconcile at a time (the leader's job, a new leader's takeover)
 
     def reconcile(self) -> SleepsReconciled | None:
         """Finish or roll back the sleeps left behind; returns what was told (None: nothing).
@@ -35,26 +37,34 @@ class Reconciler:
         database lost in the middle) — an intent of ours whose app no sleep of ours holds."""
         finished: list[str] = []
         rolled_back: list[str] = []
-        store, now = self.fleet.store, self.fleet.clock.now()
-        for intent in store.sleep_intents():
-            if intent.provider not in self.fleet.providers:
-                continue
-            ref = (intent.provider, intent.app_id)
-            if intent.owner != store.owner:
-                if store.owner_gone(intent.owner, intent.heartbeat_at, now) and store.take_over_sleep(intent, now):
-                    self._settle(intent, finished, rolled_back)
-                continue  # its process is alive: it is still at it
-            lock = self.fleet.lock(ref)
-            if lock.acquire(blocking=False):  # no sleep of ours is at it: the intent was left behind
-                try:
-                    self._settle(intent, finished, rolled_back)
-                finally:
-                    lock.release()
+        if not self._running.acquire(blocking=False):
+            return None  # another thread of this process reconciles right now
+        try:
+            for intent in self.fleet.store.sleep_intents():
+                self._reconcile(intent, finished, rolled_back)
+        finally:
+            self._running.release()
         if not finished and not rolled_back:
             return None
         notice = SleepsReconciled(tuple(finished), tuple(rolled_back))
         self.notify(notice)
         return notice
+
+    def _reconcile(self, intent: SleepIntent, finished: list[str], rolled_back: list[str]) -> None:
+        """Settle `intent` when it was left behind, holding its app as a sleep does."""
+        store, now = self.fleet.store, self.fleet.clock.now()
+        if intent.provider not in self.fleet.providers:
+            return
+        lock = self.fleet.lock((intent.provider, intent.app_id))
+        if not lock.acquire(blocking=False):
+            return  # a sleep or wake of ours is at it
+        try:
+            ours = intent.owner == store.owner  # and no sleep of ours holds it: an outage left it
+            gone = not ours and store.owner_gone(intent.owner, intent.heartbeat_at, now)
+            if ours or (gone and store.take_over_sleep(intent, now)):
+                self._settle(intent, finished, rolled_back)
+        finally:
+            lock.release()
 
     def _settle(self, intent: SleepIntent, finished: list[str], rolled_back: list[str]) -> None:
         """The sleep is finished when the provider put the app to sleep, rolled back when it

@@ -8,7 +8,9 @@ its own threads): opened on first use, writes in the store's write transactions
 Each row names its owner, the process that posts it. With several instances on one
 database, one that starts takes over only the rows of processes that are gone
 (bot/store/liveness.py), in one write transaction: a notice another instance is about to
-post is never posted twice.
+post is never posted twice. That transaction holds the store's one write lock (an advisory
+lock on PostgreSQL, BEGIN IMMEDIATE on SQLite), so two instances taking over at once are
+serialised: a `FOR UPDATE SKIP LOCKED` would add nothing under it.
 """
 
 from __future__ import annotations
