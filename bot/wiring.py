@@ -160,8 +160,10 @@ class Paastis:
         log.info("paastis.started version=%s providers=%s", __version__, ",".join(self.providers))
 
     def close(self) -> None:
+        """Stop: the job running now ends first (a sweep is not cut midway, nothing writes
+        to a store being closed), then the lead is handed over and the rest closed."""
         if self.scheduler.running:
-            self.scheduler.shutdown(wait=False)
+            self.scheduler.shutdown(wait=True)
         self.leadership.resign()
         self.engine.shutdown()
         if self.webhooks:
