@@ -32,7 +32,7 @@ def serve(settings: Settings, env: Mapping[str, str]) -> int:
     try:
         paastis.start()
         if settings.port:
-            health = health_app(lambda: paastis.running, paastis.problems, paastis.readiness)
+            health = health_app(lambda: paastis.running, paastis.problems, paastis.readiness, paastis.facts)
             server = HttpServer(health, "0.0.0.0", settings.port, threads=2, name="healthz")
             log.info("serve.listening port=%s paths=/healthz /readyz", settings.port)
             stop.wait()

@@ -1,7 +1,8 @@
 """The HTTP side of `paastis serve`: the health check, and waitress running in a thread.
 
     health_app(is_up)   GET /healthz (liveness): 200 "ok" while `is_up()`, 503 before (and
-                        while `problems()` lists any: they are the body)
+                        while `problems()` lists any: they are the body); then a line per
+                        `facts()` ("leader: yes", "database: postgresql …"), for people
                         GET /readyz (readiness): one line per `checks()` — Slack, the database,
                         each provider — 200 when every one is ok, 503 when one is not
     HttpServer          waitress on a port, in a thread of its own, until `stop()`; a request
@@ -46,16 +47,18 @@ def health_app(
     is_up: Callable[[], bool],
     problems: Callable[[], list[str]] = list,
     checks: Callable[[], list[Check]] | None = None,
+    facts: Callable[[], list[str]] = list,
 ) -> WSGIApp:
     """A WSGI app answering GET /healthz: 200 while `is_up()` (the scheduler runs), else 503
-    with `problems()` (the database cannot be written…) or "starting"; and GET /readyz with
-    `checks()` (only `is_up()` without them)."""
+    with `problems()` (the database cannot be written…) or "starting", the first line either
+    way, then `facts()`; and GET /readyz with `checks()` (only `is_up()` without them)."""
 
     def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         path = environ.get("PATH_INFO")
         if path == "/healthz":
             ok = is_up()
-            body = "ok" if ok else "\n".join(problems() or ["starting"])
+            body = "\n".join(["ok"] if ok else problems() or ["starting"])
+            body = "\n".join([body, *facts()])
         elif path == "/readyz":
             up = is_up()
             done = [Check("scheduler", up, "running" if up else "starting")]

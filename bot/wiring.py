@@ -102,6 +102,13 @@ class Paastis:
                 checks.append(Check(f"provider {name}", False, f"failing since {row['failing_since']}: {row['error']}"))
         return [*checks, Check("leadership", True, self.leadership_text())]
 
+    def facts(self) -> list[str]:
+        """What /healthz tells besides up or not: whether this instance leads, and the
+        database (read from memory: liveness never waits on the database)."""
+        database = self.store.write_problem or "writable"
+        leads = "yes" if self.leadership.leads() else "no"
+        return [f"leader: {leads} ({self.store.owner})", f"database: {self.store.database.kind} {database}"]
+
     def leadership_text(self) -> str:
         """Whether this instance runs the scheduled work (several may share one database)."""
         if self.leadership.leads():
@@ -112,17 +119,32 @@ class Paastis:
     def post_report(self) -> None:
         self.notifier.post(self.chatops.report())
 
-    def start(self, times: JobTimes | None = None, *, resumed: Resumed = unattended) -> None:
-        """Leadership taken if free, first discovery now, then a first activity check of the
-        apps found (spare budget only), sleeps a crash interrupted reconciled, resumed wakes
-        (each handed to `resumed`), then the scheduler's jobs."""
-        self.leadership.renew()
-        errors = self.engine.discover()
-        for provider, error in errors.items():
-            log.warning("startup.discovery_failed provider=%s error=%s", provider, error)
-        log.info("startup.activity_checked apps=%s", self.engine.observe())
-        self.engine.reconcile()
-        self.engine.resume_wakes(resumed)
+    def start(
+        self,
+        times: JobTimes | None = None,
+        *,
+        resumed: Resumed = unattended,
+        take_over_notices: Callable[[], object] = lambda: None,
+    ) -> None:
+        """Leadership taken if free; the leader discovers now, then checks the activity of
+        the apps found (spare budget only) — another instance leaves that to it. Then sleeps
+        and wakes of a process that is gone are taken over (each resumed wake handed to
+        `resumed`; its notices not yet posted to `take_over_notices`), then the scheduler's
+        jobs (the leader keeps taking over, every 10 s)."""
+        if self.leadership.renew():
+            errors = self.engine.discover()
+            for provider, error in errors.items():
+                log.warning("startup.discovery_failed provider=%s error=%s", provider, error)
+            log.info("startup.activity_checked apps=%s", self.engine.observe())
+        else:
+            log.info("startup.follower leader=%s", self.store.lease_holder("scheduler", self.clock.now()))
+
+        def take_over() -> None:
+            self.engine.reconcile()
+            self.engine.resume_wakes(resumed)
+            take_over_notices()
+
+        take_over()
         configure_scheduler(
             self.scheduler,
             self.engine,
@@ -132,14 +154,17 @@ class Paastis:
             timezone=self.settings.timezone,
             post_report=self.post_report,
             leadership=self.leadership,
+            take_over=take_over,
             times=times or JobTimes(),
         )
         self.scheduler.start()
         log.info("paastis.started version=%s providers=%s", __version__, ",".join(self.providers))
 
     def close(self) -> None:
+        """Stop: the job running now ends first (a sweep is not cut midway, nothing writes
+        to a store being closed), then the lead is handed over and the rest closed."""
         if self.scheduler.running:
-            self.scheduler.shutdown(wait=False)
+            self.scheduler.shutdown(wait=True)
         self.leadership.resign()
         self.engine.shutdown()
         if self.webhooks:

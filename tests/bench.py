@@ -281,8 +281,13 @@ def main() -> None:
     parser.add_argument("--lag-rounds", type=int, default=6, help="rounds of a single wake in the wake-lag measure")
     parser.add_argument("--proxy", action="store_true", help="also measure `paastis proxy` (tests/bench_proxy.py)")
     parser.add_argument("--hosted", action="store_true", help="also 100 workspaces × 50 apps (tests/bench_hosted.py)")
+    parser.add_argument("--db", action="store_true", help="SQLite and PostgreSQL side by side only (tests/bench_db.py)")
     bench_ack.add_arguments(parser)
     args = parser.parse_args()
+    if args.db:
+        from tests import bench_db
+
+        return bench_db.run([int(s) for s in args.sizes.split(",") if s])
     if args.hosted:
         from tests import bench_hosted
 

@@ -33,12 +33,22 @@ def world(clock: FakeClock) -> SimulatedPaas:
 @pytest.fixture(scope="session")
 def postgres() -> Iterator[Cluster]:
     """One real PostgreSQL for the whole session; missing binaries fail on CI, skip elsewhere."""
+    yield from _cluster()
+
+
+@pytest.fixture
+def lost_postgres() -> Iterator[Cluster]:
+    """A PostgreSQL of the test's own, that the test may stop (`pause()`) and start again."""
+    yield from _cluster(durable=True)
+
+
+def _cluster(*, durable: bool = False) -> Iterator[Cluster]:
     folder = binaries()
     if folder is None:
         if os.environ.get("CI"):
             pytest.fail(MISSING)
         pytest.skip(MISSING)
-    cluster = start_cluster(folder)
+    cluster = start_cluster(folder, durable=durable)
     try:
         yield cluster
     finally:

@@ -32,6 +32,7 @@ class Cluster:
     folder: Path
     port: int
     bin: Path
+    durable: bool = False  # commits survive a crash (`pause()`): synchronous_commit on
     _names: itertools.count = field(default_factory=itertools.count)
 
     def url(self, database: str = "postgres") -> str:
@@ -44,12 +45,27 @@ class Cluster:
             conn.execute(f"CREATE DATABASE {name}")
         return self.url(name)
 
+    def pause(self) -> None:
+        """Stop the server as a crash or an outage does (every connection cut); `resume()` starts it again."""
+        _run(self.bin / "pg_ctl", "-D", self.folder / "data", "-m", "immediate", "-w", "stop")
+
+    def resume(self) -> None:
+        _start(self.bin, self.folder, self.port, self.durable)
+
     def stop(self) -> None:
-        _run(self.bin / "pg_ctl", "-D", self.folder / "data", "-m", "immediate", "stop")
+        _run(self.bin / "pg_ctl", "-D", self.folder / "data", "-m", "immediate", "stop", check=False)
         shutil.rmtree(self.folder, ignore_errors=True)
 
 
-def start_cluster(bin_folder: Path) -> Cluster:
+def _start(bin_folder: Path, folder: Path, port: int, durable: bool) -> None:
+    """Fast and unsafe for the tests (no fsync), but with `durable`, what was committed
+    survives a crash of the server (not of the machine), as on a real database."""
+    commits = "on" if durable else "off"
+    options = f"-p {port} -k {folder} -h 127.0.0.1 -c fsync=off -c full_page_writes=off -c synchronous_commit={commits}"
+    _run(bin_folder / "pg_ctl", "-D", folder / "data", "-o", options, "-l", folder / "log", "-w", "start")
+
+
+def start_cluster(bin_folder: Path, *, durable: bool = False) -> Cluster:
     folder = Path(tempfile.mkdtemp(prefix="paastis-pg-"))
     if os.geteuid() == 0:
         shutil.chown(folder, "postgres", "postgres")
@@ -58,11 +74,10 @@ def start_cluster(bin_folder: Path) -> Cluster:
         port = probe.getsockname()[1]
     data = folder / "data"
     _run(bin_folder / "initdb", "-D", data, "-U", "postgres", "-A", "trust", "-E", "UTF8", "--no-sync")
-    options = f"-p {port} -k {folder} -h 127.0.0.1 -c fsync=off -c full_page_writes=off -c synchronous_commit=off"
-    _run(bin_folder / "pg_ctl", "-D", data, "-o", options, "-l", folder / "log", "-w", "start")
-    return Cluster(folder, port, bin_folder)
+    _start(bin_folder, folder, port, durable)
+    return Cluster(folder, port, bin_folder, durable)
 
 
-def _run(*command: object) -> None:
+def _run(*command: object, check: bool = True) -> None:
     as_postgres = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
-    subprocess.run([*as_postgres, *map(str, command)], check=True, capture_output=True, timeout=60)
+    subprocess.run([*as_postgres, *map(str, command)], check=check, capture_output=True, timeout=60)

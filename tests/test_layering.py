@@ -1,8 +1,8 @@
 """Guards on the seams: which package may import what, who reads the environment and the time.
 
-providers/            never imports bot/, Slack, SQLite or the scheduler
+providers/            never imports bot/, Slack, a database library or the scheduler
 bot/policy/           pure: no engine, chat, Slack, store (but its rows), no I/O library
-bot/store/            no engine, chat or Slack
+bot/store/            no engine, chat or Slack; the only one to speak to the database (SQLAlchemy, psycopg)
 bot/engine/           the sole caller of providers' actions; no chat, no Slack
 bot/chat/             transport-neutral: no Slack
 bot/slack/            the Bolt adapter: no providers (it speaks to chat/ and engine/)
@@ -29,6 +29,8 @@ IO_MODULES = {
     "slack_sdk",
     "sqlite_utils",
     "sqlite3",
+    "sqlalchemy",
+    "psycopg",
     "apscheduler",
     "os",
     "subprocess",
@@ -76,8 +78,18 @@ def offending(prefixes: tuple[str, ...], forbidden: tuple[str, ...]) -> dict[str
     return found
 
 
-def test_providers_never_import_the_bot_slack_sqlite_or_the_scheduler() -> None:
-    assert offending(("providers",), ("bot", "slack_bolt", "slack_sdk", "sqlite_utils", "sqlite3", "apscheduler")) == {}
+DATABASE_LIBRARIES = ("sqlite_utils", "sqlite3", "sqlalchemy", "psycopg")
+
+
+def test_providers_never_import_the_bot_slack_a_database_or_the_scheduler() -> None:
+    assert offending(("providers",), ("bot", "slack_bolt", "slack_sdk", *DATABASE_LIBRARIES, "apscheduler")) == {}
+
+
+def test_only_the_store_speaks_to_the_database() -> None:
+    """Others catch its failures as `bot.store.database.StoreError`, never a driver's class."""
+    found = offending(("bot", "providers"), DATABASE_LIBRARIES)
+    assert {name for name in found if not name.startswith("bot.store.")} == set()
+    assert "bot.store.database" in found  # the guard sees them where they are
 
 
 def test_policy_is_pure() -> None:

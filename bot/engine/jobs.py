@@ -7,11 +7,13 @@
     report        PAASTIS_REPORT_CRON  post the report
     housekeeping  every hour           prune old activity samples; reconcile interrupted sleeps
     readiness     every minute         tell the channel when the database cannot be written
+    takeover      every 10 s           sleeps and wakes of a process that is gone: finished, followed
+                                       again (and at once when this instance becomes the leader)
     leadership    every 5 s            take or renew the lead (bot.engine.leadership), on every instance
     webhook …     one-off              each delivery and retry, on an executor of its own (bot.engine.webhooks)
 
 With several instances on one database, only the leader runs the jobs above leadership;
-the sweep runs once per minute across them all.
+the sweep and the report run once per scheduled time across them all.
 
 Jobs never overlap themselves (max_instances=1) and a late run is merged (coalesce).
 A job that raises is logged with its traceback; the next run happens as planned.
@@ -74,6 +76,7 @@ def configure_scheduler(
     timezone: ZoneInfo,
     post_report: Callable[[], None],
     leadership: Leadership,
+    take_over: Callable[[], object],
     times: JobTimes = JobTimes(),
 ) -> None:
     common = {"coalesce": True, "max_instances": 1, "replace_existing": True, "misfire_grace_time": 60}
@@ -85,7 +88,7 @@ def configure_scheduler(
         name="discover apps",
         **common,
     )
-    sweep = leadership.once_per_minute(engine.sweep, "sweep")
+    sweep = leadership.once_per_period(engine.sweep, "sweep")
     scheduler.add_job(sweep, cron_trigger(sweep_cron, timezone), id="sweep", name="sweep idle apps", **common)
     scheduler.add_job(
         lead(engine.observe, "observe"),
@@ -101,7 +104,7 @@ def configure_scheduler(
         name="scheduled wakes",
         **common,
     )
-    report = leadership.once_per_minute(post_report, "report")
+    report = leadership.once_per_period(post_report, "report")
     scheduler.add_job(report, cron_trigger(report_cron, timezone), id="report", name="post the report", **common)
     housekeeping = lead(engine.housekeeping, "housekeeping")
     scheduler.add_job(housekeeping, IntervalTrigger(hours=1), id="housekeeping", name="housekeeping", **common)
@@ -112,8 +115,16 @@ def configure_scheduler(
         name="database writable",
         **common,
     )
+    taking_over = lead(take_over, "takeover")
+    scheduler.add_job(taking_over, IntervalTrigger(seconds=10), id="takeover", name="take over", **common)
+
+    def renew() -> None:
+        was = leadership.leads()
+        if leadership.renew() and not was:
+            taking_over()  # a new leader takes over what the one before left, at once
+
     scheduler.add_job(
-        leadership.renew, IntervalTrigger(seconds=RENEW.total_seconds()), id="leadership", name="leadership", **common
+        renew, IntervalTrigger(seconds=RENEW.total_seconds()), id="leadership", name="leadership", **common
     )
     scheduler.add_listener(_log_failure, EVENT_JOB_ERROR)
 

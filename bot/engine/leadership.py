@@ -1,14 +1,16 @@
 """Which instance runs the scheduled work when several `serve` share one database.
 
-Every instance answers Slack; one leads: it holds the `scheduler` lease (bot/store/leases.py),
-renewed every `RENEW`, and runs discovery, the sweep, observation, scheduled wakes, the
-report and housekeeping. The others try to take the lease at the same pace and take over
+Every instance answers Slack and says it lives (a lease per process, renewed with the
+lead: what lets the others take over its wakes, sleeps and notices once it is gone). One
+leads: it holds the `scheduler` lease (bot/store/leases.py), renewed every `RENEW`, and
+runs discovery, the sweep, observation, scheduled wakes, the report, housekeeping and the
+takeover of what a gone process left. The others try to take the lease at the same pace and take over
 once it expires (`TTL`): a killed leader is replaced within TTL + RENEW (25 s).
 
 Watchdog: an instance counts itself leader only until TTL − RENEW after its last successful
 renewal — before the lease can expire in the database — so a leader that lost the
 database stops leading before anyone else can start. And each sweep is claimed for its
-minute (`claim_run`): even two leaders for a moment never sweep the same period twice.
+scheduled time (`claim_run`): even two leaders for a moment never sweep the same period twice.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from bot.store.database import StoreError, problem_of
+from bot.store.liveness import process_lease
 from bot.store.store import Store
 from providers.base import Clock
 
@@ -38,9 +41,11 @@ class Leadership:
         self._until: datetime | None = None  # we lead until then, unless renewed
 
     def renew(self) -> bool:
-        """Take or renew the lease; True while this instance leads."""
+        """Say this process lives (its own lease, bot/store/liveness.py), then take or renew
+        the lead; True while this instance leads."""
         now = self.clock.now()
         try:
+            self.store.hold_lease(process_lease(), now, TTL)
             ours = self.store.hold_lease(LEASE, now, TTL)
         except StoreError as exc:
             log.warning("leadership.renew_failed owner=%s error=%s", self.store.owner, problem_of(exc))
@@ -59,36 +64,48 @@ class Leadership:
             return self._until is not None and self.clock.now() < self._until
 
     def resign(self) -> None:
-        """Let another instance lead at once (a clean stop)."""
-        if self.leads():
-            with self._lock:
-                self._until = None
-            try:
+        """Let another instance lead at once (a clean stop); this process's rows are left
+        to the others as it goes (its own lease released)."""
+        leading = self.leads()
+        with self._lock:
+            self._until = None
+        try:
+            self.store.hold_lease(process_lease(), self.clock.now(), timedelta(0))  # expired: gone now
+            if leading:
                 self.store.release_lease(LEASE)
-            except StoreError as exc:
-                log.warning("leadership.release_failed error=%s", problem_of(exc))
+        except StoreError as exc:
+            log.warning("leadership.release_failed error=%s", problem_of(exc))
 
     def only_leading(self, job: Callable[[], object], name: str) -> Callable[[], None]:
-        """`job`, run only while this instance leads."""
+        """`job`, run only while this instance leads; a database lost meanwhile stops it,
+        in one line (no traceback: /readyz and /healthz say what to do)."""
 
         @functools.wraps(job)
         def run() -> None:
-            if self.leads():
-                job()
-            else:
+            if not self.leads():
                 log.debug("job.skipped job=%s reason=not_leader", name)
+                return
+            try:
+                job()
+            except StoreError as exc:  # told by readiness; the next run tries again
+                log.warning("job.database_lost job=%s error=%s", name, problem_of(exc))
 
         return run
 
-    def once_per_minute(self, job: Callable[[], object], name: str) -> Callable[[], None]:
-        """`job`, run by the leader and only once for each minute across instances."""
+    def once_per_period(self, job: Callable[[], object], name: str) -> Callable[[], None]:
+        """`job`, run by the leader and only once for each of its scheduled times across
+        instances. The period is the time the scheduler fired it, to the second (cron times
+        are whole seconds; the job starts milliseconds after), so a cron with seconds
+        (`*/20 * * * * *`) runs at each of them."""
 
         @functools.wraps(job)
         def run() -> None:
             now = self.clock.now()
-            if not self.store.claim_run(name, now.replace(second=0, microsecond=0), now):
-                log.info("job.skipped job=%s reason=already_run_for_this_minute", name)
+            period = (now + timedelta(milliseconds=500)).replace(microsecond=0)
+            if not self.store.claim_run(name, period, now):
+                log.info("job.skipped job=%s period=%s reason=already_run_for_this_period", name, period.isoformat())
                 return
+            log.info("job.claimed job=%s period=%s owner=%s", name, period.isoformat(), self.store.owner)
             job()
 
         return self.only_leading(run, name)

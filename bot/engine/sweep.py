@@ -37,6 +37,7 @@ from bot.engine.sleeping import SleepCancelled, Sleeper
 from bot.errors import ActionRefused
 from bot.policy.catalog import AppView, Catalog
 from bot.policy.idle import Verdict
+from bot.store.database import StoreError
 from bot.store.rows import Ref
 from providers.base import AppState, ProviderError
 
@@ -152,6 +153,8 @@ class Sweeper:
             return Outcome(view.ref, view.label, "sleep_failed", str(exc))
         except ActionRefused as exc:  # being woken, here or by another process: not a failure
             return Outcome(view.ref, view.label, "skipped", str(exc))
+        except StoreError:
+            raise  # the database is lost: the sweep stops, nothing more is done on state it cannot record
         except Exception as exc:  # an unexpected bug must not stop the sweep; it is logged with its traceback
             log.exception("sweep.sleep_crashed provider=%s app=%s", view.row.provider, view.name)
             reason = f"internal error: {type(exc).__name__}"

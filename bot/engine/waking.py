@@ -240,12 +240,18 @@ class Waker:
         return tickets
 
     def resume_wakes(self, resumed: Resumed = unattended) -> list[WakeTicket]:
-        """After a restart: follow again the wakes that were in flight when Paastis stopped;
-        each is handed to `resumed` with its row (Slack re-attaches the message that followed it)."""
+        """Follow again the wakes whose process is gone (stopped, killed: this one before a
+        restart, or another instance); each is taken over by one process only, and handed to
+        `resumed` with its row (Slack re-attaches the message that followed it)."""
         tickets = []
-        catalog = self.fleet.catalog()
-        for wake in self.fleet.store.wakes_in_flight():
-            view = catalog.get((wake.provider, wake.app_id))
+        now = self.fleet.clock.now()
+        store = self.fleet.store
+        left = [w for w in store.wakes_in_flight() if store.owner_gone(w.owner, w.heartbeat_at, now)]
+        catalog = self.fleet.catalog() if left else None
+        for wake in left:
+            if not store.take_over_wake(wake, now):
+                continue  # another process took it first
+            view = catalog.get((wake.provider, wake.app_id)) if catalog else None
             if view is None or wake.provider not in self.fleet.providers:
                 self.fleet.store.end_wake(wake.provider, wake.app_id)
                 continue

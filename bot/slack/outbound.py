@@ -4,7 +4,8 @@
                                      never wait on Slack
     update(sent, payload)            queued; merged into an update of that message still
                                      waiting, or into its post (only the latest text matters)
-    resume()                         the notices a stopped Paastis left in the outbox, first;
+    resume()                         the notices a stopped Paastis (or a killed instance) left
+                                     in the outbox, first (never a live instance's);
                                      nothing is sent before it is called (once Slack is connected)
     flush(timeout) · close(timeout)
 
@@ -138,9 +139,12 @@ class Outbound:
         self._queue(_Item(UPDATE, sent, payload))
 
     def resume(self) -> int:
-        """Queue the notices a stopped Paastis left in the outbox, ahead of newer ones, and
-        start sending."""
-        pending = [p for p in self.outbox.pending() if p.id not in self._rows] if self.outbox else []
+        """Queue the notices a stopped Paastis or a killed instance left in the outbox (never
+        a live one's), ahead of newer ones, and start sending. Called once Slack is
+        connected, then again by the leader (every 10 s): each notice is taken once."""
+        pending = (
+            [p for p in self.outbox.take_pending(self.clock.now()) if p.id not in self._rows] if self.outbox else []
+        )
         with self._cond:
             self._resumed = True
             for notice in reversed(pending):

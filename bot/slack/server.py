@@ -92,6 +92,7 @@ def run_slack(
             lambda: paastis.running,
             paastis.problems,
             lambda: [slack_check(side, slack.socket_mode and socket), *paastis.readiness()],
+            paastis.facts,
         )
         wsgi = health if slack.socket_mode else http_app(bolt, health)
         if port is not None:
@@ -107,7 +108,7 @@ def run_slack(
                 _refused("slack.socket_failed", exc, slack.api_url)
                 return EXIT_SLACK
             log.info("slack.socket_connected")
-        paastis.start(resumed=parts.listeners.resume)
+        paastis.start(resumed=parts.listeners.resume, take_over_notices=side.outbound.resume)
         if ready:
             ready(port)
         stop_event.wait()

@@ -33,6 +33,7 @@ from bot.store.files import StoreUnusable, masked_location, unusable
 WRITE_LOCK = 7_140_211  # the advisory lock every PostgreSQL write holds ("paastis", roughly)
 POSTGRES = ("postgres", "postgresql", "postgresql+psycopg")
 EXAMPLE_URL = "postgresql://user:password@host:5432/name"
+FIX = "check the host, port, user, password and database name in DATABASE_URL, and that the database runs"
 StoreError = SQLAlchemyError  # what a database that fails raises (unreachable, full, refused)
 
 
@@ -191,7 +192,7 @@ class Database:
                         self._local.tx = None
             except DBAPIError as exc:
                 if not _contention(exc):  # contention is no readiness problem; a full disk, a lost database are
-                    self.write_problem = problem_of(exc)
+                    self.write_problem = problem_of(exc) + (f" ({FIX})" if self.kind == "postgresql" else "")
                 raise
             self.write_problem = None
 

@@ -3,60 +3,24 @@ whichever process (`serve`, a `paastis wake` beside it) asks.
 
 Each row names its owner — the process following it (host, pid, a token per open store) —
 and when the owner last said it was still at it (`heartbeat_at`). A claim is taken in one
-write transaction (holding the database's write lock): it fails while another owner that is alive holds a wake or
-a sleep of that app. An owner is alive while, on this host, its process exists (in this
-process: while its store is open); on another host, while its heartbeat is younger than
-`LEASE`. A row whose owner is gone is taken over: a wake is followed again, a sleep
-intent is finished or rolled back (bot.engine.reconcile).
+write transaction (holding the database's write lock): it fails while another owner that
+is alive (bot/store/liveness.py) holds a wake or a sleep of that app. A row whose owner is
+gone is taken over: a wake is followed again, a sleep intent is finished or rolled back
+(bot.engine.reconcile).
 """
 
 from __future__ import annotations
 
 import json
-import os
-import secrets
-import socket
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import AbstractContextManager
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from bot.store.database import Database, Tx
+from bot.store.liveness import owner_alive
 from bot.store.rows import InFlightWake, Ref, SleepIntent, iso, parse_iso
 from providers.base import Formation
-
-LEASE = timedelta(minutes=2)  # an owner on another host silent this long is taken for gone
-HOST = socket.gethostname()
-_OPEN: set[str] = set()  # owners of the stores open in this process
-
-
-def new_owner() -> str:
-    owner = f"{HOST}:{os.getpid()}:{secrets.token_hex(4)}"
-    _OPEN.add(owner)
-    return owner
-
-
-def release_owner(owner: str) -> None:
-    _OPEN.discard(owner)
-
-
-def owner_alive(owner: str | None, heartbeat_at: datetime | None, now: datetime) -> bool:
-    if not owner:
-        return False
-    host, _, rest = owner.partition(":")
-    pid_text = rest.partition(":")[0]
-    if host == HOST and pid_text.isdigit():
-        pid = int(pid_text)
-        if pid == os.getpid():
-            return owner in _OPEN
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            return False
-        except PermissionError:
-            return True  # a process of another user holds that pid: alive
-        return True
-    return heartbeat_at is not None and now - heartbeat_at < LEASE
 
 
 class InFlight:
@@ -74,7 +38,7 @@ class InFlight:
             if (
                 found
                 and found["owner"] != self.owner
-                and owner_alive(found["owner"], parse_iso(found["heartbeat_at"]), now)
+                and owner_alive(tx, found["owner"], parse_iso(found["heartbeat_at"]), now)
             ):
                 return True
         return False
@@ -109,20 +73,23 @@ class InFlight:
     def take_over_sleep(self, intent: SleepIntent, now: datetime) -> bool:
         """Make a left-behind sleep intent ours (one process reconciles it); False when its
         owner is alive after all or someone else took it."""
+        return self._take_over("sleeps", (intent.provider, intent.app_id), intent.owner, now)
+
+    def take_over_wake(self, wake: InFlightWake, now: datetime) -> bool:
+        """Make a wake whose owner is gone ours (one process follows it again); False when its
+        owner is alive after all or someone else took it."""
+        return self._take_over("wakes", (wake.provider, wake.app_id), wake.owner, now)
+
+    def _take_over(self, table: str, ref: Ref, was: str | None, now: datetime) -> bool:
         with self.transaction() as tx:
-            if owner_alive(intent.owner, intent.heartbeat_at, now):
+            row = tx.one(f"select owner, heartbeat_at from {table} where {_REF}", provider=ref[0], app_id=ref[1])
+            if row is None or row["owner"] != was or row["owner"] == self.owner:
                 return False
-            cursor = tx.execute(
-                f"update sleeps set owner = :me, heartbeat_at = :now where {_REF} and owner is not distinct from :was",
-                {
-                    "me": self.owner,
-                    "now": iso(now),
-                    "provider": intent.provider,
-                    "app_id": intent.app_id,
-                    "was": intent.owner,
-                },
-            )
-            return cursor.rowcount == 1
+            if owner_alive(tx, was, parse_iso(row["heartbeat_at"]), now):
+                return False
+            values = {"me": self.owner, "now": iso(now), "provider": ref[0], "app_id": ref[1]}
+            tx.execute(f"update {table} set owner = :me, heartbeat_at = :now where {_REF}", values)
+            return True
 
     def heartbeat(self, ref: Ref, now: datetime) -> None:
         """Say we are still at it (the wake or sleep of `ref` we own)."""
@@ -163,10 +130,21 @@ class InFlight:
 
     def wake_owned_elsewhere(self, ref: Ref, now: datetime) -> bool:
         """True while another live owner follows a wake of `ref` (a sleep must wait)."""
-        row = self.database.one(f"select owner, heartbeat_at from wakes where {_REF}", provider=ref[0], app_id=ref[1])
-        return bool(
-            row and row["owner"] != self.owner and owner_alive(row["owner"], parse_iso(row["heartbeat_at"]), now)
-        )
+        with self.database.reading() as tx:
+            row = tx.one(f"select owner, heartbeat_at from wakes where {_REF}", provider=ref[0], app_id=ref[1])
+            return bool(
+                row
+                and row["owner"] != self.owner
+                and owner_alive(tx, row["owner"], parse_iso(row["heartbeat_at"]), now)
+            )
+
+    def owner_gone(self, owner: str | None, heartbeat_at: datetime | None, now: datetime) -> bool:
+        """True when `owner` (of a wake or sleep row) is neither this store nor a live process:
+        its row is to be taken over."""
+        if owner == self.owner:
+            return False
+        with self.database.reading() as tx:
+            return not owner_alive(tx, owner, heartbeat_at, now)
 
     # -- sleeps ------------------------------------------------------------------------
     def end_sleep(self, provider: str, app_id: str) -> None:

@@ -30,6 +30,8 @@ class Leases:
             if free:
                 values = {"name": name, "owner": self.owner, "expires_at": iso(now + ttl)}
                 tx.upsert("leases", values, ("name",))
+            old = iso(now - timedelta(days=1))
+            tx.execute("delete from leases where name like 'process:%' and expires_at < :old", {"old": old})
             return free
 
     def lease_holder(self, name: str, now: datetime) -> str | None:

@@ -182,3 +182,10 @@ def m005_pg(tx: Tx, kind: str) -> None:
     while it lives), and each run of a periodic job claimed once per period."""
     _create(tx, kind, "leases", dict.fromkeys(("name", "owner", "expires_at"), str), "name")
     _create(tx, kind, "job_runs", dict.fromkeys(("job", "period", "owner", "at"), str), ("job", "period"))
+
+
+@migration
+def m006_pg2(tx: Tx, kind: str) -> None:
+    """Each notice in the outbox belongs to the process that posts it: another instance takes
+    it over only once that process is gone (bot/store/liveness.py). Rows of before: nobody's."""
+    _add_column(tx, "outbox", "owner", str)

@@ -4,15 +4,14 @@ sentence naming the problem and its fix — never a traceback."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import TextIO
 
 from bot.store import migrations
 from bot.store.copying import copy_database
-from bot.store.database import Database, StoreError, locate, problem_of
+from bot.store.database import FIX, Database, StoreError, locate, problem_of
 from bot.store.files import StoreUnusable, masked_location
-
-FIX = "check the host, port, user, password and database name in DATABASE_URL, and that the database runs"
 
 
 def describe_database(where: Path | str) -> tuple[str, bool]:
@@ -38,27 +37,23 @@ def describe_database(where: Path | str) -> tuple[str, bool]:
 
 
 def upgrade_command(where: Path | str, out: TextIO) -> int:
-    try:
+    def upgrade() -> str:
         database = Database(where)
         try:
             done = migrations.apply(database)
         finally:
             database.close()
-    except StoreUnusable as exc:
-        print(f"paastis: {exc}", file=out)
-        return 2
-    except StoreError as exc:
-        print(f"paastis: the database {masked_location(where)} cannot be used: {problem_of(exc)} ({FIX})", file=out)
-        return 2
-    print(f"Applied {', '.join(done)}." if done else f"Up to date ({migrations.latest()}).", file=out)
-    return 0
+        return f"Applied {', '.join(done)}." if done else f"Up to date ({migrations.latest()})."
+
+    return _answer(out, upgrade, f"the database {masked_location(where)} cannot be used")
 
 
 def copy_command(source: str, target_url: str | None, out: TextIO, *, force: bool = False) -> int:
     if not target_url:
         print("paastis: DATABASE_URL is not set: set it to the PostgreSQL to copy into, then run this again", file=out)
         return 2
-    try:
+
+    def copy() -> str:
         origin = locate(source)
         if origin.path is None:
             raise StoreUnusable(f"--from {masked_location(source)} is not a SQLite file: write it sqlite:///path")
@@ -67,12 +62,21 @@ def copy_command(source: str, target_url: str | None, out: TextIO, *, force: boo
             counts = copy_database(origin.path, target, force=force)
         finally:
             target.close()
+        copied = ", ".join(f"{table} {count}" for table, count in counts.items() if count)
+        return f"Copied {origin.path} into {masked_location(target_url)}: {copied or 'no rows'}."
+
+    return _answer(out, copy, "the copy failed, nothing was copied")
+
+
+def _answer(out: TextIO, work: Callable[[], str], failed: str) -> int:
+    """Run a database command: its one line and 0, or the problem with its fix and 2 — never a traceback."""
+    try:
+        said = work()
     except StoreUnusable as exc:
         print(f"paastis: {exc}", file=out)
         return 2
     except StoreError as exc:
-        print(f"paastis: the copy failed, nothing was copied: {problem_of(exc)} ({FIX})", file=out)
+        print(f"paastis: {failed}: {problem_of(exc)} ({FIX})", file=out)
         return 2
-    copied = ", ".join(f"{table} {count}" for table, count in counts.items() if count)
-    print(f"Copied {origin.path} into {masked_location(target_url)}: {copied or 'no rows'}.", file=out)
+    print(said, file=out)
     return 0

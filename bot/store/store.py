@@ -24,8 +24,9 @@ from bot.store.database import Database, Location, Tx, problem_of
 from bot.store.events import AuditLog
 from bot.store.files import StoreUnusable
 from bot.store.first_run import FirstRun, FirstRunState
-from bot.store.inflight import InFlight, new_owner, release_owner
+from bot.store.inflight import InFlight
 from bot.store.leases import Leases
+from bot.store.liveness import new_owner, release_owner
 from bot.store.rows import AppRow, Event, InFlightWake, Keep, Nap, SleepIntent, iso, parse_iso
 from bot.store.troubles import Troubles
 from providers.base import AppState, Formation, PaasApp

@@ -69,7 +69,7 @@ def test_a_full_disk_makes_paastis_unready_and_is_told_once_then_its_end(tmp_pat
     spec, _ = parse_spec("fake", {}, where="test")
     settings = Settings(providers=(spec,), db_path=tmp_path / "p.db", sweep_cron="0 0 1 1 *")
     paastis = build(settings, poster=Channel())
-    health = health_app(lambda: paastis.running, paastis.problems)
+    health = health_app(lambda: paastis.running, paastis.problems, None, paastis.facts)
 
     def healthz() -> tuple[str, str]:
         answer: list[str] = []
@@ -78,7 +78,7 @@ def test_a_full_disk_makes_paastis_unready_and_is_told_once_then_its_end(tmp_pat
 
     try:
         paastis.start()
-        assert healthz() == ("200 OK", "ok\n")
+        assert healthz() == ("200 OK", f"ok\nleader: yes ({paastis.store.owner})\ndatabase: sqlite writable\n")
         with paastis.store.database.reading() as db:  # this thread's connection: the disk is full for it from now on
             db.execute(f"PRAGMA max_page_count = {db.one('PRAGMA page_count')['page_count']}")
         with pytest.raises(OperationalError, match="full"):
@@ -89,13 +89,14 @@ def test_a_full_disk_makes_paastis_unready_and_is_told_once_then_its_end(tmp_pat
         status, body = healthz()
         assert status.startswith("503")
         assert "cannot be written: database or disk is full" in body
+        assert body.endswith("\ndatabase: sqlite database or disk is full\n")
         assert [p for p in posted if "cannot write its database" in p] == [posted[-1]]
 
         with paastis.store.database.reading() as db:
             db.execute("PRAGMA max_page_count = 1073741823")  # space freed
         paastis.engine.discover()
         paastis.engine.check_readiness()
-        assert healthz() == ("200 OK", "ok\n")
+        assert healthz()[1].startswith("ok\nleader: yes")
         assert posted[-1].startswith("✅ Paastis can write its database again")
         assert sum("cannot write its database" in p for p in posted) == 1
     finally:

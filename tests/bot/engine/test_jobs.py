@@ -26,13 +26,14 @@ def jobs(tmp_path, clock, sweep_cron: str = "* * * * *"):
         timezone=PARIS,
         post_report=lambda: None,
         leadership=Leadership(h.engine.store, clock),
+        take_over=lambda: None,
     )
     return {job.id: job for job in scheduler.get_jobs()}
 
 
 def test_every_job_is_rebuilt_from_configuration(tmp_path, clock) -> None:
     found = jobs(tmp_path, clock)
-    scheduled = {"discover", "sweep", "observe", "schedules", "report", "housekeeping", "readiness"}
+    scheduled = {"discover", "sweep", "observe", "schedules", "report", "housekeeping", "readiness", "takeover"}
     assert set(found) == {*scheduled, "leadership"}
     assert all(job.max_instances == 1 and job.coalesce for job in found.values())
 

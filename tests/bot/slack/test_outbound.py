@@ -85,10 +85,12 @@ def test_slacks_own_failures_are_retried_in_order_and_refusals_handed_back(fake:
 def test_notices_left_in_the_outbox_go_first_after_a_restart(fake: FakeSlack, tmp_path: Path) -> None:
     path = tmp_path / "p.db"
     fake.outage("chat.postMessage", "fatal_error")
-    first = outbound_for(fake, Outbox(path))
+    stopped = Outbox(path)
+    first = outbound_for(fake, stopped)
     first.post("C0ONE", text("before"), persist=True)
     first.post("C0ONE", text("also before"), persist=True)
     first.close(timeout=0.5)
+    stopped.close()  # as serve stops: its notices are left to the next start
     assert fake.messages == []
     fake.outage("chat.postMessage", None)
     outbox = Outbox(path)
@@ -103,6 +105,30 @@ def test_notices_left_in_the_outbox_go_first_after_a_restart(fake: FakeSlack, tm
     finally:
         second.close()
         outbox.close()
+
+
+def test_notices_of_an_instance_killed_meanwhile_are_posted_once_by_the_one_that_runs(
+    fake: FakeSlack, tmp_path: Path
+) -> None:
+    path = tmp_path / "p.db"
+    running_outbox = Outbox(path)
+    running = outbound_for(fake, running_outbox)  # started first, nothing to take then
+    fake.outage("chat.postMessage", "fatal_error")
+    killed_outbox = Outbox(path)
+    killed = outbound_for(fake, killed_outbox)
+    killed.post("C0ONE", text("swept 3 apps"), persist=True)
+    assert running.resume() == 0  # the other instance lives: its notice is its own
+    killed.close(timeout=0.5)
+    killed_outbox.close()  # gone before Slack took it
+    fake.outage("chat.postMessage", None)
+    try:
+        assert running.resume() == 1  # the leader's next takeover
+        assert running.resume() == 0
+        assert running.flush(timeout=10)
+        assert [m.text for m in fake.messages] == ["swept 3 apps"]
+    finally:
+        running.close()
+        running_outbox.close()
 
 
 def test_a_notice_the_database_cannot_keep_is_still_posted(fake: FakeSlack, tmp_path: Path, caplog) -> None:
