@@ -4,6 +4,7 @@
     store       what Paastis knows of them (SQLite)
     clock       the time
     catalog()   the store's apps with their rules, keeps, wakes in flight and failing sleeps, decided now
+    stale(…)    running apps whose activity was not read lately, least recently first (no catalog)
     wakes       the wakes in flight: one job per app (bot.engine.wake_jobs)
     lock(ref)   one provider operation (a sleep, a wake) at a time per app
 
@@ -13,7 +14,8 @@ It holds no policy (bot.policy.catalog decides) and calls no provider.
 from __future__ import annotations
 
 import threading
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from datetime import datetime
 
 from bot.engine.wake_jobs import WakeCoordinator
 from bot.errors import ActionRefused
@@ -43,6 +45,15 @@ class Fleet:
             waking=self.wakes.in_flight(),
             failures=self.store.failures("sleep"),
         )
+
+    def stale(self, provider: str, checked_before: datetime) -> Iterator[AppView]:
+        """Managed running apps of `provider` not checked since `checked_before`, the least
+        recently checked first, each with its rules (read a few at a time: no catalog)."""
+        now = self.clock.now()
+        for row in self.store.stale_apps(provider, checked_before):
+            view = next(iter(build_catalog([row], self.inputs, now)))
+            if view.managed:
+                yield view
 
     def find(self, text: str) -> AppView:
         return self.catalog().find(text)

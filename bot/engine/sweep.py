@@ -4,6 +4,12 @@
                                (no spare budget: the rest is deferred to the next sweep)
     then every app whose verdict is SLEEP ─▶ Sleeper.sleep_app(confirm=True)
 
+A sweep costs what is due: each app's next decision time is kept in the store (the due
+index, bot/store/store.py) and a sweep with no app due, nothing written since the last one
+and no wake in flight reads one row and returns; otherwise it decides every app as before
+(one catalog) and records the new due times. The first sweep of a process decides them all
+(the rules may have changed).
+
 One failing app never stops the others: its error becomes its outcome, and the failure is
 recorded with its next try (bot.engine.troubles: the app stays up until then, and the
 channel hears of it once). A sweep that finds another one running returns at once with
@@ -50,6 +56,7 @@ class Sweeper:
         self.notify = notify
         self.dry_run = dry_run  # None: the safe first run (act once started)
         self._running = threading.Lock()  # one sweep at a time
+        self._settled = False  # the due index was written by this process (with its rules)
 
     def sweep(self) -> SweepReport:
         """Put to sleep every managed app idle past its timeout (groups together)."""
@@ -95,8 +102,22 @@ class Sweeper:
             log.info("sweep.plan_posted planned=%s kept=%s unmanaged=%s", len(planned), kept, unmanaged)
             self.notify(FirstRunPlan(tuple(planned), kept, unmanaged))
 
+    def _due(self) -> bool:
+        """Whether some app may have to be checked or put to sleep now (the due index)."""
+        now = self.fleet.clock.now()
+        return not self._settled or bool(self.fleet.wakes.in_flight()) or self.fleet.store.anything_due(now)
+
+    def _settle(self, catalog: Catalog) -> None:
+        """Record when each app must be decided again, where that changed."""
+        dues = [(v.ref, due, v.row.revision) for v in catalog if (due := catalog.due(v)) != v.row.due_at]
+        settled = self.fleet.store.settle(dues) if dues else 0
+        self._settled = True
+        log.debug("sweep.settled apps=%s written=%s", len(catalog), settled)
+
     def _sweep(self, *, sleep: bool) -> list[Outcome]:
         outcomes: list[Outcome] = []
+        if not self._due():
+            return outcomes
         catalog = self.fleet.catalog()
         due = [v for v in catalog if v.decision.verdict is Verdict.CHECK and not v.row.gone]
         due.sort(key=lambda v: v.decision.sleeps_at or datetime.min.replace(tzinfo=self.fleet.clock.now().tzinfo))
@@ -113,10 +134,11 @@ class Sweeper:
             if not self.observer.check(view):
                 row = self.fleet.store.app(*view.ref)
                 outcomes.append(Outcome(view.ref, view.label, "check_failed", row.check_error or "unreadable"))
-        if not sleep:
-            return outcomes
         if due:
             catalog = self.fleet.catalog()
+        self._settle(catalog)  # before sleeping: a sleep writes its app, which is then decided again
+        if not sleep:
+            return outcomes
         slept: set[Ref] = set()
         for view in catalog:
             if view.decision.verdict is not Verdict.SLEEP or view.ref in slept or view.row.gone:

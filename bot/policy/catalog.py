@@ -13,12 +13,12 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from functools import lru_cache
 
 from bot.errors import AmbiguousApp, UnknownApp
-from bot.policy.idle import Decision, Facts, Verdict, decide
+from bot.policy.idle import NEVER, Decision, Facts, Verdict, decide, settled_until
 from bot.policy.rules import AppRules, Rule, resolve
 from bot.policy.schedules import ScheduleState
 from bot.store.rows import AppRow, Failure, Keep, Ref
@@ -44,6 +44,8 @@ class AppView:
     linked: tuple[Ref, ...] = ()  # the apps waking this one wakes
     schedule: ScheduleState | None = None
     failure: Failure | None = None  # its sleep keeps failing: how often, since when, next try
+    # until when its own decision holds as time passes (None: decide again at the next sweep)
+    settles: datetime | None = field(default=None, compare=False)
 
     @property
     def ref(self) -> Ref:
@@ -80,6 +82,12 @@ class Catalog:
 
     def get(self, ref: Ref) -> AppView | None:
         return self._by_ref.get(ref)
+
+    def due(self, view: AppView) -> datetime | None:
+        """When the sweep must decide `view` again: the soonest of its group's members
+        (they share activity, and one kept up holds the others). None: at the next sweep."""
+        dues = [m.settles for m in self.members(view)] or [view.settles]
+        return None if None in dues else min(d for d in dues if d is not None)
 
     def members(self, view: AppView) -> list[AppView]:
         return [self._by_ref[r] for r in view.group if r in self._by_ref]
@@ -191,17 +199,19 @@ def build_catalog(
         schedule = inputs.schedule_of(rules.schedule, now) if inputs.schedule_of else None
         failure = failures.get(row.key)
         facts = _facts(row, rules, members, keeps.get(row.key), schedule, row.key in waking, failure)
+        decision = decide(facts, now)
         view = AppView(
             row=row,
             rules=rules,
             kind=kinds[row.key],
             label=labels[row.key],
-            decision=decide(facts, now),
+            decision=decision,
             keep=keeps.get(row.key),
             group=tuple(group),
             linked=tuple(linked[row.key]),
             schedule=schedule,
             failure=failure,
+            settles=settled_until(facts, decision, now, scheduled=bool(rules.schedule)),
         )
         views.append(view)
     return Catalog(_group_decisions(views))
@@ -288,7 +298,8 @@ def _group_decisions(views: list[AppView]) -> list[AppView]:
             ]
             if holders and "forced-sleep" not in view.decision.reason:
                 reason = f"its group is kept up by {holders[0].label} ({holders[0].decision.reason})"
-                view = replace(view, decision=Decision(Verdict.KEEP, reason))
+                # held up by the others, it waits for them: the group's soonest due covers it
+                view = replace(view, decision=Decision(Verdict.KEEP, reason), settles=NEVER)
         result.append(view)
     return result
 

@@ -33,26 +33,25 @@ class AuditLog:
         duration: timedelta | None = None,
         details: Mapping[str, Any] | None = None,
     ) -> int:
-        with self.transaction() as db:
-            return (
-                db["events"]
-                .insert(
-                    {
-                        "at": iso(at),
-                        "provider": provider,
-                        "app_id": app_id,
-                        "app_name": app_name,
-                        "action": action,
-                        "outcome": outcome,
-                        "actor": actor,
-                        "actor_name": actor_name,
-                        "reason": reason,
-                        "duration_ms": int(duration.total_seconds() * 1000) if duration is not None else None,
-                        "details": json.dumps(dict(details or {}), default=str),
-                    }
-                )
-                .last_pk
+        values = {
+            "at": iso(at),
+            "provider": provider,
+            "app_id": app_id,
+            "app_name": app_name,
+            "action": action,
+            "outcome": outcome,
+            "actor": actor,
+            "actor_name": actor_name,
+            "reason": reason,
+            "duration_ms": int(duration.total_seconds() * 1000) if duration is not None else None,
+            "details": json.dumps(dict(details or {}), default=str),
+        }
+        with self.transaction() as db:  # plain SQL: sqlite-utils' insert reads the schema each time
+            cursor = db.conn.execute(
+                f"insert into events ({', '.join(values)}) values ({', '.join('?' * len(values))})",
+                list(values.values()),
             )
+            return int(cursor.lastrowid or 0)
 
     def events(
         self,

@@ -151,3 +151,12 @@ def m004_first_run(db: sqlite_utils.Database) -> None:
     )
     if db["apps"].exists() and db["apps"].count:
         db["first_run"].insert({"id": 1, "started_at": "1970-01-01T00:00:00+00:00", "started_by": "upgrade"})
+
+
+@migrations()
+def m005_scale(db: sqlite_utils.Database) -> None:
+    """The due index: when each app's sleep decision may change next (NULL: at the next
+    sweep), and a revision bumped by every write a decision reads (bot/store/store.py)."""
+    db["apps"].add_column("due_at", str)
+    db["apps"].add_column("revision", int, not_null_default=0)
+    db["apps"].create_index(["due_at"])

@@ -11,6 +11,14 @@ migrations (bot/store/migrations.py). Timestamps are ISO-8601 UTC text. A new da
 file is created readable by its owner only (0600).
 
 `write_problem` says why the last write failed (a full disk), None once one succeeds.
+
+The due index: `apps.due_at` is when an app's sleep decision may change by itself (its idle
+timeout runs out, a keep ends, a failed sleep's next try comes); NULL means "decide at the
+next sweep". Every write of something a decision reads (activity, state, formation, keeps,
+failures) sets it back to NULL and bumps `apps.revision`; the sweep writes the new due
+times only where the revision is still the one it read (`settle`), so a write made while
+it decided is never hidden. Hot paths are plain, portable SQL (sqlite-utils' per-row
+helpers read the schema at each call).
 """
 
 from __future__ import annotations
@@ -20,7 +28,7 @@ import threading
 import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -31,9 +39,12 @@ from bot.store.files import StoreUnusable, unusable
 from bot.store.first_run import FirstRun, FirstRunState
 from bot.store.inflight import InFlight, new_owner, release_owner
 from bot.store.migrations import migrations
-from bot.store.rows import AppRow, Event, InFlightWake, Keep, Nap, SleepIntent, iso, parse_iso
+from bot.store.rows import AppRow, Event, InFlightWake, Keep, Nap, Ref, SleepIntent, iso, parse_iso
 from bot.store.troubles import Troubles
 from providers.base import AppState, Formation, PaasApp
+
+DECIDE_AGAIN = "due_at = NULL, revision = revision + 1"  # in an update of apps: decide this app again
+APP_COLUMNS = ", ".join(AppRow.columns())
 
 __all__ = ["AppRow", "Event", "FirstRunState", "InFlightWake", "Keep", "Nap", "SleepIntent", "Store", "StoreUnusable"]
 
@@ -150,43 +161,94 @@ class Store(InFlight, Troubles, AuditLog, FirstRun):
                     changed["gone"] = 0
                 if changed:
                     updates.append((app.id, changed))
-            if inserts:
-                db["apps"].insert_all(inserts, alter=False)
+            for names, batch in _by_columns(inserts):
+                db.conn.executemany(
+                    f"insert into apps ({', '.join(names)}) values ({', '.join('?' * len(names))})", batch
+                )
             for app_id, changed in updates:
                 assignments = ", ".join(f"{k} = ?" for k in changed)
                 db.execute(
-                    f"update apps set {assignments} where provider = ? and app_id = ?",
+                    f"update apps set {assignments}, {DECIDE_AGAIN} where provider = ? and app_id = ?",
                     [*changed.values(), provider, app_id],
                 )
             db.execute("update apps set last_seen = ? where provider = ?", [stamp, provider])
             db.conn.executemany("update naps set end = ? where provider = ? and app_id = ? and end is null", restarted)
             listed = {app.id for app in apps}
             gone = [(provider, app_id) for app_id, row in known.items() if app_id not in listed and not row["gone"]]
-            db.conn.executemany("update apps set gone = 1 where provider = ? and app_id = ?", gone)
-        return [self.app(provider, values["app_id"]) for values in inserts]
+            db.conn.executemany(f"update apps set gone = 1, {DECIDE_AGAIN} where provider = ? and app_id = ?", gone)
+        if not inserts:
+            return []
+        new = {values["app_id"] for values in inserts}
+        return [row for row in self._app_rows("where provider = ?", [provider]) if row.app_id in new]
 
     def app(self, provider: str, app_id: str) -> AppRow | None:
-        rows = list(self.db["apps"].rows_where("provider = ? and app_id = ?", [provider, app_id]))
-        return AppRow.from_row(rows[0]) if rows else None
+        rows = self._app_rows("where provider = ? and app_id = ?", [provider, app_id])
+        return rows[0] if rows else None
 
     def apps(self, *, include_gone: bool = False) -> list[AppRow]:
-        where = "" if include_gone else "where gone = 0"
-        cursor = self.db.execute(f"select * from apps {where} order by provider, name")
-        names = [d[0] for d in cursor.description]
-        return [AppRow.from_row(dict(zip(names, values, strict=False))) for values in cursor.fetchall()]
+        return self._app_rows("" if include_gone else "where gone = 0", [], order="order by provider, name")
+
+    def _app_rows(self, where: str, args: list[Any], *, order: str = "") -> list[AppRow]:
+        cursor = self.db.conn.execute(f"select {APP_COLUMNS} from apps {where} {order}", args)
+        return [AppRow.from_values(values) for values in cursor.fetchall()]
+
+    def _app_values(self, db: sqlite_utils.Database, provider: str, app_id: str, *columns: str) -> tuple:
+        """Some columns of one app (a NotFoundError, as sqlite-utils' get, when it is unknown)."""
+        row = db.conn.execute(
+            f"select {', '.join(columns)} from apps where provider = ? and app_id = ?", [provider, app_id]
+        ).fetchone()
+        if row is None:
+            raise sqlite_utils.db.NotFoundError(f"no app {provider}:{app_id}")
+        return row
+
+    def _update(self, db: sqlite_utils.Database, provider: str, app_id: str, values: dict[str, Any]) -> None:
+        """Write `values` of one app, and have the next sweep decide it again."""
+        assignments = ", ".join([*(f"{k} = ?" for k in values), DECIDE_AGAIN])
+        db.conn.execute(
+            f"update apps set {assignments} where provider = ? and app_id = ?",
+            [*values.values(), provider, app_id],
+        )
 
     def update_app(self, provider: str, app_id: str, **values: Any) -> None:
-        converted = {k: _column(v) for k, v in values.items()}
         with self.transaction() as db:
-            db["apps"].update((provider, app_id), converted)
+            self._update(db, provider, app_id, {k: _column(v) for k, v in values.items()})
 
     def set_state(self, provider: str, app_id: str, state: AppState, now: datetime, problem: str | None = None) -> None:
         with self.transaction() as db:
-            row = db["apps"].get((provider, app_id))
+            (current,) = self._app_values(db, provider, app_id, "state")
             values: dict[str, Any] = {"state": state.value, "problem": problem}
-            if state is AppState.RUNNING and row["state"] != AppState.RUNNING.value:
+            if state is AppState.RUNNING and current != AppState.RUNNING.value:
                 values["awake_since"] = iso(now)
-            db["apps"].update((provider, app_id), values)
+            self._update(db, provider, app_id, values)
+
+    # -- the due index -------------------------------------------------------------------
+    def anything_due(self, now: datetime) -> bool:
+        """Whether some app's decision may have changed: written since the last sweep, or due by now."""
+        row = self.db.conn.execute(
+            "select 1 from apps where (due_at is null or due_at <= ?) and gone = 0 limit 1", [iso(_utc(now))]
+        ).fetchone()
+        return row is not None
+
+    def settle(self, dues: list[tuple[Ref, datetime | None, int]]) -> int:
+        """Record when each app's decision may change next (None: at the next sweep), unless
+        it was written since its `revision` was read. Returns how many were recorded."""
+        rows = [(iso(_utc(due)) if due else None, ref[0], ref[1], revision) for ref, due, revision in dues]
+        with self.transaction() as db:
+            cursor = db.conn.executemany(
+                "update apps set due_at = ? where provider = ? and app_id = ? and revision = ?", rows
+            )
+            return cursor.rowcount
+
+    def stale_apps(self, provider: str, checked_before: datetime) -> Iterator[AppRow]:
+        """Running apps of `provider` whose activity was not read since `checked_before`, the
+        least recently read first (never read: first of all)."""
+        cursor = self.db.conn.execute(
+            f"select {APP_COLUMNS} from apps where provider = ? and state = ? and gone = 0"
+            " and (checked_at is null or checked_at < ?) order by coalesce(checked_at, ''), name, app_id",
+            [provider, AppState.RUNNING.value, iso(_utc(checked_before))],
+        )
+        for values in cursor:
+            yield AppRow.from_values(values)
 
     # -- activity ------------------------------------------------------------------------
     def record_activity(
@@ -204,9 +266,11 @@ class Store(InFlight, Troubles, AuditLog, FirstRun):
         """A successful observation. With no request in the window, the app has been idle
         at least since the window's start: that is the newest request we can vouch for."""
         with self.transaction() as db:
-            row = db["apps"].get((provider, app_id))
-            previous = parse_iso(row.get("last_request_at"))
-            previous_check = parse_iso(row.get("checked_at"))
+            last_request, last_check, last_deploy = self._app_values(
+                db, provider, app_id, "last_request_at", "checked_at", "last_deploy_at"
+            )
+            previous = parse_iso(last_request)
+            previous_check = parse_iso(last_check)
             if last_request_at is not None:
                 newest = max(last_request_at, previous) if previous else last_request_at
             elif previous_check is not None and previous_check >= since and previous is not None:
@@ -221,29 +285,20 @@ class Store(InFlight, Troubles, AuditLog, FirstRun):
                 "check_failed_at": None,
             }
             if last_deploy_at:
-                previous_deploy = parse_iso(row.get("last_deploy_at"))
+                previous_deploy = parse_iso(last_deploy)
                 if previous_deploy is None or last_deploy_at > previous_deploy:
                     values["last_deploy_at"] = iso(last_deploy_at)
-            db["apps"].update((provider, app_id), values)
-            db["activity"].insert(
-                {
-                    "provider": provider,
-                    "app_id": app_id,
-                    "at": iso(at),
-                    "since": iso(since),
-                    "until": iso(until),
-                    "requests": requests,
-                    "last_request_at": iso(last_request_at),
-                }
+            self._update(db, provider, app_id, values)
+            db.conn.execute(
+                "insert into activity (provider, app_id, at, since, until, requests, last_request_at)"
+                " values (?, ?, ?, ?, ?, ?, ?)",
+                [provider, app_id, iso(at), iso(since), iso(until), requests, iso(last_request_at)],
             )
 
     def record_check_failure(self, provider: str, app_id: str, error: str, at: datetime) -> None:
         with self.transaction() as db:
-            row = db["apps"].get((provider, app_id))
-            db["apps"].update(
-                (provider, app_id),
-                {"check_error": error, "check_failed_at": row.get("check_failed_at") or iso(at)},
-            )
+            (failed_at,) = self._app_values(db, provider, app_id, "check_failed_at")
+            self._update(db, provider, app_id, {"check_error": error, "check_failed_at": failed_at or iso(at)})
 
     def prune_activity(self, older_than: datetime) -> int:
         with self.transaction() as db:
@@ -258,16 +313,13 @@ class Store(InFlight, Troubles, AuditLog, FirstRun):
 
     def begin_nap(self, provider: str, app_id: str, at: datetime, formation: Formation | None) -> None:
         with self.transaction() as db:
-            open_naps = list(db["naps"].rows_where("provider = ? and app_id = ? and end is null", [provider, app_id]))
-            if not open_naps:
-                db["naps"].insert(
-                    {
-                        "provider": provider,
-                        "app_id": app_id,
-                        "start": iso(at),
-                        "end": None,
-                        "formation": formation.to_json() if formation else None,
-                    }
+            open_nap = db.conn.execute(
+                "select 1 from naps where provider = ? and app_id = ? and end is null", [provider, app_id]
+            ).fetchone()
+            if open_nap is None:
+                db.conn.execute(
+                    "insert into naps (provider, app_id, start, formation) values (?, ?, ?, ?)",
+                    [provider, app_id, iso(at), formation.to_json() if formation else None],
                 )
 
     def end_nap(self, provider: str, app_id: str, at: datetime) -> None:
@@ -304,9 +356,11 @@ class Store(InFlight, Troubles, AuditLog, FirstRun):
                 },
                 pk=("provider", "app_id"),
             )
+            self._update(db, provider, app_id, {})
 
     def drop_keep(self, provider: str, app_id: str) -> bool:
         with self.transaction() as db:
+            self._update(db, provider, app_id, {})
             return db.execute("delete from keeps where provider = ? and app_id = ?", [provider, app_id]).rowcount > 0
 
     def keeps(self, now: datetime) -> dict[tuple[str, str], Keep]:
@@ -327,6 +381,19 @@ def _column(value: Any) -> Any:
     if isinstance(value, AppState):
         return value.value
     return value
+
+
+def _utc(moment: datetime) -> datetime:
+    """Due times are compared as text: always written in UTC."""
+    return moment.astimezone(UTC)
+
+
+def _by_columns(rows: list[dict[str, Any]]) -> Iterator[tuple[tuple[str, ...], list[tuple]]]:
+    """Rows grouped by the columns they set, for one `executemany` per group."""
+    groups: dict[tuple[str, ...], list[tuple]] = {}
+    for row in rows:
+        groups.setdefault(tuple(row), []).append(tuple(row.values()))
+    yield from groups.items()
 
 
 def _close_all(connections: list[sqlite3.Connection], lock: threading.RLock) -> None:

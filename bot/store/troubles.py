@@ -37,6 +37,7 @@ class Troubles:
                 },
                 pk=("provider", "app_id", "kind"),
             )
+            _decide_again(db, ref)
             failure = _failure(db, ref, kind)
             assert failure is not None
             return failure
@@ -49,6 +50,7 @@ class Troubles:
                 db.execute(
                     "delete from failures where provider = ? and app_id = ? and kind = ?", [ref[0], ref[1], kind]
                 )
+                _decide_again(db, ref)
             return previous
 
     def failure_told(self, ref: Ref, kind: str, at: datetime) -> None:
@@ -101,6 +103,11 @@ class Troubles:
 
     def provider_health(self) -> dict[str, dict[str, Any]]:
         return {r["provider"]: dict(r) for r in self.db["provider_health"].rows}
+
+
+def _decide_again(db: sqlite_utils.Database, ref: Ref) -> None:
+    """A failure (its next try) is read by the app's decision: the next sweep decides it again."""
+    db.execute("update apps set due_at = NULL, revision = revision + 1 where provider = ? and app_id = ?", list(ref))
 
 
 def _failure(db: sqlite_utils.Database, ref: Ref, kind: str) -> Failure | None:

@@ -47,6 +47,7 @@ def test_migrations_apply_once_and_reopening_keeps_everything(tmp_path, clock) -
         "m002_claims_intents_failures",
         "m003_outbox",
         "m004_first_run",
+        "m005_scale",
     ]  # each once, in order
     assert again.db.journal_mode == "wal"
 
