@@ -6,6 +6,7 @@ section); long lists are paginated with buttons, never cut silently.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -193,22 +194,51 @@ def status(
 
     A page holds at most `page.size` apps and `max_blocks` blocks (provider headings and
     button rows included), so many providers never push a page past Slack's limit."""
-    total = len(views)
     bounds = _pages(views, page.size, max_blocks - 4)  # 4: title, summary, page line, buttons
-    pages = len(bounds)
-    number = min(max(page.number, 1), pages)
+    number = min(max(page.number, 1), len(bounds))
     start, end = bounds[number - 1]
-    shown = views[start:end]
-    running = sum(v.state is AppState.RUNNING for v in views)
-    asleep = sum(v.state is AppState.SLEEPING for v in views)
-    stopping = sum(v.state is AppState.STOPPING for v in views)
+    return status_page(
+        views[start:end],
+        Counter(v.state for v in views),
+        len(views),
+        now,
+        tz,
+        page=Page(number, page.size, page.filter),
+        pages=len(bounds),
+        start=start,
+        budgets=budgets,
+        title=title,
+        max_blocks=max_blocks,
+        catalog=catalog,
+    )
+
+
+def status_page(
+    shown: Sequence[AppView],
+    states: Mapping[AppState, int],
+    total: int,
+    now: datetime,
+    tz: ZoneInfo,
+    *,
+    page: Page,
+    pages: int,
+    start: int,
+    budgets: Budgets | None = None,
+    title: str = "Paastis status",
+    max_blocks: int = MAX_BLOCKS,
+    catalog: Catalog | None = None,
+) -> Message:
+    """One page of `status`: the apps `shown` (from index `start` of `total`, page
+    `page.number` of `pages`) and the counts of the whole list by state."""
+    number, end = page.number, start + len(shown)
+    running, asleep, stopping = (states.get(s, 0) for s in (AppState.RUNNING, AppState.SLEEPING, AppState.STOPPING))
     summary = f"{total} app{'s' * (total != 1)} · {running} running · {asleep} asleep"
     if stopping:
         summary += f" · {stopping} going to sleep"
     if page.filter:
         summary = f"`{escape(page.filter)}`: {summary}"
     blocks: list[Block] = [Header(title), Context(summary + _budget_text(budgets))]
-    if not views:
+    if not total:
         hint = "No app matches." if page.filter else "No app discovered yet: the first discovery runs at start-up."
         blocks.append(Section(hint))
     provider = None

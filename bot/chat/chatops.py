@@ -155,25 +155,43 @@ class Chatops:
                 self._unkeep(view, actor, reply)
 
     def _status(self, arg: str | None) -> Message:
-        catalog = self.engine.catalog()
-        if arg:
+        if arg:  # one app: read with its group only (bot.engine.fleet)
+            fleet = self.engine.fleet
             try:
-                view = catalog.find(arg)
+                apps = fleet.topology()
+                ref = apps.find(arg)
             except AmbiguousApp:
                 pass
             except UnknownApp as exc:
-                if not catalog.search(arg):
+                if not self.engine.catalog().search(arg):
                     raise UnknownApp(arg, exc.suggestions) from None
             else:
-                return answers.app_detail(view, catalog.members(view), self.now, self.options.timezone)
-        return self._status_page(arg, 1, catalog)
+                catalog = fleet.around([ref], apps)
+                if view := catalog.get(ref):
+                    return answers.app_detail(view, catalog.members(view), self.now, self.options.timezone)
+        return self._status_page(arg, 1)
 
-    def _status_page(self, text_filter: str | None, number: int, catalog: Catalog | None = None) -> Message:
-        catalog = catalog or self.engine.catalog()
-        views = catalog.search(text_filter)
+    def _status_page(self, text_filter: str | None, number: int) -> Message:
         budgets = self.engine.budgets()
         page = answers.Page(number, answers.STATUS_PAGE_SIZE, text_filter or "")
-        return answers.status(views, self.now, self.options.timezone, page=page, budgets=budgets, catalog=catalog)
+        tz = self.options.timezone
+        shown = None if text_filter else self.engine.fleet.page(number, page.size, answers.MAX_BLOCKS - 4)
+        if shown is not None:  # every app: the page alone is read and decided
+            return answers.status_page(
+                shown.shown,
+                shown.states,
+                shown.total,
+                self.now,
+                tz,
+                page=answers.Page(shown.number, page.size),
+                pages=shown.pages,
+                start=shown.start,
+                budgets=budgets,
+                catalog=shown.catalog,
+            )
+        catalog = self.engine.catalog()
+        views = catalog.search(text_filter)
+        return answers.status(views, self.now, tz, page=page, budgets=budgets, catalog=catalog)
 
     def _log(self, arg: str | None) -> Message:
         if arg:

@@ -5,6 +5,9 @@
     clock       the time
     catalog()   the store's apps with their rules, keeps, wakes in flight and failing sleeps, decided now
     stale(…)    running apps whose activity was not read lately, least recently first (no catalog)
+    topology()  the apps' rules, labels and groups: made again only when the set of apps changes
+    around(…)   some apps with their groups, decided as the whole catalog decides them
+    find(…), page(…)  an app someone names, a page of apps with the counts by state: no catalog
     wakes       the wakes in flight: one job per app (bot.engine.wake_jobs)
     lock(ref)   one provider operation (a sleep, a wake) at a time per app
 
@@ -14,15 +17,31 @@ It holds no policy (bot.policy.catalog decides) and calls no provider.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator, Mapping
+from collections import Counter
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
 from datetime import datetime
 
 from bot.engine.wake_jobs import WakeCoordinator
 from bot.errors import ActionRefused
 from bot.policy.catalog import AppView, Catalog, CatalogInputs, build_catalog
+from bot.policy.topology import Listed, Topology, topology
 from bot.store.rows import Ref
 from bot.store.store import Store
-from providers.base import Clock, Provider
+from providers.base import AppState, Clock, Provider
+
+
+@dataclass(frozen=True)
+class AppsPage:
+    """A page of the apps in the catalog's order, and what the whole list counts."""
+
+    shown: list[AppView]
+    catalog: Catalog  # the apps shown, with their groups
+    states: Mapping[AppState, int]  # every app, by state (being woken: waking)
+    total: int
+    number: int  # 1-based, within 1..pages
+    pages: int
+    start: int  # index of the first app shown
 
 
 class Fleet:
@@ -34,6 +53,7 @@ class Fleet:
         self.wakes = WakeCoordinator()
         self._locks: dict[Ref, threading.Lock] = {}
         self._locks_lock = threading.Lock()
+        self._topology: tuple[list[tuple[str, str, str]], Topology] | None = None
 
     def catalog(self) -> Catalog:
         now = self.clock.now()
@@ -55,8 +75,50 @@ class Fleet:
             if view.managed:
                 yield view
 
+    def topology(self) -> Topology:
+        listed = self.store.listed()
+        cached = self._topology
+        if cached is None or cached[0] != listed:
+            cached = (listed, topology([Listed(*app) for app in listed], self.inputs))
+            self._topology = cached
+        return cached[1]
+
+    def around(self, refs: Iterable[Ref], apps: Topology | None = None) -> Catalog:
+        apps = apps or self.topology()
+        wanted = {member for ref in refs for member in apps.groups.get(ref, ())}
+        rows = [row for row in self.store.apps_of(wanted) if row.key in apps.rules]
+        now = self.clock.now()
+        waking = self.wakes.in_flight()
+        keeps, failures = self.store.keeps(now), self.store.failures("sleep")
+        return build_catalog(rows, self.inputs, now, keeps=keeps, waking=waking, failures=failures, apps=apps)
+
     def find(self, text: str) -> AppView:
-        return self.catalog().find(text)
+        apps = self.topology()
+        ref = apps.find(text)
+        return self.around([ref], apps).get(ref) or self.catalog().find(text)
+
+    def page(self, number: int, size: int, max_blocks: int) -> AppsPage | None:
+        """Page `number` of every app, `size` apps a page. None when provider headings could
+        push a page past `max_blocks` (2 blocks an app): pages then split by blocks, which
+        takes every app's decision (the whole catalog)."""
+        apps = self.topology()
+        if len({provider for provider, _ in apps.order}) + 2 * size > max_blocks:
+            return None
+        total = len(apps.order)
+        pages = max(1, -(-total // size))
+        number = min(max(number, 1), pages)
+        start = (number - 1) * size
+        refs = apps.order[start : start + size]
+        catalog = self.around(refs, apps)
+        states: Counter[AppState] = Counter()
+        for (_, state), count in self.store.count_states().items():
+            states[AppState(state)] += count
+        for row in self.store.apps_of(self.wakes.in_flight()):
+            if row.state is not AppState.RUNNING:  # shown as waking from the first click
+                states[row.state] -= 1
+                states[AppState.WAKING] += 1
+        shown = [view for ref in refs if (view := catalog.get(ref))]
+        return AppsPage(shown, catalog, states, total, number, pages, start)
 
     def provider_of(self, view: AppView) -> Provider:
         """The provider an app belongs to; ActionRefused when it is not configured any more."""

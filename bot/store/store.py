@@ -26,7 +26,7 @@ from __future__ import annotations
 import sqlite3
 import threading
 import weakref
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -220,6 +220,32 @@ class Store(InFlight, Troubles, AuditLog, FirstRun):
             if state is AppState.RUNNING and current != AppState.RUNNING.value:
                 values["awake_since"] = iso(now)
             self._update(db, provider, app_id, values)
+
+    def listed(self) -> list[tuple[str, str, str]]:
+        """Every app not gone, as (provider, app_id, name): what the topology is made of."""
+        return self.db.conn.execute(
+            "select provider, app_id, name from apps where gone = 0 order by provider, app_id"
+        ).fetchall()
+
+    def apps_of(self, refs: Collection[Ref]) -> list[AppRow]:
+        """Some apps not gone, read by key (a page, an app and its group)."""
+        ids: dict[str, list[str]] = {}
+        for provider, app_id in refs:
+            ids.setdefault(provider, []).append(app_id)
+        rows: list[AppRow] = []
+        for provider, app_ids in sorted(ids.items()):
+            for i in range(0, len(app_ids), 500):
+                chunk = app_ids[i : i + 500]
+                where = f"where gone = 0 and provider = ? and app_id in ({', '.join('?' * len(chunk))})"
+                rows += self._app_rows(where, [provider, *chunk])
+        return rows
+
+    def count_states(self) -> dict[tuple[str, str], int]:
+        """How many apps not gone are in each state, by (provider, state)."""
+        cursor = self.db.conn.execute(
+            "select provider, state, count(*) from apps where gone = 0 group by provider, state"
+        )
+        return {(provider, state): count for provider, state, count in cursor.fetchall()}
 
     # -- the due index -------------------------------------------------------------------
     def anything_due(self, now: datetime) -> bool:
