@@ -118,16 +118,15 @@ def _floors(h: Harness, chatops: Chatops, now: Any) -> dict[str, Callable[[], An
 
 def _home(h: Harness, chatops: Chatops) -> Callable[[], Any]:
     """App Home as the Slack listener builds it (its data access, then Block Kit)."""
+    from bot.slack import home
     from bot.slack.blocks import render_blocks
-    from bot.slack.home import home_message
 
     def run() -> None:
-        if hasattr(chatops, "home"):
-            message = chatops.home(1, "")
+        views, report, tz = h.engine.catalog().search, chatops.report(), chatops.options.timezone
+        if hasattr(home, "PageOf"):  # as the listener calls it since it reads pages (2026-12)
+            message = home.home_message(lambda: views(None), report, chatops.now, tz, page_of=h.engine.fleet.page)
         else:
-            message = home_message(
-                h.engine.catalog().search(None), chatops.report(), chatops.now, chatops.options.timezone
-            )
+            message = home.home_message(views(None), report, chatops.now, tz)
         render_blocks(message)
 
     return run

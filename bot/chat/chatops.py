@@ -38,7 +38,7 @@ from bot.chat.messages import (
     fitted_value,
     md,
 )
-from bot.chat.report import build_report, report_message
+from bot.chat.report import UNUSED_AFTER, build_report, report_message
 from bot.config.loading import Permissions
 from bot.engine.actors import Actor
 from bot.engine.engine import Engine
@@ -175,20 +175,9 @@ class Chatops:
         budgets = self.engine.budgets()
         page = answers.Page(number, answers.STATUS_PAGE_SIZE, text_filter or "")
         tz = self.options.timezone
-        shown = None if text_filter else self.engine.fleet.page(number, page.size, answers.MAX_BLOCKS - 4)
-        if shown is not None:  # every app: the page alone is read and decided
-            return answers.status_page(
-                shown.shown,
-                shown.states,
-                shown.total,
-                self.now,
-                tz,
-                page=answers.Page(shown.number, page.size),
-                pages=shown.pages,
-                start=shown.start,
-                budgets=budgets,
-                catalog=shown.catalog,
-            )
+        listing = None if text_filter else self.engine.fleet.page(number, page.size, answers.MAX_BLOCKS - 4)
+        if listing is not None:  # every app: the page alone is read and decided
+            return answers.status_page(listing, self.now, tz, budgets=budgets)
         catalog = self.engine.catalog()
         views = catalog.search(text_filter)
         return answers.status(views, self.now, tz, page=page, budgets=budgets, catalog=catalog)
@@ -204,15 +193,18 @@ class Chatops:
     def report(self) -> Message:
         now = self.now
         start = now - self.options.report_period
-        store = self.engine.store
+        store, fleet = self.engine.store, self.engine.fleet
+        apps = fleet.topology()  # the apps it names are read and decided, not every app
         data = build_report(
-            list(self.engine.catalog()),
+            list(fleet.around(store.noteworthy(now - UNUSED_AFTER), apps)),
             store.naps(start),
-            store.events(since=start, limit=10_000),
+            store.events(since=start, actions=("woke", "wake_failed"), limit=10_000),
             store.provider_health(),
             self.options.prices,
             start,
             now,
+            states=fleet.states(),
+            kinds=apps.kinds,
         )
         return report_message(data, self.options.timezone)
 

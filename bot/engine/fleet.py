@@ -7,7 +7,7 @@
     stale(…)    running apps whose activity was not read lately, least recently first (no catalog)
     topology()  the apps' rules, labels and groups: made again only when the set of apps changes
     around(…)   some apps with their groups, decided as the whole catalog decides them
-    find(…), page(…)  an app someone names, a page of apps with the counts by state: no catalog
+    find(…), page(…), states()  an app someone names, a page of apps, the counts by state: no catalog
     wakes       the wakes in flight: one job per app (bot.engine.wake_jobs)
     lock(ref)   one provider operation (a sleep, a wake) at a time per app
 
@@ -19,29 +19,15 @@ from __future__ import annotations
 import threading
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass
 from datetime import datetime
 
 from bot.engine.wake_jobs import WakeCoordinator
 from bot.errors import ActionRefused
-from bot.policy.catalog import AppView, Catalog, CatalogInputs, build_catalog
+from bot.policy.catalog import AppsPage, AppView, Catalog, CatalogInputs, build_catalog
 from bot.policy.topology import Listed, Topology, topology
 from bot.store.rows import Ref
 from bot.store.store import Store
 from providers.base import AppState, Clock, Provider
-
-
-@dataclass(frozen=True)
-class AppsPage:
-    """A page of the apps in the catalog's order, and what the whole list counts."""
-
-    shown: list[AppView]
-    catalog: Catalog  # the apps shown, with their groups
-    states: Mapping[AppState, int]  # every app, by state (being woken: waking)
-    total: int
-    number: int  # 1-based, within 1..pages
-    pages: int
-    start: int  # index of the first app shown
 
 
 class Fleet:
@@ -111,14 +97,19 @@ class Fleet:
         refs = apps.order[start : start + size]
         catalog = self.around(refs, apps)
         states: Counter[AppState] = Counter()
-        for (_, state), count in self.store.count_states().items():
-            states[AppState(state)] += count
-        for row in self.store.apps_of(self.wakes.in_flight()):
-            if row.state is not AppState.RUNNING:  # shown as waking from the first click
-                states[row.state] -= 1
-                states[AppState.WAKING] += 1
+        for (_, state), count in self.states().items():
+            states[state] += count
         shown = [view for ref in refs if (view := catalog.get(ref))]
         return AppsPage(shown, catalog, states, total, number, pages, start)
+
+    def states(self) -> Counter[tuple[str, AppState]]:
+        """How many apps of each provider are in each state, as the catalog shows them."""
+        states = Counter({(provider, AppState(state)): n for (provider, state), n in self.store.count_states().items()})
+        for row in self.store.apps_of(self.wakes.in_flight()):
+            if row.state is not AppState.RUNNING:  # shown as waking from the first click
+                states[row.provider, row.state] -= 1
+                states[row.provider, AppState.WAKING] += 1
+        return +states  # without the states counted down to nothing
 
     def provider_of(self, view: AppView) -> Provider:
         """The provider an app belongs to; ActionRefused when it is not configured any more."""

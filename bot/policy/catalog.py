@@ -26,7 +26,7 @@ from bot.policy.topology import CatalogInputs, Named, ProviderInfo, Topology, fi
 from bot.store.rows import AppRow, Failure, Keep, Ref
 from providers.base import AppState
 
-__all__ = ["AppView", "Catalog", "CatalogInputs", "ProviderInfo", "build_catalog", "worker_only"]
+__all__ = ["AppView", "AppsPage", "Catalog", "CatalogInputs", "ProviderInfo", "build_catalog", "worker_only"]
 
 
 @dataclass(frozen=True)
@@ -122,6 +122,19 @@ class Catalog:
             or wanted in v.row.provider.lower()
             or wanted == v.kind
         ]
+
+
+@dataclass(frozen=True)
+class AppsPage:
+    """A page of the apps in the catalog's order, and what the whole list counts."""
+
+    shown: list[AppView]
+    catalog: Catalog | None  # the apps shown, with their groups (None: their groups are not shown)
+    states: Mapping[AppState, int]  # every app, by state (being woken: waking)
+    total: int
+    number: int  # 1-based, within 1..pages
+    pages: int
+    start: int  # index of the first app shown
 
 
 def build_catalog(

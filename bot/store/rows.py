@@ -4,10 +4,10 @@ failures that repeat. Pure."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import datetime
 from functools import lru_cache
-from typing import Any
+from typing import Any, ClassVar
 
 from providers.base import AppState, Formation, PaasApp
 
@@ -59,9 +59,11 @@ class AppRow:
     def __post_init__(self) -> None:
         object.__setattr__(self, "key", (self.provider, self.app_id))
 
+    ACTIVITY: ClassVar[tuple[str, ...]] = ("last_request_at", "last_deploy_at", "last_wake_at", "last_used_at")
+
     @property
     def last_activity(self) -> datetime | None:
-        """The newest sign of use; None while nothing has been observed."""
+        """The newest sign of use (the ACTIVITY columns); None while nothing has been observed."""
         seen = [t for t in (self.last_request_at, self.last_deploy_at, self.last_wake_at, self.last_used_at) if t]
         return max(seen) if seen else None
 
@@ -121,7 +123,7 @@ class AppRow:
         )
 
 
-_APP_COLUMNS = (*(f for f in AppRow.__dataclass_fields__ if f != "key"),)
+_APP_COLUMNS = tuple(f.name for f in fields(AppRow) if f.init)
 
 
 @dataclass(frozen=True)

@@ -247,6 +247,18 @@ class Store(InFlight, Troubles, AuditLog, FirstRun):
         )
         return {(provider, state): count for provider, state, count in cursor.fetchall()}
 
+    def noteworthy(self, unused_since: datetime) -> set[Ref]:
+        """Apps the report names: crashed, running with activity unreadable, or first seen
+        before `unused_since` and not used since."""
+        cut = iso(_utc(unused_since))
+        unused = " and ".join(f"({c} is null or {c} <= ?)" for c in AppRow.ACTIVITY)
+        cursor = self.db.conn.execute(
+            "select provider, app_id from apps where gone = 0 and (state = ?"
+            f" or (state = ? and check_error is not null) or (first_seen <= ? and {unused}))",
+            [AppState.CRASHED.value, AppState.RUNNING.value, cut, *[cut] * len(AppRow.ACTIVITY)],
+        )
+        return {(provider, app_id) for provider, app_id in cursor.fetchall()}
+
     # -- the due index -------------------------------------------------------------------
     def anything_due(self, now: datetime) -> bool:
         """Whether some app's decision may have changed: written since the last sweep, or due by now."""
