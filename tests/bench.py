@@ -104,7 +104,7 @@ def _floors(h: Harness, chatops: Chatops, now: Any) -> dict[str, Callable[[], An
         conn.execute("select provider, state, count(*) from apps where gone = 0 group by provider, state").fetchall()
         start = now - chatops.options.report_period
         naps = h.engine.store.naps(start)
-        events = h.engine.store.events(since=start, limit=10_000)
+        events = h.engine.store.events(since=start, actions=("woke", "wake_failed"), limit=10_000)
         message = report_message(build_report([], naps, events, {}, chatops.options.prices, start, now), tz)
         render_blocks(message)
         return message
@@ -122,11 +122,12 @@ def _home(h: Harness, chatops: Chatops) -> Callable[[], Any]:
     from bot.slack.blocks import render_blocks
 
     def run() -> None:
-        views, report, tz = h.engine.catalog().search, chatops.report(), chatops.options.timezone
+        report, tz = chatops.report(), chatops.options.timezone
         if hasattr(home, "PageOf"):  # as the listener calls it since it reads pages (2026-12)
-            message = home.home_message(lambda: views(None), report, chatops.now, tz, page_of=h.engine.fleet.page)
+            views = lambda: h.engine.catalog().search(None)  # noqa: E731  (only read with a filter)
+            message = home.home_message(views, report, chatops.now, tz, page_of=h.engine.fleet.page)
         else:
-            message = home.home_message(views(None), report, chatops.now, tz)
+            message = home.home_message(h.engine.catalog().search(None), report, chatops.now, tz)
         render_blocks(message)
 
     return run

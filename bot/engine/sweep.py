@@ -5,10 +5,11 @@
     then every app whose verdict is SLEEP ─▶ Sleeper.sleep_app(confirm=True)
 
 A sweep costs what is due: each app's next decision time is kept in the store (the due
-index, bot/store/store.py) and a sweep with no app due, nothing written since the last one
-and no wake in flight reads one row and returns; otherwise it decides every app as before
-(one catalog) and records the new due times. The first sweep of a process decides them all
-(the rules may have changed).
+index, bot/store/store.py). A sweep reads the apps due — written since the last sweep, or
+whose time came — and those being woken, decides them with their groups (the fleet's
+topology) exactly as the whole catalog would, and records their next due times; with
+nothing due it reads nothing more. The first sweep of a process decides every app (the
+rules may have changed).
 
 One failing app never stops the others: its error becomes its outcome, and the failure is
 recorded with its next try (bot.engine.troubles: the app stays up until then, and the
@@ -27,6 +28,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 from datetime import datetime
 
 from bot.engine.actors import SCHEDULER
@@ -102,10 +104,13 @@ class Sweeper:
             log.info("sweep.plan_posted planned=%s kept=%s unmanaged=%s", len(planned), kept, unmanaged)
             self.notify(FirstRunPlan(tuple(planned), kept, unmanaged))
 
-    def _due(self) -> bool:
-        """Whether some app may have to be checked or put to sleep now (the due index)."""
-        now = self.fleet.clock.now()
-        return not self._settled or bool(self.fleet.wakes.in_flight()) or self.fleet.store.anything_due(now)
+    def _reader(self) -> Callable[[], Catalog] | None:
+        """How to read the apps this sweep decides: those due (the due index) and being woken,
+        each with its group; every app at the first sweep of a process; None: nothing is due."""
+        if not self._settled:
+            return self.fleet.catalog
+        due = self.fleet.store.due_apps(self.fleet.clock.now()) | self.fleet.wakes.in_flight()
+        return (lambda: self.fleet.around(due)) if due else None
 
     def _settle(self, catalog: Catalog) -> None:
         """Record when each app must be decided again, where that changed."""
@@ -116,9 +121,10 @@ class Sweeper:
 
     def _sweep(self, *, sleep: bool) -> list[Outcome]:
         outcomes: list[Outcome] = []
-        if not self._due():
+        read = self._reader()
+        if read is None:
             return outcomes
-        catalog = self.fleet.catalog()
+        catalog = read()
         due = [v for v in catalog if v.decision.verdict is Verdict.CHECK and not v.row.gone]
         due.sort(key=lambda v: v.decision.sleeps_at or datetime.min.replace(tzinfo=self.fleet.clock.now().tzinfo))
         deferred: set[str] = set()
@@ -135,7 +141,7 @@ class Sweeper:
                 row = self.fleet.store.app(*view.ref)
                 outcomes.append(Outcome(view.ref, view.label, "check_failed", row.check_error or "unreadable"))
         if due:
-            catalog = self.fleet.catalog()
+            catalog = read()
         self._settle(catalog)  # before sleeping: a sleep writes its app, which is then decided again
         if not sleep:
             return outcomes

@@ -82,7 +82,7 @@ class InFlight:
         with self.transaction() as db:
             if self._held_by_other(db, (wake.provider, wake.app_id), now):
                 return False
-            db["wakes"].upsert(_wake_values(wake, self.owner, now), pk=("provider", "app_id"))
+            _put(db, "wakes", _wake_values(wake, self.owner, now))
             return True
 
     def claim_sleep(self, intent: SleepIntent, now: datetime) -> bool:
@@ -101,7 +101,7 @@ class InFlight:
                 "reason": intent.reason,
                 "formation": intent.formation.to_json() if intent.formation else None,
             }
-            db["sleeps"].upsert(values, pk=("provider", "app_id"))
+            _put(db, "sleeps", values)
             return True
 
     def take_over_sleep(self, intent: SleepIntent, now: datetime) -> bool:
@@ -129,7 +129,7 @@ class InFlight:
     def begin_wake(self, wake: InFlightWake) -> None:
         """Record a wake as it is given (its owner, if any, included): what a crash leaves."""
         with self.transaction() as db:
-            db["wakes"].upsert(_wake_values(wake, wake.owner, wake.heartbeat_at), pk=("provider", "app_id"))
+            _put(db, "wakes", _wake_values(wake, wake.owner, wake.heartbeat_at))
 
     def end_wake(self, provider: str, app_id: str, *, ours_only: bool = False) -> None:
         with self.transaction() as db:
@@ -184,6 +184,14 @@ def _intents(rows: Iterator[dict[str, Any]]) -> Iterator[SleepIntent]:
             r["owner"],
             parse_iso(r["heartbeat_at"]),
         )
+
+
+def _put(db: sqlite_utils.Database, table: str, values: dict[str, Any]) -> None:
+    """Write the whole row of an app (its key in `values`) in `table`, in the caller's
+    transaction: plain SQL, which sqlite-utils' upsert costs several times."""
+    db.execute(f"delete from {table} where provider = ? and app_id = ?", [values["provider"], values["app_id"]])
+    placeholders = ", ".join("?" * len(values))
+    db.conn.execute(f"insert into {table} ({', '.join(values)}) values ({placeholders})", list(values.values()))
 
 
 def _wake_values(wake: InFlightWake, owner: str | None, heartbeat: datetime | None) -> dict[str, Any]:

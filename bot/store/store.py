@@ -260,12 +260,12 @@ class Store(InFlight, Troubles, AuditLog, FirstRun):
         return {(provider, app_id) for provider, app_id in cursor.fetchall()}
 
     # -- the due index -------------------------------------------------------------------
-    def anything_due(self, now: datetime) -> bool:
-        """Whether some app's decision may have changed: written since the last sweep, or due by now."""
-        row = self.db.conn.execute(
-            "select 1 from apps where (due_at is null or due_at <= ?) and gone = 0 limit 1", [iso(_utc(now))]
-        ).fetchone()
-        return row is not None
+    def due_apps(self, now: datetime) -> set[Ref]:
+        """The apps whose decision may have changed: written since the last sweep, or due by now."""
+        cursor = self.db.conn.execute(
+            "select provider, app_id from apps where (due_at is null or due_at <= ?) and gone = 0", [iso(_utc(now))]
+        )
+        return {(provider, app_id) for provider, app_id in cursor.fetchall()}
 
     def settle(self, dues: list[tuple[Ref, datetime | None, int]]) -> int:
         """Record when each app's decision may change next (None: at the next sweep), unless

@@ -76,7 +76,7 @@ def run(path: Path, *, full_scan: bool, minutes: int = 240) -> tuple[list[tuple[
         if full_scan:  # every app due at every sweep: the sweep before the due index
             with h.engine.store.transaction() as db:
                 db.execute("update apps set due_at = null")
-        decided += h.engine.sweeper._due()
+        decided += h.engine.sweeper._reader() is not None
         report: SweepReport = h.sweep()
         done += [(minute, o.action, o.label) for o in report.outcomes]
         clock.advance(minutes=1)
@@ -112,13 +112,32 @@ def test_a_sweep_with_nothing_due_reads_no_catalog(tmp_path, clock) -> None:
     h.sweep()  # the first sweep of a process decides every app: both stay up 14 more minutes
     clock.advance(minutes=1)
     built = []
-    h.engine.fleet.catalog = lambda: built.append(1)  # type: ignore[method-assign]
+    h.engine.fleet.catalog = lambda: built.append("every app")  # type: ignore[method-assign]
+    h.engine.fleet.around = lambda refs, apps=None: built.append(refs)  # type: ignore[method-assign]
 
     h.discover()
     h.sweep()
 
     assert built == []
     assert h.state("quiet") is AppState.RUNNING
+
+
+def test_a_sweep_decides_the_apps_written_since_the_last_one_and_no_other(tmp_path, clock) -> None:
+    h = Harness(tmp_path / "p.db", clock)
+    ids = [h.add(f"app-{i}", steady_every=60) for i in range(5)]
+    clock.advance(minutes=1)
+    h.discover()
+    h.sweep()
+    clock.advance(minutes=1)
+    h.engine.mark_used(h.view("app-3"))  # someone asked for it in Slack
+    decided = []
+    around = h.engine.fleet.around
+    h.engine.fleet.around = lambda refs, apps=None: decided.append(set(refs)) or around(refs, apps)  # type: ignore[method-assign]
+
+    h.discover()
+    h.sweep()
+
+    assert decided == [{("fake", ids[3])}]
 
 
 def test_a_keep_written_after_the_sweep_read_the_apps_is_never_hidden(tmp_path, clock) -> None:
@@ -132,4 +151,4 @@ def test_a_keep_written_after_the_sweep_read_the_apps_is_never_hidden(tmp_path, 
     written = h.engine.store.settle([(row.key, clock.now() + timedelta(days=1), row.revision)])
 
     assert written == 0
-    assert h.engine.store.anything_due(clock.now())
+    assert row.key in h.engine.store.due_apps(clock.now())
