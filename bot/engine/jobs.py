@@ -9,7 +9,9 @@
     readiness     every minute         tell the channel when the database cannot be written
     webhook …     one-off              each delivery and retry, on an executor of its own (bot.engine.webhooks)
 
-Jobs never overlap themselves (max_instances=1) and a late run is merged (coalesce).
+Jobs never overlap themselves (max_instances=1); a run that comes while the previous one
+still runs, or late (a busy machine), is merged with the others missed (coalesce) and runs
+as soon as it can, however late (no misfire grace limit): a scheduled run is never skipped.
 A job that raises is logged with its traceback; the next run happens as planned.
 """
 
@@ -70,7 +72,7 @@ def configure_scheduler(
     post_report: Callable[[], None],
     times: JobTimes = JobTimes(),
 ) -> None:
-    common = {"coalesce": True, "max_instances": 1, "replace_existing": True, "misfire_grace_time": 60}
+    common = {"coalesce": True, "max_instances": 1, "replace_existing": True, "misfire_grace_time": None}
     scheduler.add_job(
         engine.discover,
         IntervalTrigger(seconds=times.discover.total_seconds()),

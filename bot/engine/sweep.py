@@ -141,6 +141,7 @@ class Sweeper:
                 row = self.fleet.store.app(*view.ref)
                 outcomes.append(Outcome(view.ref, view.label, "check_failed", row.check_error or "unreadable"))
         if due:
+            del catalog, due, view  # the first reading goes before the second is made (memory)
             catalog = read()
         self._settle(catalog)  # before sleeping: a sleep writes its app, which is then decided again
         if not sleep:
