@@ -39,7 +39,7 @@ class Fleet:
         self.wakes = WakeCoordinator()
         self._locks: dict[Ref, threading.Lock] = {}
         self._locks_lock = threading.Lock()
-        self._topology: tuple[list[tuple[str, str, str]], Topology] | None = None
+        self._topology: tuple[int, Topology] | None = None  # with the roster version it was made at
 
     def catalog(self) -> Catalog:
         now = self.clock.now()
@@ -62,10 +62,11 @@ class Fleet:
                 yield view
 
     def topology(self) -> Topology:
-        listed = self.store.listed()
+        version = self.store.roster_version()  # read before the apps: never newer than them
         cached = self._topology
-        if cached is None or cached[0] != listed:
-            cached = (listed, topology([Listed(*app) for app in listed], self.inputs))
+        if cached is None or cached[0] != version:
+            listed = self.store.listed()
+            cached = (version, topology([Listed(*app) for app in listed], self.inputs))
             self._topology = cached
         return cached[1]
 

@@ -156,7 +156,12 @@ def m004_first_run(db: sqlite_utils.Database) -> None:
 @migrations()
 def m005_scale(db: sqlite_utils.Database) -> None:
     """The due index: when each app's sleep decision may change next (NULL: at the next
-    sweep), and a revision bumped by every write a decision reads (bot/store/store.py)."""
+    sweep), and a revision bumped by every write a decision reads; the roster's version,
+    bumped when the set of apps or their names change (bot/store/store.py)."""
     db["apps"].add_column("due_at", str)
     db["apps"].add_column("revision", int, not_null_default=0)
     db["apps"].create_index(["due_at"])
+    db["apps"].create_index(["gone", "provider", "state"])  # counts by state, read by an index alone
+    # bumped when discovery finds, renames or loses apps: the topology is made again then only
+    db["roster"].create({"id": int, "version": int}, pk="id")
+    db["roster"].insert({"id": 1, "version": 0})

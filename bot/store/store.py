@@ -39,7 +39,7 @@ from bot.store.files import StoreUnusable, unusable
 from bot.store.first_run import FirstRun, FirstRunState
 from bot.store.inflight import InFlight, new_owner, release_owner
 from bot.store.migrations import migrations
-from bot.store.rows import AppRow, Event, InFlightWake, Keep, Nap, Ref, SleepIntent, iso, parse_iso
+from bot.store.rows import AppRow, Event, InFlightWake, Keep, Nap, Ref, SleepIntent, formation_of, iso, parse_iso
 from bot.store.troubles import Troubles
 from providers.base import AppState, Formation, PaasApp
 
@@ -176,6 +176,8 @@ class Store(InFlight, Troubles, AuditLog, FirstRun):
             listed = {app.id for app in apps}
             gone = [(provider, app_id) for app_id, row in known.items() if app_id not in listed and not row["gone"]]
             db.conn.executemany(f"update apps set gone = 1, {DECIDE_AGAIN} where provider = ? and app_id = ?", gone)
+            if inserts or gone or any("name" in changed or "gone" in changed for _, changed in updates):
+                db.conn.execute("update roster set version = version + 1")
         if not inserts:
             return []
         new = {values["app_id"] for values in inserts}
@@ -220,6 +222,11 @@ class Store(InFlight, Troubles, AuditLog, FirstRun):
             if state is AppState.RUNNING and current != AppState.RUNNING.value:
                 values["awake_since"] = iso(now)
             self._update(db, provider, app_id, values)
+
+    def roster_version(self) -> int:
+        """Changes whenever apps are found, renamed or lost (`listed` would differ)."""
+        (version,) = self.db.conn.execute("select version from roster").fetchone()
+        return version
 
     def listed(self) -> list[tuple[str, str, str]]:
         """Every app not gone, as (provider, app_id, name): what the topology is made of."""
@@ -367,16 +374,13 @@ class Store(InFlight, Troubles, AuditLog, FirstRun):
             )
 
     def naps(self, since: datetime) -> list[Nap]:
-        rows = self.db["naps"].rows_where("end is null or end > ?", [iso(since)], order_by="start")
+        cursor = self.db.conn.execute(
+            "select provider, app_id, start, end, formation from naps where end is null or end > ? order by start",
+            [iso(since)],
+        )
         return [
-            Nap(
-                r["provider"],
-                r["app_id"],
-                parse_iso(r["start"]),
-                parse_iso(r["end"]),
-                Formation.from_json(r["formation"]) if r["formation"] else None,
-            )
-            for r in rows
+            Nap(provider, app_id, parse_iso(start), parse_iso(end), formation_of(formation))
+            for provider, app_id, start, end, formation in cursor.fetchall()
         ]
 
     # -- pins (keep awake) ---------------------------------------------------------------

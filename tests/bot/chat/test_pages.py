@@ -95,3 +95,18 @@ def test_the_report_and_app_home_say_what_the_whole_catalog_said(h: Harness) -> 
     for number in (1, 2):
         paged = home_message(lambda: full.search(None), report, now, PARIS, number=number, page_of=h.engine.fleet.page)
         assert paged == home_message(full.search(None), report, now, PARIS, number=number)
+
+
+def test_an_app_found_or_lost_by_discovery_shows_at_once(h: Harness) -> None:
+    chatops = Chatops(h.engine, ChatopsOptions(PARIS, Permissions(), Prices()))
+    assert chatops._status_page(None, 1).text.startswith("57 apps")
+    h.add("aaa-new")
+    h.world.remove_app("Zeta")
+    h.discover()
+
+    first = chatops._status_page(None, 1)
+
+    assert first.text.startswith("57 apps")
+    assert "aaa-new" in str(first.blocks[3])
+    assert "Zeta" not in str(chatops._status_page(None, 3))
+    assert "aaa-new" in str(chatops._status("aaa-new"))
