@@ -10,7 +10,7 @@ import difflib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from typing import NamedTuple
 
 from bot.errors import AmbiguousApp, UnknownApp
@@ -80,7 +80,7 @@ class Listed(NamedTuple):
         return (self.provider, self.app_id)
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(eq=False)
 class Topology:
     """What follows from the apps' names and the rules alone: each app's rules (before the
     worker-only check), provider type, label, links and group, and the catalog's order."""
@@ -93,12 +93,13 @@ class Topology:
     order: Sequence[Ref]  # as the catalog lists them: by provider, then name
     names: Mapping[Ref, str]  # the provider's names
 
+    @cached_property
     def named(self) -> list[Named]:
         return [Named(ref, self.labels[ref], self.rules[ref].name, self.names[ref], ref[1]) for ref in self.order]
 
     def find(self, text: str) -> Ref:
         """The app someone means by `text` (see `find_ref`)."""
-        return find_ref(self.named(), text)
+        return find_ref(self.named, text)
 
 
 def topology(apps: Sequence[Listed | AppRow], inputs: CatalogInputs) -> Topology:

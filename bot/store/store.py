@@ -34,6 +34,7 @@ from typing import Any
 
 import sqlite_utils
 
+from bot.policy.idle import NEVER
 from bot.store.events import AuditLog
 from bot.store.files import StoreUnusable, unusable
 from bot.store.first_run import FirstRun, FirstRunState
@@ -175,7 +176,10 @@ class Store(InFlight, Troubles, AuditLog, FirstRun):
             db.conn.executemany("update naps set end = ? where provider = ? and app_id = ? and end is null", restarted)
             listed = {app.id for app in apps}
             gone = [(provider, app_id) for app_id, row in known.items() if app_id not in listed and not row["gone"]]
-            db.conn.executemany(f"update apps set gone = 1, {DECIDE_AGAIN} where provider = ? and app_id = ?", gone)
+            db.conn.executemany(  # not due while gone: found again, it is decided again
+                "update apps set gone = 1, due_at = ?, revision = revision + 1 where provider = ? and app_id = ?",
+                [(iso(NEVER), *ref) for ref in gone],
+            )
             if inserts or gone or any("name" in changed or "gone" in changed for _, changed in updates):
                 db.conn.execute("update roster set version = version + 1")
         if not inserts:
@@ -269,10 +273,12 @@ class Store(InFlight, Troubles, AuditLog, FirstRun):
     # -- the due index -------------------------------------------------------------------
     def due_apps(self, now: datetime) -> set[Ref]:
         """The apps whose decision may have changed: written since the last sweep, or due by now."""
-        cursor = self.db.conn.execute(
-            "select provider, app_id from apps where (due_at is null or due_at <= ?) and gone = 0", [iso(_utc(now))]
+        cursor = self.db.conn.execute(  # two ranges of the due_at index (an OR would read every app)
+            "select provider, app_id, gone from apps where due_at is null"
+            " union all select provider, app_id, gone from apps where due_at <= ?",
+            [iso(_utc(now))],
         )
-        return {(provider, app_id) for provider, app_id in cursor.fetchall()}
+        return {(provider, app_id) for provider, app_id, gone in cursor.fetchall() if not gone}
 
     def settle(self, dues: list[tuple[Ref, datetime | None, int]]) -> int:
         """Record when each app's decision may change next (None: at the next sweep), unless

@@ -44,6 +44,8 @@ class Troubles:
 
     def app_recovered(self, ref: Ref, kind: str) -> Failure | None:
         """The failure of `kind` has ended: forget it; returns it as it was (None: there was none)."""
+        if _failure(self.db, ref, kind) is None:
+            return None  # the usual case, read without taking the write lock
         with self.transaction() as db:
             previous = _failure(db, ref, kind)
             if previous:

@@ -152,3 +152,22 @@ def test_a_keep_written_after_the_sweep_read_the_apps_is_never_hidden(tmp_path, 
 
     assert written == 0
     assert row.key in h.engine.store.due_apps(clock.now())
+
+
+def test_an_app_gone_is_not_due_and_is_decided_again_when_found_again(tmp_path, clock) -> None:
+    h = Harness(tmp_path / "p.db", clock)
+    h.world.hit(h.add("keeper", steady_every=60))
+    h.world.hit(h.add("passing"))
+    clock.advance(minutes=1)
+    h.discover()
+    h.sweep()
+    h.world.remove_app("passing")
+    h.discover()
+    h.sweep()
+    clock.advance(minutes=1)
+
+    assert h.engine.store.due_apps(clock.now()) == set()
+
+    h.world.hit(h.add("passing"))
+    h.discover()
+    assert ("fake", "passing") in h.engine.store.due_apps(clock.now())
