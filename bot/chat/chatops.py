@@ -115,7 +115,7 @@ class Chatops:
                 number, _, text_filter = value.partition("|")
                 reply.update(self._status_page(text_filter or None, int(number) if number.isdigit() else 1))
                 return
-            catalog = self.engine.catalog()
+            catalog = self._around_value(value)
             view = self._by_value(value, catalog)
             if action == WAKE:
                 self._wake(view, catalog, actor, reply, confirmed=True)
@@ -143,8 +143,7 @@ class Chatops:
         elif command.name == "start":
             self._start(actor, reply)
         else:
-            catalog = self.engine.catalog()
-            view = catalog.find(command.arg or "")
+            view, catalog = self.engine.fleet.find_around(command.arg or "")
             if command.name == "wake":
                 self._wake(view, catalog, actor, reply, confirmed=False)
             elif command.name == "sleep":
@@ -156,19 +155,15 @@ class Chatops:
 
     def _status(self, arg: str | None) -> Message:
         if arg:  # one app: read with its group only (bot.engine.fleet)
-            fleet = self.engine.fleet
             try:
-                apps = fleet.topology()
-                ref = apps.find(arg)
+                view, catalog = self.engine.fleet.find_around(arg)
             except AmbiguousApp:
                 pass
             except UnknownApp as exc:
                 if not self.engine.catalog().search(arg):
                     raise UnknownApp(arg, exc.suggestions) from None
             else:
-                catalog = fleet.around([ref], apps)
-                if view := catalog.get(ref):
-                    return answers.app_detail(view, catalog.members(view), self.now, self.options.timezone)
+                return answers.app_detail(view, catalog.members(view), self.now, self.options.timezone)
         return self._status_page(arg, 1)
 
     def _status_page(self, text_filter: str | None, number: int) -> Message:
@@ -289,6 +284,13 @@ class Chatops:
     def _unkeep(self, view: AppView, actor: Actor, reply: Destination) -> None:
         self._check(actor, "keep")
         reply.send(answers.unkept(view, self.engine.unkeep(view, actor)))
+
+    def _around_value(self, value: str) -> Catalog:
+        """The app a button names, with its group (a value cut to fit: every app)."""
+        if value.startswith("#"):
+            return self.engine.catalog()
+        provider, _, app_id = value.partition(":")
+        return self.engine.fleet.around([(provider, app_id)])
 
     def _by_value(self, value: str, catalog: Catalog) -> AppView:
         """The app of a button's value: `provider:app_id`, or the digest a value too long

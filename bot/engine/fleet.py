@@ -80,9 +80,19 @@ class Fleet:
         return build_catalog(rows, self.inputs, now, keeps=keeps, waking=waking, failures=failures, apps=apps)
 
     def find(self, text: str) -> AppView:
+        return self.find_around(text)[0]
+
+    def find_around(self, text: str) -> tuple[AppView, Catalog]:
+        """The app someone names (UnknownApp, AmbiguousApp), with its group: the apps a
+        wake or a sleep of it concerns."""
         apps = self.topology()
         ref = apps.find(text)
-        return self.around([ref], apps).get(ref) or self.catalog().find(text)
+        catalog = self.around([ref], apps)
+        view = catalog.get(ref)
+        if view is None:  # lost since the topology was read
+            catalog = self.catalog()
+            view = catalog.find(text)
+        return view, catalog
 
     def page(self, number: int, size: int, max_blocks: int) -> AppsPage | None:
         """Page `number` of every app, `size` apps a page. None when provider headings could

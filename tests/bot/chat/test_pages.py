@@ -4,6 +4,7 @@ when every app was decided for them."""
 
 from __future__ import annotations
 
+import io
 from datetime import timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -12,10 +13,12 @@ import pytest
 
 from bot.chat import answers
 from bot.chat.chatops import Chatops, ChatopsOptions
+from bot.chat.messages import WAKE
 from bot.chat.report import build_report, report_message
 from bot.config.loading import Permissions
 from bot.policy.pricing import Prices
 from bot.slack.home import home_message
+from bot.terminal import Terminal, TerminalDestination
 from providers.base import ProviderError
 from tests.bot.engine.harness import ADA, Harness
 from tests.fakes.clock import FakeClock
@@ -110,3 +113,22 @@ def test_an_app_found_or_lost_by_discovery_shows_at_once(h: Harness) -> None:
     assert "aaa-new" in str(first.blocks[3])
     assert "Zeta" not in str(chatops._status_page(None, 3))
     assert "aaa-new" in str(chatops._status("aaa-new"))
+
+
+def test_a_wake_click_reads_the_app_and_its_group_not_every_app(tmp_path: Path, clock: FakeClock) -> None:
+    h = Harness(tmp_path / "p.db", clock, rules=RULES)
+    front, back = h.add("shop-pr2-front"), h.add("shop-pr2-back")
+    for i in range(5):
+        h.add(f"other-{i}")
+    h.discover()
+    clock.advance(minutes=20)
+    h.sweep()  # all asleep
+    h.discover()
+    chatops = Chatops(h.engine, ChatopsOptions(PARIS, Permissions(), Prices()))
+    h.engine.fleet.catalog = lambda: pytest.fail("every app was read")  # type: ignore[method-assign]
+
+    chatops.click(WAKE, f"fake:{front}", ADA, TerminalDestination(Terminal(io.StringIO())))
+    chatops.command("wake other-3", ADA, TerminalDestination(Terminal(io.StringIO())))
+
+    assert h.engine.wait_idle(30)
+    assert [h.calls("wake", app) for app in (front, back, "other-3", "other-2")] == [1, 1, 1, 0]
