@@ -77,7 +77,7 @@ def _floors(h: Harness, chatops: Chatops, now: Any) -> dict[str, Callable[[], An
     from bot.chat.report import build_report, report_message
     from bot.policy.catalog import build_catalog
     from bot.slack.blocks import render_blocks
-    from bot.store.rows import AppRow
+    from bot.store.rows import AppRow, Nap, formation_of, iso, parse_iso
 
     conn = sqlite3.connect(h.path)
     tz = chatops.options.timezone
@@ -103,7 +103,13 @@ def _floors(h: Harness, chatops: Chatops, now: Any) -> dict[str, Callable[[], An
     def report() -> Message:
         conn.execute("select provider, state, count(*) from apps where gone = 0 group by provider, state").fetchall()
         start = now - chatops.options.report_period
-        naps = h.engine.store.naps(start)
+        naps = [  # plain SQL here too: the floor reads the same in both revisions
+            Nap(provider, app_id, parse_iso(begin), parse_iso(end), formation_of(formation))
+            for provider, app_id, begin, end, formation in conn.execute(
+                "select provider, app_id, start, end, formation from naps where end is null or end > ? order by start",
+                (iso(start),),
+            )
+        ]
         events = h.engine.store.events(since=start, actions=("woke", "wake_failed"), limit=10_000)
         message = report_message(build_report([], naps, events, {}, chatops.options.prices, start, now), tz)
         render_blocks(message)
