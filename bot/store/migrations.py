@@ -44,8 +44,10 @@ def _index(tx: Tx, table: str, columns: list[str]) -> None:
     tx.execute(f'CREATE INDEX "idx_{table}_{"_".join(columns)}" ON "{table}" ({quoted})')
 
 
-def _add_column(tx: Tx, table: str, column: str, kind_of: type) -> None:
-    tx.execute(f'ALTER TABLE "{table}" ADD COLUMN "{column}" {"INTEGER" if kind_of is int else "TEXT"}')
+def _add_column(tx: Tx, table: str, column: str, kind_of: type, *, not_null_default: int | None = None) -> None:
+    """A new column; with `not_null_default`, NOT NULL and that default for the rows already there."""
+    default = "" if not_null_default is None else f" NOT NULL DEFAULT {int(not_null_default)}"
+    tx.execute(f'ALTER TABLE "{table}" ADD COLUMN "{column}" {"INTEGER" if kind_of is int else "TEXT"}{default}')
 
 
 def apply(db: Database) -> list[str]:
@@ -182,3 +184,17 @@ def m005_pg(tx: Tx, kind: str) -> None:
     while it lives), and each run of a periodic job claimed once per period."""
     _create(tx, kind, "leases", dict.fromkeys(("name", "owner", "expires_at"), str), "name")
     _create(tx, kind, "job_runs", dict.fromkeys(("job", "period", "owner", "at"), str), ("job", "period"))
+
+
+@migration
+def m006_scale(tx: Tx, kind: str) -> None:
+    """The due index: when each app's sleep decision may change next (NULL: at the next
+    sweep), and a revision bumped by every write a decision reads; counts by state read by
+    an index alone; the roster's version, bumped when discovery finds, renames or loses
+    apps: the topology is made again then only (bot/store/queries.py)."""
+    _add_column(tx, "apps", "due_at", str)
+    _add_column(tx, "apps", "revision", int, not_null_default=0)
+    _index(tx, "apps", ["due_at"])
+    _index(tx, "apps", ["gone", "provider", "state"])
+    _create(tx, kind, "roster", {"id": int, "version": int}, "id")
+    tx.insert("roster", {"id": 1, "version": 0})

@@ -18,14 +18,14 @@ def test_check_config_tells_the_database_masked_reachable_and_migrated(postgres,
     fresh = paastis("check-config", env={"DATABASE_URL": url}, cwd=tmp_path)
     assert fresh.returncode == 0, fresh.stderr
     assert "database: postgresql postgresql+psycopg://postgres:***@127.0.0.1" in fresh.stdout
-    assert "reachable, migrated to empty; 5 migration(s) to apply at start" in fresh.stdout
+    assert "reachable, migrated to empty; 6 migration(s) to apply at start" in fresh.stdout
     assert "s3cret" not in fresh.stdout + fresh.stderr
 
     upgraded = paastis("db", "upgrade", env={"DATABASE_URL": url}, cwd=tmp_path)
     assert upgraded.returncode == 0, upgraded.stdout + upgraded.stderr
     assert upgraded.stdout.startswith("Applied m001_initial")
     again = paastis("check-config", env={"DATABASE_URL": url}, cwd=tmp_path)
-    assert "reachable, migrated to m005_pg\n" in again.stdout
+    assert "reachable, migrated to m006_scale\n" in again.stdout
 
 
 def test_a_wrong_or_unreachable_database_url_is_named_with_its_fix(postgres, tmp_path) -> None:
