@@ -1,7 +1,11 @@
 """Benchmarks (not timed tests): `make bench`, or `python -m tests.bench [--sizes 1000,10000]`.
 
-1. Scale: a sweep and `/paastis status` over N apps on the fake provider — wall time and
-   memory (peak traced by tracemalloc, and the process's max RSS).
+1. Scale, at each size, each in its own process, for this checkout and a baseline revision
+   (`--baseline`, checked out with `git worktree add --detach` in a temporary folder) side
+   by side: status (first page, one app), App Home and the report, each beside its floor
+   (the page's SQL and rendering alone) and the ratio; a sweep with nothing due, the first
+   sweep; then a serve-like simulated hour (discovery, sweep, observation every minute):
+   CPU per app-hour, sweep wall time, RSS after the hour and after `--long-hours`.
 2. Scalingo budget: N running apps behind one token (60 calls/minute), 30-minute idle
    times, simulated for some hours through the real Scalingo client against the fake API:
    calls per app-hour, the busiest minute, wrongful sleeps, late sleeps, staleness of
@@ -17,12 +21,13 @@
 from __future__ import annotations
 
 import argparse
+import json
+import os
 import random
 import resource
 import statistics
 import tempfile
 import time
-import tracemalloc
 from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
@@ -39,20 +44,6 @@ from tests.bot.engine.harness import Harness
 from tests.fakes.clock import FakeClock
 
 
-def measure(label: str, work: Callable[[], Any], *, again: Callable[[], Any] | None = None) -> float:
-    """Wall time of `work`; then the peak memory tracemalloc sees while `again` (or `work`
-    when it can run twice) runs — tracing slows code down, so it is never timed."""
-    started = time.perf_counter()
-    work()
-    elapsed = time.perf_counter() - started
-    tracemalloc.start()
-    (again or work)()
-    _, peak = tracemalloc.get_traced_memory()
-    tracemalloc.stop()
-    print(f"  {label:<44} {elapsed * 1000:9.0f} ms   peak {peak / 2**20:7.1f} MiB allocated")
-    return elapsed
-
-
 class NullWriter:
     def write(self, text: str) -> int:
         return len(text)
@@ -61,29 +52,299 @@ class NullWriter:
         pass
 
 
-def scale(size: int) -> None:
+def rss_mib() -> float:
+    """The resident memory of this process now (Linux), in MiB."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def timed(work: Callable[[], Any], repeat: int = 1) -> float:
+    """The median wall time of `work` in ms (`repeat` runs)."""
+    times = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        work()
+        times.append((time.perf_counter() - started) * 1000)
+    return statistics.median(times)
+
+
+def _floors(h: Harness, chatops: Chatops, now: Any) -> dict[str, Callable[[], Any]]:
+    """What the pages cost at the least: their SQL (counts, the shown rows) and rendering
+    those rows — independent of the bot's own data access, so the same in both revisions."""
+    import sqlite3
+
+    from bot.chat import answers
+    from bot.chat.messages import Message
+    from bot.chat.report import build_report, report_message
+    from bot.policy.catalog import build_catalog
+    from bot.slack.blocks import render_blocks
+    from bot.store.rows import AppRow, Nap, formation_of, iso, parse_iso
+
+    conn = sqlite3.connect(h.path)
+    tz = chatops.options.timezone
+
+    def rows(sql: str, args: tuple = ()) -> list[AppRow]:
+        cursor = conn.execute(sql, args)
+        names = [d[0] for d in cursor.description]
+        return [AppRow.from_row(dict(zip(names, r, strict=False))) for r in cursor.fetchall()]
+
+    def page(size: int) -> Message:
+        conn.execute("select state, count(*) from apps where gone = 0 group by state").fetchall()
+        shown = rows(f"select * from apps where gone = 0 order by provider, name, app_id limit {size}")
+        views = list(build_catalog(shown, h.inputs, now))
+        message = answers.status(views, now, tz, page=answers.Page(1, size))
+        render_blocks(message)
+        return message
+
+    def one() -> None:
+        shown = rows("select * from apps where provider = ? and app_id = ?", ("fake", "app-00042"))
+        view = next(iter(build_catalog(shown, h.inputs, now)))
+        render_blocks(answers.app_detail(view, [view], now, tz))
+
+    def report() -> Message:
+        conn.execute("select provider, state, count(*) from apps where gone = 0 group by provider, state").fetchall()
+        start = now - chatops.options.report_period
+        naps = [  # plain SQL here too: the floor reads the same in both revisions
+            Nap(provider, app_id, parse_iso(begin), parse_iso(end), formation_of(formation))
+            for provider, app_id, begin, end, formation in conn.execute(
+                "select provider, app_id, start, end, formation from naps where end is null or end > ? order by start",
+                (iso(start),),
+            )
+        ]
+        events = h.engine.store.events(since=start, actions=("woke", "wake_failed"), limit=10_000)
+        message = report_message(build_report([], naps, events, {}, chatops.options.prices, start, now), tz)
+        render_blocks(message)
+        return message
+
+    def home() -> None:
+        report()
+        page(40)
+
+    return {"status": lambda: page(20), "status_app": one, "report": report, "home": home}
+
+
+def _home(h: Harness, chatops: Chatops) -> Callable[[], Any]:
+    """App Home as the Slack listener builds it (its data access, then Block Kit)."""
+    from bot.slack import home
+    from bot.slack.blocks import render_blocks
+
+    def run() -> None:
+        report, tz = chatops.report(), chatops.options.timezone
+        if hasattr(home, "PageOf"):  # as the listener calls it since it reads pages (2026-12)
+            views = lambda: h.engine.catalog().search(None)  # noqa: E731  (only read with a filter)
+            message = home.home_message(views, report, chatops.now, tz, page_of=h.engine.fleet.page)
+        else:
+            message = home.home_message(h.engine.catalog().search(None), report, chatops.now, tz)
+        render_blocks(message)
+
+    return run
+
+
+def scale(size: int, *, hours: float = 1.0, long_hours: float = 0.0) -> dict[str, float]:
+    """Every figure of the scale part at `size` apps, in ms (MiB for memory); printed too."""
+    from bot.chat import answers as _answers  # noqa: F401  (imported before RSS is read)
+    from bot.slack.blocks import render_blocks
+
+    figures: dict[str, float] = {}
     print(f"\n{size} apps on the fake provider (SQLite in a temporary folder)")
     with tempfile.TemporaryDirectory() as folder:
         clock = FakeClock()
         h = Harness(Path(folder) / "p.db", clock)
         for i in range(size):
             h.add(f"app-{i:05d}", {"web": 1 + i % 3, "worker": i % 2}, steady_every=60 if i % 2 else None)
-        measure("first discovery (insert every app)", h.discover)
+        figures["first_discovery"] = timed(h.discover)
         clock.advance(minutes=2)
-        measure("first sweep (check all, sleep the idle half)", h.sweep, again=h.engine.catalog)
-        slept = sum(1 for a in h.world.apps() if a.state is not AppState.RUNNING)
-        print(f"  {'':<44} {slept} apps put to sleep")
+        cpu = time.process_time()
+        figures["first_sweep"] = timed(h.sweep)
+        figures["first_sweep_cpu"] = (time.process_time() - cpu) * 1000  # wall time waits for a busy machine
         clock.advance(minutes=1)
-        measure("discovery, nothing new", h.discover)
-        measure("steady sweep (nothing due)", h.sweep)
+        h.discover()
+        h.sweep()  # decides again the apps the first sweep put to sleep
+        clock.advance(seconds=20)
+        figures["steady_sweep"] = timed(h.sweep)
         chatops = Chatops(h.engine, ChatopsOptions(clock.now().tzinfo, Permissions(), Prices()))
         reply = TerminalDestination(Terminal(NullWriter()))  # type: ignore[arg-type]
         actor = Actor("U1", "bench")
-        measure("/paastis status (first page)", lambda: chatops.command("status", actor, reply))
-        measure("/paastis status app-00042 (one app)", lambda: chatops.command("status app-00042", actor, reply))
-        measure("/paastis report", lambda: chatops.command("report", actor, reply))
+
+        def command(text: str) -> Callable[[], None]:
+            return lambda: chatops.command(text, actor, reply)
+
+        figures["status"] = timed(command("status"), 5)
+        figures["status_app"] = timed(command("status app-00042"), 5)
+        figures["report"] = timed(command("report"), 3)
+        figures["home"] = timed(_home(h, chatops), 3)
+        for name, floor in _floors(h, chatops, clock.now()).items():
+            figures[f"{name}_floor"] = timed(floor, 5)
+        del render_blocks
+        cpu, sweeps = _serve_like(h, hours)
+        figures["cpu_per_app_hour"] = cpu / (size * hours)
+        figures["sweep_mean"] = statistics.mean(sweeps)
+        figures["sweep_max"] = max(sweeps)
+        figures["rss_hour"] = rss_mib()
+        if long_hours > hours:
+            _serve_like(h, long_hours - hours)
+            figures["rss_long"] = rss_mib()
         h.engine.shutdown()
         h.engine.store.close()
+    for key, value in figures.items():
+        print(f"  {LABELS.get(key, key):<52} {value:10.1f}")
+    return figures
+
+
+def _serve_like(h: Harness, hours: float) -> tuple[float, list[float]]:
+    """Simulated time, as `serve` schedules its jobs: every minute discovery, the sweep (the
+    default cron), observation and the readiness check; housekeeping every hour. Returns the
+    CPU seconds spent (in ms) and each sweep's wall time (ms)."""
+    sweeps: list[float] = []
+    cpu_start = time.process_time()
+    for minute in range(round(hours * 60)):
+        h.clock.advance(minutes=1)
+        h.engine.discover()
+        sweeps.append(timed(h.engine.sweep))
+        h.engine.observe()
+        h.engine.check_readiness()
+        h.world.calls.clear()  # the fake PaaS's own log of calls: its memory is not Paastis's
+        if minute % 60 == 59:
+            h.engine.housekeeping()
+    return (time.process_time() - cpu_start) * 1000, sweeps
+
+
+LABELS = {
+    "first_discovery": "first discovery (insert every app), ms",
+    "first_sweep": "first sweep (check all, sleep the idle half), ms",
+    "first_sweep_cpu": "first sweep, CPU time, ms",
+    "steady_sweep": "sweep with nothing due, ms",
+    "status": "/paastis status (first page), ms",
+    "status_floor": "  floor: count by state + 20 rows + render, ms",
+    "status_app": "/paastis status app-00042, ms",
+    "status_app_floor": "  floor: one row + render, ms",
+    "home": "App Home (report + first page, Block Kit), ms",
+    "home_floor": "  floor: report SQL + 40 rows + render, ms",
+    "report": "/paastis report, ms",
+    "report_floor": "  floor: counts, naps, events + render, ms",
+    "cpu_per_app_hour": "serve-like hour: CPU per app-hour, ms",
+    "sweep_mean": "serve-like hour: sweep wall time, mean, ms",
+    "sweep_max": "serve-like hour: sweep wall time, max, ms",
+    "rss_hour": "RSS after the simulated hour, MiB",
+    "rss_long": "RSS after the long run, MiB",
+}
+ROWS = [
+    ("/paastis status (first page)", "status", "status_floor", "ms"),
+    ("/paastis status <app>", "status_app", "status_app_floor", "ms"),
+    ("App Home", "home", "home_floor", "ms"),
+    ("/paastis report", "report", "report_floor", "ms"),
+    ("sweep with nothing due", "steady_sweep", None, "ms"),
+    ("first sweep", "first_sweep", None, "ms"),
+    ("first sweep, CPU time", "first_sweep_cpu", None, "ms"),
+    ("first discovery", "first_discovery", None, "ms"),
+    ("CPU per app-hour (serve-like hour)", "cpu_per_app_hour", None, "ms"),
+    ("sweep wall time, mean (serve-like hour)", "sweep_mean", None, "ms"),
+    ("sweep wall time, max (serve-like hour)", "sweep_max", None, "ms"),
+    ("RSS after an hour", "rss_hour", None, "MiB"),
+    ("RSS after the long run", "rss_long", None, "MiB"),
+]
+
+
+def scale_in_subprocess(
+    size: int, root: Path, args: argparse.Namespace, python: str | None = None
+) -> dict[str, float] | None:
+    """The scale part of one size in a fresh process (its RSS its own), on the code in `root`
+    — this checkout, or the baseline's (with `python`, which has its dependencies) — with
+    this benchmark's measures."""
+    import subprocess
+    import sys
+
+    with tempfile.NamedTemporaryFile(suffix=".json") as out:
+        command = [
+            python or sys.executable,
+            "-m",
+            "tests.bench",
+            "--sizes",
+            str(size),
+            "--only-scale",
+            "--json",
+            out.name,
+        ]
+        command += ["--hours", str(args.hours), "--long-hours", str(args.long_hours)]
+        done = subprocess.run(command, cwd=root, env={**os.environ, "PYTHONPATH": str(root)}, check=False)
+        if done.returncode != 0:
+            print(f"  (the run in {root} failed: exit {done.returncode})")
+            return None
+        return json.loads(Path(out.name).read_text() or "{}").get(str(size))
+
+
+def baseline_checkout(rev: str, folder: Path) -> Path:
+    """`rev` checked out beside this one, with this benchmark in it (old code, same measures)."""
+    import shutil
+    import subprocess
+
+    here = Path(__file__).resolve().parent.parent
+    target = folder / "baseline"
+    subprocess.run(["git", "worktree", "add", "--detach", "--quiet", str(target), rev], cwd=here, check=True)
+    shutil.copy(Path(__file__), target / "tests" / "bench.py")
+    return target
+
+
+def baseline_python(base: Path, rev: str) -> str:
+    """An interpreter with the baseline's dependencies (an older revision may need others,
+    sqlite-utils before SQLAlchemy): this one when it has them all, else a virtualenv of its
+    own beside this checkout (.venv-bench-<rev>, made once; `make clean` removes it)."""
+    import re
+    import subprocess
+    import sys
+    import tomllib
+    from importlib.metadata import PackageNotFoundError, version
+
+    needed = tomllib.loads((base / "pyproject.toml").read_text())["project"]["dependencies"]
+    try:
+        for requirement in needed:
+            version(re.split(r"[<>=!~\[;\s]", requirement, maxsplit=1)[0])
+        return sys.executable
+    except PackageNotFoundError:
+        pass
+    venv = Path(__file__).resolve().parent.parent / f".venv-bench-{rev}"
+    python, ready = venv / "bin" / "python", venv / "installed"
+    if not ready.exists():
+        print(f"  (installing the dependencies of {rev} in {venv})")
+        subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+        subprocess.run([str(python), "-m", "pip", "install", "--quiet", *needed], check=True)
+        ready.touch()
+    return str(python)
+
+
+def compare(sizes: list[int], args: argparse.Namespace) -> None:
+    """Today's code and the baseline's, side by side, each size in its own process."""
+    import subprocess
+
+    here = Path(__file__).resolve().parent.parent
+    with tempfile.TemporaryDirectory() as folder:
+        base = baseline_checkout(args.baseline, Path(folder)) if args.baseline else None
+        try:
+            python = baseline_python(base, args.baseline) if base else None
+            for size in sizes:
+                new = scale_in_subprocess(size, here, args) or {}
+                old = (scale_in_subprocess(size, base, args, python) or {}) if base else {}
+                _table(size, args.baseline, old, new)
+        finally:
+            if base:
+                subprocess.run(["git", "worktree", "remove", "--force", str(base)], cwd=here, check=False)
+
+
+def _table(size: int, rev: str | None, old: dict[str, float], new: dict[str, float]) -> None:
+    def cell(figures: dict[str, float], key: str, floor: str | None) -> str:
+        if key not in figures:
+            return "—"
+        text = f"{figures[key]:,.1f}"
+        if floor and figures.get(floor):
+            text += f" (floor {figures[floor]:,.1f}, {figures[key] / figures[floor]:,.1f}×)"
+        return text
+
+    load = os.getloadavg()[0]
+    print(f"\n{size:,} apps | baseline {rev or '—'} | this checkout   (load average {load:.1f})")
+    for label, key, floor, unit in ROWS:
+        print(f"  {label + ', ' + unit:<46} | {cell(old, key, floor):>32} | {cell(new, key, floor):>32}")
 
 
 def scalingo_budget(apps: int, hours: float, idle_minutes: int, seed: int = 7, *, observe: bool = True) -> None:
@@ -271,7 +532,12 @@ def _busiest_window(moments) -> int:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--sizes", default="1000,10000")
+    parser.add_argument("--sizes", default="1000,10000", help="scale part: apps (50000 is slow on the baseline)")
+    parser.add_argument("--baseline", default="3e2177b", help="revision measured beside this one ('' for none)")
+    parser.add_argument("--hours", type=float, default=1.0, help="scale part: simulated hours of serve-like jobs")
+    parser.add_argument("--long-hours", type=float, default=6.0, help="scale part: RSS after this long (0: skip)")
+    parser.add_argument("--only-scale", action="store_true", help="the scale part alone, in this process")
+    parser.add_argument("--json", help="with --only-scale: write the figures there")
     parser.add_argument("--budget-apps", type=int, default=1000)
     parser.add_argument("--budget-hours", type=float, default=3)
     parser.add_argument("--idle-minutes", type=int, default=30)
@@ -288,12 +554,18 @@ def main() -> None:
         from tests import bench_db
 
         return bench_db.run([int(s) for s in args.sizes.split(",") if s])
+    sizes = [int(s) for s in args.sizes.split(",") if s]
+    if args.only_scale:
+        figures = {str(size): scale(size, hours=args.hours, long_hours=args.long_hours) for size in sizes}
+        if args.json:
+            Path(args.json).write_text(json.dumps(figures))
+        return
     if args.hosted:
         from tests import bench_hosted
 
         bench_hosted.main([])
-    for size in (int(s) for s in args.sizes.split(",") if s):
-        scale(size)
+    if sizes:
+        compare(sizes, args)
     if not args.skip_budget:
         scalingo_budget(args.budget_apps, args.budget_hours, args.idle_minutes, observe=not args.no_observe)
     if not args.skip_lag:

@@ -6,6 +6,7 @@ section); long lists are paginated with buttons, never cut silently.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -35,7 +36,7 @@ from bot.chat.messages import (
     md,
 )
 from bot.engine.wake_jobs import Phase, TicketProgress
-from bot.policy.catalog import AppView, Catalog
+from bot.policy.catalog import AppsPage, AppView, Catalog
 from bot.policy.durations import format_ago, format_duration
 from bot.policy.idle import Verdict
 from bot.store.rows import Event, Failure
@@ -204,23 +205,37 @@ def status(
 
     A page holds at most `page.size` apps and `max_blocks` blocks (provider headings and
     button rows included), so many providers never push a page past Slack's limit."""
-    total = len(views)
     bounds = _pages(views, page.size, max_blocks - 4)  # 4: title, summary, page line, buttons
-    pages = len(bounds)
-    number = min(max(page.number, 1), pages)
+    number = min(max(page.number, 1), len(bounds))
     start, end = bounds[number - 1]
-    shown = views[start:end]
-    running = sum(v.state is AppState.RUNNING for v in views)
-    asleep = sum(v.state is AppState.SLEEPING for v in views)
-    stopping = sum(v.state is AppState.STOPPING for v in views)
+    listing = AppsPage(
+        list(views[start:end]), catalog, Counter(v.state for v in views), len(views), number, len(bounds), start
+    )
+    return status_page(listing, now, tz, text_filter=page.filter, budgets=budgets, title=title, max_blocks=max_blocks)
+
+
+def status_page(
+    listing: AppsPage,
+    now: datetime,
+    tz: ZoneInfo,
+    *,
+    text_filter: str = "",
+    budgets: Budgets | None = None,
+    title: str = "Paastis status",
+    max_blocks: int = MAX_BLOCKS,
+) -> Message:
+    """One page of `status`: the apps shown, and the counts of the whole list by state."""
+    shown, states, total, catalog = listing.shown, listing.states, listing.total, listing.catalog
+    number, pages, start, end = listing.number, listing.pages, listing.start, listing.start + len(shown)
+    running, asleep, stopping = (states.get(s, 0) for s in (AppState.RUNNING, AppState.SLEEPING, AppState.STOPPING))
     summary = f"{total} app{'s' * (total != 1)} · {running} running · {asleep} asleep"
     if stopping:
         summary += f" · {stopping} going to sleep"
-    if page.filter:
-        summary = f"`{escape(page.filter)}`: {summary}"
+    if text_filter:
+        summary = f"`{escape(text_filter)}`: {summary}"
     blocks: list[Block] = [Header(title), Context(summary + _budget_text(budgets))]
-    if not views:
-        hint = "No app matches." if page.filter else "No app discovered yet: the first discovery runs at start-up."
+    if not total:
+        hint = "No app matches." if text_filter else "No app discovered yet: the first discovery runs at start-up."
         blocks.append(Section(hint))
     provider = None
     for view in shown:
@@ -232,9 +247,9 @@ def status(
         first, last = start + 1, end
         nav = []
         if number > 1:
-            nav.append(Button("◂ Previous", PAGE, f"{number - 1}|{page.filter}"))
+            nav.append(Button("◂ Previous", PAGE, f"{number - 1}|{text_filter}"))
         if number < pages:
-            nav.append(Button("Next ▸", PAGE, f"{number + 1}|{page.filter}"))
+            nav.append(Button("Next ▸", PAGE, f"{number + 1}|{text_filter}"))
         blocks.append(Context(f"Page {number} of {pages} · apps {first}–{last} of {total}"))
         blocks.append(Actions(tuple(nav)))
     assert len(blocks) <= max_blocks, "a status page must fit in one message"

@@ -38,7 +38,7 @@ from bot.chat.messages import (
     fitted_value,
     md,
 )
-from bot.chat.report import build_report, report_message
+from bot.chat.report import UNUSED_AFTER, build_report, report_message
 from bot.config.loading import Permissions
 from bot.engine.actors import Actor
 from bot.engine.engine import Engine
@@ -115,7 +115,7 @@ class Chatops:
                 number, _, text_filter = value.partition("|")
                 reply.update(self._status_page(text_filter or None, int(number) if number.isdigit() else 1))
                 return
-            catalog = self.engine.catalog()
+            catalog = self._around_value(value)
             view = self._by_value(value, catalog)
             if action == WAKE:
                 self._wake(view, catalog, actor, reply, confirmed=True)
@@ -143,8 +143,7 @@ class Chatops:
         elif command.name == "start":
             self._start(actor, reply)
         else:
-            catalog = self.engine.catalog()
-            view = catalog.find(command.arg or "")
+            view, catalog = self.engine.fleet.find_around(command.arg or "")
             if command.name == "wake":
                 self._wake(view, catalog, actor, reply, confirmed=False)
             elif command.name == "sleep":
@@ -155,25 +154,28 @@ class Chatops:
                 self._unkeep(view, actor, reply)
 
     def _status(self, arg: str | None) -> Message:
-        catalog = self.engine.catalog()
-        if arg:
+        if arg:  # one app: read with its group only (bot.engine.fleet)
             try:
-                view = catalog.find(arg)
+                view, catalog = self.engine.fleet.find_around(arg)
             except AmbiguousApp:
                 pass
             except UnknownApp as exc:
-                if not catalog.search(arg):
+                if not self.engine.catalog().search(arg):
                     raise UnknownApp(arg, exc.suggestions) from None
             else:
                 return answers.app_detail(view, catalog.members(view), self.now, self.options.timezone)
-        return self._status_page(arg, 1, catalog)
+        return self._status_page(arg, 1)
 
-    def _status_page(self, text_filter: str | None, number: int, catalog: Catalog | None = None) -> Message:
-        catalog = catalog or self.engine.catalog()
-        views = catalog.search(text_filter)
+    def _status_page(self, text_filter: str | None, number: int) -> Message:
         budgets = self.engine.budgets()
         page = answers.Page(number, answers.STATUS_PAGE_SIZE, text_filter or "")
-        return answers.status(views, self.now, self.options.timezone, page=page, budgets=budgets, catalog=catalog)
+        tz = self.options.timezone
+        listing = None if text_filter else self.engine.fleet.page(number, page.size, answers.MAX_BLOCKS - 4)
+        if listing is not None:  # every app: the page alone is read and decided
+            return answers.status_page(listing, self.now, tz, budgets=budgets)
+        catalog = self.engine.catalog()
+        views = catalog.search(text_filter)
+        return answers.status(views, self.now, tz, page=page, budgets=budgets, catalog=catalog)
 
     def _log(self, arg: str | None) -> Message:
         if arg:
@@ -186,15 +188,18 @@ class Chatops:
     def report(self) -> Message:
         now = self.now
         start = now - self.options.report_period
-        store = self.engine.store
+        store, fleet = self.engine.store, self.engine.fleet
+        apps = fleet.topology()  # the apps it names are read and decided, not every app
         data = build_report(
-            list(self.engine.catalog()),
+            list(fleet.around(store.noteworthy(now - UNUSED_AFTER), apps)),
             store.naps(start),
-            store.events(since=start, limit=10_000),
+            store.events(since=start, actions=("woke", "wake_failed"), limit=10_000),
             store.provider_health(),
             self.options.prices,
             start,
             now,
+            states=fleet.states(),
+            kinds=apps.kinds,
         )
         return report_message(data, self.options.timezone)
 
@@ -279,6 +284,13 @@ class Chatops:
     def _unkeep(self, view: AppView, actor: Actor, reply: Destination) -> None:
         self._check(actor, "keep")
         reply.send(answers.unkept(view, self.engine.unkeep(view, actor)))
+
+    def _around_value(self, value: str) -> Catalog:
+        """The app a button names, with its group (a value cut to fit: every app)."""
+        if value.startswith("#"):
+            return self.engine.catalog()
+        provider, _, app_id = value.partition(":")
+        return self.engine.fleet.around([(provider, app_id)])
 
     def _by_value(self, value: str, catalog: Catalog) -> AppView:
         """The app of a button's value: `provider:app_id`, or the digest a value too long

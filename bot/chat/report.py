@@ -7,6 +7,7 @@ formation recorded when the app was put to sleep (and watts × hours for energy)
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -65,13 +66,20 @@ def build_report(
     prices: Prices,
     start: datetime,
     end: datetime,
+    *,
+    states: Mapping[tuple[str, AppState], int] | None = None,
+    kinds: Mapping[tuple[str, str], str] | None = None,
 ) -> Report:
+    """`views`: every app — or, with `states` (how many apps of each provider are in each
+    state) and `kinds` (every app's provider type), only those unused for a week or in
+    trouble (bot.store.store.Store.noteworthy)."""
+    if states is None:
+        states = Counter((v.row.provider, v.state) for v in views)
     counts: dict[str, dict[str, int]] = {}
-    for view in views:
-        bucket = counts.setdefault(view.row.provider, {"awake": 0, "asleep": 0, "other": 0})
-        key = AWAKE_OR_ASLEEP.get(view.state, "other")
-        bucket[key] += 1
-    kinds = {v.ref: v.kind for v in views}
+    for (provider, state), number in sorted(states.items()):
+        bucket = counts.setdefault(provider, {"awake": 0, "asleep": 0, "other": 0})
+        bucket[AWAKE_OR_ASLEEP.get(state, "other")] += number
+    kinds = kinds if kinds is not None else {v.ref: v.kind for v in views}
     hours = money = kwh = 0.0
     napping = set()
     for nap in naps:

@@ -15,7 +15,9 @@
 With several instances on one database, only the leader runs the jobs above leadership;
 the sweep and the report run once per scheduled time across them all.
 
-Jobs never overlap themselves (max_instances=1) and a late run is merged (coalesce).
+Jobs never overlap themselves (max_instances=1); a run that comes while the previous one
+still runs, or late (a busy machine), is merged with the others missed (coalesce) and runs
+as soon as it can, however late (no misfire grace limit): a scheduled run is never skipped.
 A job that raises is logged with its traceback; the next run happens as planned.
 """
 
@@ -79,7 +81,7 @@ def configure_scheduler(
     take_over: Callable[[], object],
     times: JobTimes = JobTimes(),
 ) -> None:
-    common = {"coalesce": True, "max_instances": 1, "replace_existing": True, "misfire_grace_time": 60}
+    common = {"coalesce": True, "max_instances": 1, "replace_existing": True, "misfire_grace_time": None}
     lead = leadership.only_leading
     scheduler.add_job(
         lead(engine.discover, "discover"),

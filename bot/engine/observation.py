@@ -9,12 +9,12 @@ Sleeping apps are never polled.
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from bot.engine.fleet import Fleet
 from bot.policy.catalog import AppView
 from bot.policy.idle import FRESH
-from providers.base import AppState, Provider, ProviderError
+from providers.base import Provider, ProviderError
 
 log = logging.getLogger(__name__)
 
@@ -59,22 +59,11 @@ class Observer:
     def observe(self, *, limit_per_provider: int = 50) -> int:
         """Refresh the activity of running apps not checked lately, with spare budget only."""
         checked = 0
-        now = self.fleet.clock.now()
-        catalog = self.fleet.catalog()
+        before = self.fleet.clock.now() - STALE_AFTER
         for name, provider in self.fleet.providers.items():
-            stale = [
-                v
-                for v in catalog
-                if v.row.provider == name
-                and v.managed
-                and v.state is AppState.RUNNING
-                and not v.row.gone
-                and (v.row.checked_at is None or now - v.row.checked_at > STALE_AFTER)
-            ]
-            stale.sort(key=lambda v: v.row.checked_at or datetime.min.replace(tzinfo=now.tzinfo))
-            for view in stale[:limit_per_provider]:
+            for number, view in enumerate(self.fleet.stale(name, before)):
                 budget = provider.budget()
-                if budget is not None and budget.spare < 1:
+                if number >= limit_per_provider or (budget is not None and budget.spare < 1):
                     break
                 checked += self.check(view)
         return checked

@@ -129,10 +129,11 @@ class Sleeper:
         """What follows a sleep the provider took (`at`, default now): formation, state, nap,
         event; a failure that was going on has ended. Also what finishes a sleep a crash interrupted."""
         now = at or self.fleet.clock.now()
-        if formation is not None:
-            self.fleet.store.record_formation(*view.ref, formation, now)
-        self.fleet.store.set_state(*view.ref, AppState.STOPPING, now)
-        self.fleet.store.begin_nap(*view.ref, now, formation)
+        with self.fleet.store.transaction():  # one write: what to restore, the state, the nap
+            if formation is not None:
+                self.fleet.store.record_formation(*view.ref, formation, now)
+            self.fleet.store.set_state(*view.ref, AppState.STOPPING, now)
+            self.fleet.store.begin_nap(*view.ref, now, formation)
         described = formation.describe() if formation else "unknown"
         self.audit.event("slept", view, actor, reason, details={"formation": described})
         log.info(

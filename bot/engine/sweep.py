@@ -4,6 +4,13 @@
                                (no spare budget: the rest is deferred to the next sweep)
     then every app whose verdict is SLEEP ─▶ Sleeper.sleep_app(confirm=True)
 
+A sweep costs what is due: each app's next decision time is kept in the store (the due
+index, bot/store/store.py). A sweep reads the apps due — written since the last sweep, or
+whose time came — and those being woken, decides them with their groups (the fleet's
+topology) exactly as the whole catalog would, and records their next due times; with
+nothing due it reads nothing more. The first sweep of a process decides every app (the
+rules may have changed).
+
 One failing app never stops the others: its error becomes its outcome, and the failure is
 recorded with its next try (bot.engine.troubles: the app stays up until then, and the
 channel hears of it once). A sweep that finds another one running returns at once with
@@ -25,6 +32,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
 
@@ -56,6 +64,7 @@ class Sweeper:
         self.notify = notify
         self.dry_run = dry_run  # None: the safe first run (act once started)
         self._running = threading.Lock()  # one sweep at a time
+        self._settled = False  # the due index was written by this process (with its rules)
 
     def sweep(self) -> SweepReport:
         """Put to sleep every managed app idle past its timeout (groups together)."""
@@ -101,9 +110,27 @@ class Sweeper:
             log.info("sweep.plan_posted planned=%s kept=%s unmanaged=%s", len(planned), kept, unmanaged)
             self.notify(FirstRunPlan(tuple(planned), kept, unmanaged))
 
+    def _reader(self) -> Callable[[], Catalog] | None:
+        """How to read the apps this sweep decides: those due (the due index) and being woken,
+        each with its group; every app at the first sweep of a process; None: nothing is due."""
+        if not self._settled:
+            return self.fleet.catalog
+        due = self.fleet.store.due_apps(self.fleet.clock.now()) | self.fleet.wakes.in_flight()
+        return (lambda: self.fleet.around(due)) if due else None
+
+    def _settle(self, catalog: Catalog) -> None:
+        """Record when each app must be decided again, where that changed."""
+        dues = [(v.ref, due, v.row.revision) for v in catalog if (due := catalog.due(v)) != v.row.due_at]
+        settled = self.fleet.store.settle(dues) if dues else 0
+        self._settled = True
+        log.debug("sweep.settled apps=%s written=%s", len(catalog), settled)
+
     def _sweep(self, *, sleep: bool) -> list[Outcome]:
         outcomes: list[Outcome] = []
-        catalog = self.fleet.catalog()
+        read = self._reader()
+        if read is None:
+            return outcomes
+        catalog = read()
         due = [v for v in catalog if v.decision.verdict is Verdict.CHECK and not v.row.gone]
         due.sort(key=lambda v: v.decision.sleeps_at or datetime.min.replace(tzinfo=self.fleet.clock.now().tzinfo))
         deferred: set[str] = set()
@@ -119,10 +146,12 @@ class Sweeper:
             if not self.observer.check(view):
                 row = self.fleet.store.app(*view.ref)
                 outcomes.append(Outcome(view.ref, view.label, "check_failed", row.check_error or "unreadable"))
+        if due:
+            del catalog, due, view  # the first reading goes before the second is made (memory)
+            catalog = read()
+        self._settle(catalog)  # before sleeping: a sleep writes its app, which is then decided again
         if not sleep:
             return outcomes
-        if due:
-            catalog = self.fleet.catalog()
         slept: set[Ref] = set()
         for view in catalog:
             if view.decision.verdict is not Verdict.SLEEP or view.ref in slept or view.row.gone:

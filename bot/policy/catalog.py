@@ -4,6 +4,10 @@ app from what someone typed. Pure: built from store rows, rules and `now`.
 An app whose formation has no web process (worker or clock only) is not managed unless a
 rule says `manage_workers: true`: "no HTTP request" says nothing of its use.
 
+The topology (rules, labels, links, groups, order) depends on the apps' names alone: it is
+built once per set of apps (`topology`) and `build_catalog` decides any subset of apps with
+it — an app and its group, a page — without deciding every app.
+
 Groups: apps tied by `linked_apps` or sharing a `group` name. A group shares its activity
 (a back end reached only through its front end stays up while the front is used) and
 sleeps together; waking an app wakes the apps it links to.
@@ -11,25 +15,18 @@ sleeps together; waking an app wakes the apps it links to.
 
 from __future__ import annotations
 
-import difflib
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
-from functools import lru_cache
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime
 
-from bot.errors import AmbiguousApp, UnknownApp
-from bot.policy.idle import Decision, Facts, Verdict, decide
-from bot.policy.rules import AppRules, Rule, resolve
+from bot.policy.idle import NEVER, Decision, Facts, Verdict, decide, settled_until
+from bot.policy.rules import AppRules
 from bot.policy.schedules import ScheduleState
+from bot.policy.topology import CatalogInputs, Named, ProviderInfo, Topology, find_ref, topology
 from bot.store.rows import AppRow, Failure, Keep, Ref
 from providers.base import AppState
 
-
-@dataclass(frozen=True)
-class ProviderInfo:
-    name: str
-    kind: str
-    zone: str = ""
+__all__ = ["AppView", "AppsPage", "Catalog", "CatalogInputs", "ProviderInfo", "build_catalog", "worker_only"]
 
 
 @dataclass(frozen=True)
@@ -44,6 +41,8 @@ class AppView:
     linked: tuple[Ref, ...] = ()  # the apps waking this one wakes
     schedule: ScheduleState | None = None
     failure: Failure | None = None  # its sleep keeps failing: how often, since when, next try
+    # until when its own decision holds as time passes (None: decide again at the next sweep)
+    settles: datetime | None = field(default=None, compare=False)
 
     @property
     def ref(self) -> Ref:
@@ -81,6 +80,12 @@ class Catalog:
     def get(self, ref: Ref) -> AppView | None:
         return self._by_ref.get(ref)
 
+    def due(self, view: AppView) -> datetime | None:
+        """When the sweep must decide `view` again: the soonest of its group's members
+        (they share activity, and one kept up holds the others). None: at the next sweep."""
+        dues = [m.settles for m in self.members(view)] or [view.settles]
+        return None if None in dues else min(d for d in dues if d is not None)
+
     def members(self, view: AppView) -> list[AppView]:
         return [self._by_ref[r] for r in view.group if r in self._by_ref]
 
@@ -100,34 +105,8 @@ class Catalog:
     def find(self, text: str) -> AppView:
         """The app someone means by `text`: a label, a name, a provider name, an id,
         or `provider:app`. Raises UnknownApp with the closest names, or AmbiguousApp."""
-        wanted = text.strip().strip("`").lower()
-        if ":" in wanted:
-            provider, _, app = wanted.partition(":")
-            hits = [
-                v
-                for v in self.views
-                if v.row.provider.lower() == provider
-                and app in (v.row.app_id.lower(), v.name.lower(), v.row.name.lower())
-            ]
-            if len(hits) == 1:
-                return hits[0]
-        for key in (
-            lambda v: v.label.lower(),
-            lambda v: v.name.lower(),
-            lambda v: v.row.name.lower(),
-            lambda v: v.row.app_id.lower(),
-        ):
-            hits = [v for v in self.views if key(v) == wanted]
-            if len(hits) == 1:
-                return hits[0]
-            if len(hits) > 1:
-                raise AmbiguousApp(text, [v.label for v in hits])
-        names = sorted({v.label for v in self.views} | {v.name for v in self.views})
-        close = difflib.get_close_matches(wanted, [n.lower() for n in names], n=3, cutoff=0.5)
-        by_lower = {n.lower(): n for n in names}
-        prefix = [n for n in names if n.lower().startswith(wanted)][:3] if wanted else []
-        suggestions = list(dict.fromkeys([*prefix, *(by_lower[c] for c in close)]))[:3]
-        raise UnknownApp(text, suggestions)
+        named = [Named(v.ref, v.label, v.name, v.row.name, v.row.app_id) for v in self.views]
+        return self._by_ref[find_ref(named, text)]
 
     def search(self, text: str | None) -> list[AppView]:
         """Apps whose label, name or provider contains `text`, or are in state `text`."""
@@ -145,16 +124,17 @@ class Catalog:
         ]
 
 
-@dataclass(frozen=True, eq=False)
-class CatalogInputs:
-    """Everything a catalog is built from besides the store rows."""
+@dataclass(frozen=True)
+class AppsPage:
+    """A page of the apps in the catalog's order, and what the whole list counts."""
 
-    providers: Mapping[str, ProviderInfo]
-    rules: Sequence[Rule]
-    default_idle: timedelta
-    ignored_apps: Sequence[str] = ()
-    self_app: str | None = None
-    schedule_of: Callable[[str | None, datetime], ScheduleState] | None = None
+    shown: list[AppView]
+    catalog: Catalog | None  # the apps shown, with their groups (None: their groups are not shown)
+    states: Mapping[AppState, int]  # every app, by state (being woken: waking)
+    total: int
+    number: int  # 1-based, within 1..pages
+    pages: int
+    start: int  # index of the first app shown
 
 
 def build_catalog(
@@ -165,61 +145,42 @@ def build_catalog(
     keeps: Mapping[Ref, Keep] | None = None,
     waking: frozenset[Ref] = frozenset(),
     failures: Mapping[Ref, Failure] | None = None,
+    apps: Topology | None = None,
 ) -> Catalog:
-    """`failures`: the apps whose sleep keeps failing (bot.engine.troubles)."""
+    """`failures`: the apps whose sleep keeps failing (bot.engine.troubles). `apps`: the
+    topology of every app, when `rows` are some of them (each with its whole group)."""
     keeps = keeps or {}
     failures = failures or {}
     # an app being woken shows as waking from the first click, before the provider says so
     rows = [
         replace(r, state=AppState.WAKING) if r.key in waking and r.state is not AppState.RUNNING else r for r in rows
     ]
-    resolved: dict[Ref, AppRules] = {}
-    kinds: dict[Ref, str] = {}
-    for row in rows:
-        info = inputs.providers.get(row.provider, ProviderInfo(row.provider, row.provider))
-        kinds[row.key] = info.kind
-        resolved[row.key] = _unless_worker_only(_resolved(inputs, info, row.name), row)
-    labels = _labels(rows, resolved)
-    linked = _links(rows, resolved)
-    groups = _groups(rows, resolved, linked)
+    apps = apps or topology(rows, inputs)
     by_ref = {r.key: r for r in rows}
     views = []
     for row in rows:
-        rules = resolved[row.key]
-        group = groups[row.key]
-        members = [by_ref[r] for r in group]
+        rules = _unless_worker_only(apps.rules[row.key], row)
+        group = apps.groups[row.key]
+        members = [by_ref[r] for r in group if r in by_ref]
         schedule = inputs.schedule_of(rules.schedule, now) if inputs.schedule_of else None
         failure = failures.get(row.key)
         facts = _facts(row, rules, members, keeps.get(row.key), schedule, row.key in waking, failure)
+        decision = decide(facts, now)
         view = AppView(
             row=row,
             rules=rules,
-            kind=kinds[row.key],
-            label=labels[row.key],
-            decision=decide(facts, now),
+            kind=apps.kinds[row.key],
+            label=apps.labels[row.key],
+            decision=decision,
             keep=keeps.get(row.key),
             group=tuple(group),
-            linked=tuple(linked[row.key]),
+            linked=tuple(apps.linked[row.key]),
             schedule=schedule,
             failure=failure,
+            settles=settled_until(facts, decision, now, scheduled=bool(rules.schedule)),
         )
         views.append(view)
     return Catalog(_group_decisions(views))
-
-
-@lru_cache(maxsize=100_000)
-def _resolved(inputs: CatalogInputs, info: ProviderInfo, name: str) -> AppRules:
-    """Rules change only with the configuration: resolve each app once."""
-    return resolve(
-        inputs.rules,
-        name,
-        provider_name=info.name,
-        provider_kind=info.kind,
-        provider_zone=info.zone,
-        default_idle=inputs.default_idle,
-        ignored_apps=inputs.ignored_apps,
-        self_app=inputs.self_app,
-    )
 
 
 def _facts(
@@ -288,78 +249,7 @@ def _group_decisions(views: list[AppView]) -> list[AppView]:
             ]
             if holders and "forced-sleep" not in view.decision.reason:
                 reason = f"its group is kept up by {holders[0].label} ({holders[0].decision.reason})"
-                view = replace(view, decision=Decision(Verdict.KEEP, reason))
+                # held up by the others, it waits for them: the group's soonest due covers it
+                view = replace(view, decision=Decision(Verdict.KEEP, reason), settles=NEVER)
         result.append(view)
     return result
-
-
-def _labels(rows: Sequence[AppRow], resolved: Mapping[Ref, AppRules]) -> dict[Ref, str]:
-    by_name: dict[str, list[AppRow]] = {}
-    for row in rows:
-        by_name.setdefault(resolved[row.key].name.lower(), []).append(row)
-    labels = {}
-    for same in by_name.values():
-        providers = {r.provider for r in same}
-        for row in same:
-            name = resolved[row.key].name
-            if len(same) == 1:
-                labels[row.key] = name
-            elif len(providers) == len(same):
-                labels[row.key] = f"{name} ({row.provider})"
-            else:
-                labels[row.key] = f"{name} ({row.app_id})"
-    return labels
-
-
-def _lookup(rows: Sequence[AppRow], resolved: Mapping[Ref, AppRules]) -> Callable[[str, str], Ref | None]:
-    by_name: dict[tuple[str, str], Ref] = {}
-    anywhere: dict[str, list[Ref]] = {}
-    for row in rows:
-        for name in {row.name, resolved[row.key].name, row.app_id}:
-            by_name.setdefault((row.provider, name), row.key)
-            anywhere.setdefault(name, []).append(row.key)
-
-    def find(provider: str, name: str) -> Ref | None:
-        if (provider, name) in by_name:
-            return by_name[(provider, name)]
-        candidates = anywhere.get(name, [])
-        return candidates[0] if len(set(candidates)) == 1 else None
-
-    return find
-
-
-def _links(rows: Sequence[AppRow], resolved: Mapping[Ref, AppRules]) -> dict[Ref, list[Ref]]:
-    find = _lookup(rows, resolved)
-    links: dict[Ref, list[Ref]] = {}
-    for row in rows:
-        targets = [find(row.provider, name) for name in resolved[row.key].linked_apps]
-        links[row.key] = [t for t in dict.fromkeys(targets) if t and t != row.key]
-    by_group: dict[str, list[Ref]] = {}
-    for row in rows:
-        if resolved[row.key].group:
-            by_group.setdefault(resolved[row.key].group, []).append(row.key)
-    for members in by_group.values():
-        for ref in members:
-            links[ref] = list(dict.fromkeys([*links[ref], *(m for m in members if m != ref)]))
-    return links
-
-
-def _groups(
-    rows: Sequence[AppRow], resolved: Mapping[Ref, AppRules], links: Mapping[Ref, list[Ref]]
-) -> dict[Ref, list[Ref]]:
-    parent = {row.key: row.key for row in rows}
-
-    def root(ref: Ref) -> Ref:
-        while parent[ref] != ref:
-            parent[ref] = parent[parent[ref]]
-            ref = parent[ref]
-        return ref
-
-    for ref, targets in links.items():
-        for target in targets:
-            if target in parent:
-                parent[root(target)] = root(ref)
-    members: dict[Ref, list[Ref]] = {}
-    for row in rows:
-        members.setdefault(root(row.key), []).append(row.key)
-    return {row.key: sorted(members[root(row.key)]) for row in rows}

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from bot.policy.durations import format_duration
 from providers.base import AppState
@@ -30,6 +30,7 @@ from providers.base import AppState
 FRESH = timedelta(seconds=20)  # a check this recent confirms idleness: made in the same sweep
 # no router traffic, and CPU is no proof of idleness (ACTIVITY.md): a worker app's schedule decides
 WORKERS_BY_SCHEDULE = "sleeps by schedule only: no activity signal for worker apps"
+NEVER = datetime(9999, 1, 1, tzinfo=UTC)  # a decision that time alone never changes
 
 
 class Verdict(enum.StrEnum):
@@ -112,3 +113,22 @@ def decide(facts: Facts, now: datetime, *, fresh: timedelta = FRESH) -> Decision
         sleeps_at=sleeps_at,
         idle_for=idle,
     )
+
+
+def settled_until(facts: Facts, decision: Decision, now: datetime, *, scheduled: bool = False) -> datetime | None:
+    """Until when `decision` holds if nothing about the app changes but the time: when its
+    idle timeout runs out, its keep ends, its failed sleep is tried again; NEVER for a
+    decision time alone never changes; None when it must be made again at the next sweep
+    (an app to check or put to sleep, being woken, or `scheduled`: a schedule's windows
+    open and close on any minute)."""
+    if decision.verdict is Verdict.SKIP or (facts.protected and decision.verdict is Verdict.KEEP):
+        return NEVER
+    if decision.verdict is not Verdict.KEEP or facts.waking or facts.keep_window or scheduled:
+        return None
+    if facts.kept_until and facts.kept_until > now:
+        return facts.kept_until
+    if facts.next_sleep_try and facts.next_sleep_try > now:
+        return facts.next_sleep_try
+    if facts.worker_only:
+        return NEVER
+    return decision.sleeps_at

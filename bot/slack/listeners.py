@@ -167,13 +167,14 @@ class Listeners:
         number, text_filter = parse_page(page)
         engine, chatops = self.paastis.engine, self.chatops
         message = home_message(
-            engine.catalog().search(text_filter or None),
+            lambda: engine.catalog().search(text_filter or None),
             chatops.report(),
             chatops.now,
             chatops.options.timezone,
             number=number,
             text_filter=text_filter,
             budgets=engine.budgets(),
+            page_of=engine.fleet.page,  # no filter: the page alone is read
         )
         try:
             self.client.views_publish(user_id=user, view=home_view(message, page_value(number, text_filter)))

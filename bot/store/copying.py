@@ -38,6 +38,7 @@ def copy_database(source: Path, target: Database, *, force: bool = False) -> dic
                 rows = origin.rows(f"select * from {table}")
                 tx.insert_many(table, rows)
                 counts[table] = len(rows)
+            tx.execute("update roster set version = version + 1")  # other apps: topologies are made again
             if target.kind == "postgresql":  # ids go on after the copied ones
                 for table in SERIAL:
                     tx.execute(

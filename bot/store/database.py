@@ -114,13 +114,21 @@ class Tx:
             f"insert into {table} ({_names(values)}) values ({_binds(values)}) on conflict ({on}) {action}", values
         )
 
-    def update(self, table: str, key: Mapping[str, Any], values: Mapping[str, Any]) -> int:
-        if not values:
+    def update(self, table: str, key: Mapping[str, Any], values: Mapping[str, Any], *, also: str = "") -> int:
+        """Set `values` (and `also`, SQL assignments) on the row of `key`; the rows changed."""
+        sets = ", ".join([*(f'"{k}" = :v_{k}' for k in values), *([also] if also else [])])
+        if not sets:
             return 0
-        sets = ", ".join(f'"{k}" = :v_{k}' for k in values)
         where = " and ".join(f'"{k}" = :k_{k}' for k in key)
         params = {**{f"v_{k}": v for k, v in values.items()}, **{f"k_{k}": v for k, v in key.items()}}
         return self.execute(f"update {table} set {sets} where {where}", params).rowcount
+
+
+def one_of(name: str, values: Sequence[Any]) -> tuple[str, dict[str, Any]]:
+    """`in (…)` with one named parameter per value, the same on both databases:
+    ("(:name0, :name1)", {"name0": …, "name1": …})."""
+    params = {f"{name}{i}": value for i, value in enumerate(values)}
+    return f"({', '.join(f':{k}' for k in params)})", params
 
 
 def _names(values: Mapping[str, Any]) -> str:

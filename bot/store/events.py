@@ -9,7 +9,7 @@ from contextlib import AbstractContextManager
 from datetime import datetime, timedelta
 from typing import Any
 
-from bot.store.database import Database, Tx
+from bot.store.database import Database, Tx, one_of
 from bot.store.rows import Event, iso, parse_iso
 
 
@@ -68,8 +68,9 @@ class AuditLog:
             clauses.append("at >= :since")
             params["since"] = iso(since)
         if actions:
-            clauses.append(f"action in ({', '.join(f':a{i}' for i in range(len(actions)))})")
-            params |= {f"a{i}": action for i, action in enumerate(actions)}
+            among, named = one_of("action", actions)
+            clauses.append(f"action in {among}")
+            params |= named
         where = f"where {' and '.join(clauses)}" if clauses else ""
         rows = self.database.rows(f"select * from events {where} order by id desc limit :limit", **params)
         return [

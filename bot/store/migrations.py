@@ -44,8 +44,10 @@ def _index(tx: Tx, table: str, columns: list[str]) -> None:
     tx.execute(f'CREATE INDEX "idx_{table}_{"_".join(columns)}" ON "{table}" ({quoted})')
 
 
-def _add_column(tx: Tx, table: str, column: str, kind_of: type) -> None:
-    tx.execute(f'ALTER TABLE "{table}" ADD COLUMN "{column}" {"INTEGER" if kind_of is int else "TEXT"}')
+def _add_column(tx: Tx, table: str, column: str, kind_of: type, *, not_null_default: int | None = None) -> None:
+    """A new column; with `not_null_default`, NOT NULL and that default for the rows already there."""
+    default = "" if not_null_default is None else f" NOT NULL DEFAULT {int(not_null_default)}"
+    tx.execute(f'ALTER TABLE "{table}" ADD COLUMN "{column}" {"INTEGER" if kind_of is int else "TEXT"}{default}')
 
 
 def apply(db: Database) -> list[str]:
@@ -189,3 +191,17 @@ def m006_pg2(tx: Tx, kind: str) -> None:
     """Each notice in the outbox belongs to the process that posts it: another instance takes
     it over only once that process is gone (bot/store/liveness.py). Rows of before: nobody's."""
     _add_column(tx, "outbox", "owner", str)
+
+
+@migration
+def m007_scale(tx: Tx, kind: str) -> None:
+    """The due index: when each app's sleep decision may change next (NULL: at the next
+    sweep), and a revision bumped by every write a decision reads; counts by state read by
+    an index alone; the roster's version, bumped when discovery finds, renames or loses
+    apps: the topology is made again then only (bot/store/queries.py)."""
+    _add_column(tx, "apps", "due_at", str)
+    _add_column(tx, "apps", "revision", int, not_null_default=0)
+    _index(tx, "apps", ["due_at"])
+    _index(tx, "apps", ["gone", "provider", "state"])
+    _create(tx, kind, "roster", {"id": int, "version": int}, "id")
+    tx.insert("roster", {"id": 1, "version": 0})

@@ -4,10 +4,10 @@ failures that repeat. Pure."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import datetime
 from functools import lru_cache
-from typing import Any
+from typing import Any, ClassVar
 
 from providers.base import AppState, Formation, PaasApp
 
@@ -52,16 +52,30 @@ class AppRow:
     awake_since: datetime | None
     recorded_formation: Formation | None
     recorded_at: datetime | None
+    due_at: datetime | None = field(default=None, compare=False)  # the due index (bot.store.store)
+    revision: int = field(default=0, compare=False)
     key: tuple[str, str] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "key", (self.provider, self.app_id))
 
+    ACTIVITY: ClassVar[tuple[str, ...]] = ("last_request_at", "last_deploy_at", "last_wake_at", "last_used_at")
+
     @property
     def last_activity(self) -> datetime | None:
-        """The newest sign of use; None while nothing has been observed."""
+        """The newest sign of use (the ACTIVITY columns); None while nothing has been observed."""
         seen = [t for t in (self.last_request_at, self.last_deploy_at, self.last_wake_at, self.last_used_at) if t]
         return max(seen) if seen else None
+
+    @classmethod
+    def columns(cls) -> tuple[str, ...]:
+        """The columns of `apps`, in the order `from_values` reads them."""
+        return _APP_COLUMNS
+
+    @classmethod
+    def from_values(cls, values: tuple) -> AppRow:
+        """A row read with `select <columns()>`: no dict per row."""
+        return cls.from_row(dict(zip(_APP_COLUMNS, values, strict=True)))
 
     @classmethod
     def from_row(cls, row: Mapping[str, Any]) -> AppRow:
@@ -92,6 +106,8 @@ class AppRow:
             awake_since=when("awake_since"),
             recorded_formation=formation("recorded_formation"),
             recorded_at=when("recorded_at"),
+            due_at=when("due_at"),
+            revision=row.get("revision") or 0,
         )
 
     def as_paas_app(self) -> PaasApp:
@@ -105,6 +121,9 @@ class AppRow:
             last_deployed_at=self.last_deploy_at,
             problem=self.problem,
         )
+
+
+_APP_COLUMNS = tuple(f.name for f in fields(AppRow) if f.init)
 
 
 @dataclass(frozen=True)

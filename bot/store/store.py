@@ -4,7 +4,8 @@ failing (bot/store/troubles.py) and the first run (bot/store/first_run.py) are i
 
 On SQLite (PAASTIS_DB, a file) or PostgreSQL (DATABASE_URL): one code path, one write
 discipline (bot/store/database.py). Schema versioned (bot/store/migrations.py), applied at
-start. Timestamps are ISO-8601 UTC text.
+start. Timestamps are ISO-8601 UTC text. Every write of something an app's sleep decision
+reads has the next sweep decide it again (the due index, bot/store/queries.py).
 
 `write_problem` says why the last write failed (a full disk, a database gone), None once one succeeds.
 """
@@ -19,6 +20,7 @@ from typing import Any
 
 from sqlalchemy.exc import DBAPIError
 
+from bot.policy.idle import NEVER
 from bot.store import migrations
 from bot.store.database import Database, Location, Tx, problem_of
 from bot.store.events import AuditLog
@@ -27,14 +29,15 @@ from bot.store.first_run import FirstRun, FirstRunState
 from bot.store.inflight import InFlight
 from bot.store.leases import Leases
 from bot.store.liveness import new_owner, release_owner
-from bot.store.rows import AppRow, Event, InFlightWake, Keep, Nap, SleepIntent, iso, parse_iso
+from bot.store.queries import DECIDE_AGAIN, Queries
+from bot.store.rows import AppRow, Event, InFlightWake, Keep, Nap, SleepIntent, formation_of, iso, parse_iso
 from bot.store.troubles import Troubles
 from providers.base import AppState, Formation, PaasApp
 
 __all__ = ["AppRow", "Event", "FirstRunState", "InFlightWake", "Keep", "Nap", "SleepIntent", "Store", "StoreUnusable"]
 
 
-class Store(InFlight, Troubles, AuditLog, FirstRun, Leases):
+class Store(Queries, InFlight, Troubles, AuditLog, FirstRun, Leases):
     def __init__(self, where: Path | str | Location) -> None:
         """`where`: a SQLite file's path, or a database URL (postgresql://…, sqlite:///…)."""
         self.database = Database(where)
@@ -111,7 +114,7 @@ class Store(InFlight, Troubles, AuditLog, FirstRun, Leases):
                     updates.append((app.id, changed))
             tx.insert_many("apps", inserts)
             for app_id, changed in updates:
-                tx.update("apps", {"provider": provider, "app_id": app_id}, changed)
+                _update(tx, provider, app_id, changed)
             tx.execute(
                 "update apps set last_seen = :stamp where provider = :provider", {"stamp": stamp, "provider": provider}
             )
@@ -123,22 +126,29 @@ class Store(InFlight, Troubles, AuditLog, FirstRun, Leases):
                 for app_id, row in known.items()
                 if app_id not in listed and not row["gone"]
             ]
-            if gone:
-                tx.execute("update apps set gone = 1 where provider = :p and app_id = :a", gone)
-        return [row for row in (self.app(provider, values["app_id"]) for values in inserts) if row]
+            if gone:  # not due while gone: found again, it is decided again
+                tx.execute(
+                    "update apps set gone = 1, due_at = :never, revision = revision + 1"
+                    " where provider = :p and app_id = :a",
+                    [{**ref, "never": iso(NEVER)} for ref in gone],
+                )
+            if inserts or gone or any("name" in changed or "gone" in changed for _, changed in updates):
+                tx.execute("update roster set version = version + 1")
+        if not inserts:
+            return []
+        new = {values["app_id"] for values in inserts}
+        return [row for row in self._app_rows("where provider = :provider", provider=provider) if row.app_id in new]
 
     def app(self, provider: str, app_id: str) -> AppRow | None:
-        row = self.database.one(_APP, provider=provider, app_id=app_id)
-        return AppRow.from_row(row) if row else None
+        rows = self._app_rows("where provider = :provider and app_id = :app_id", provider=provider, app_id=app_id)
+        return rows[0] if rows else None
 
     def apps(self, *, include_gone: bool = False) -> list[AppRow]:
-        where = "" if include_gone else "where gone = 0"
-        return [AppRow.from_row(r) for r in self.database.rows(f"select * from apps {where} order by provider, name")]
+        return self._app_rows("" if include_gone else "where gone = 0", order="order by provider, name")
 
     def update_app(self, provider: str, app_id: str, **values: Any) -> None:
-        converted = {k: _column(v) for k, v in values.items()}
         with self.transaction() as tx:
-            tx.update("apps", {"provider": provider, "app_id": app_id}, converted)
+            _update(tx, provider, app_id, {k: _column(v) for k, v in values.items()})
 
     def set_state(self, provider: str, app_id: str, state: AppState, now: datetime, problem: str | None = None) -> None:
         with self.transaction() as tx:
@@ -146,7 +156,7 @@ class Store(InFlight, Troubles, AuditLog, FirstRun, Leases):
             values: dict[str, Any] = {"state": state.value, "problem": problem}
             if row and state is AppState.RUNNING and row["state"] != AppState.RUNNING.value:
                 values["awake_since"] = iso(now)
-            tx.update("apps", {"provider": provider, "app_id": app_id}, values)
+            _update(tx, provider, app_id, values)
 
     # -- activity ------------------------------------------------------------------------
     def record_activity(
@@ -184,7 +194,7 @@ class Store(InFlight, Troubles, AuditLog, FirstRun, Leases):
                 previous_deploy = parse_iso(row.get("last_deploy_at"))
                 if previous_deploy is None or last_deploy_at > previous_deploy:
                     values["last_deploy_at"] = iso(last_deploy_at)
-            tx.update("apps", {"provider": provider, "app_id": app_id}, values)
+            _update(tx, provider, app_id, values)
             tx.insert(
                 "activity",
                 {
@@ -202,7 +212,7 @@ class Store(InFlight, Troubles, AuditLog, FirstRun, Leases):
         with self.transaction() as tx:
             row = tx.one(_APP, provider=provider, app_id=app_id) or {}
             values = {"check_error": error, "check_failed_at": row.get("check_failed_at") or iso(at)}
-            tx.update("apps", {"provider": provider, "app_id": app_id}, values)
+            _update(tx, provider, app_id, values)
 
     def prune_activity(self, older_than: datetime) -> int:
         with self.transaction() as tx:
@@ -237,13 +247,7 @@ class Store(InFlight, Troubles, AuditLog, FirstRun, Leases):
             'select * from naps where "end" is null or "end" > :since order by start, id', since=iso(since)
         )
         return [
-            Nap(
-                r["provider"],
-                r["app_id"],
-                parse_iso(r["start"]),
-                parse_iso(r["end"]),
-                Formation.from_json(r["formation"]) if r["formation"] else None,
-            )
+            Nap(r["provider"], r["app_id"], parse_iso(r["start"]), parse_iso(r["end"]), formation_of(r["formation"]))
             for r in rows
         ]
 
@@ -263,9 +267,11 @@ class Store(InFlight, Troubles, AuditLog, FirstRun, Leases):
                 },
                 ("provider", "app_id"),
             )
+            _update(tx, provider, app_id, {})
 
     def drop_keep(self, provider: str, app_id: str) -> bool:
         with self.transaction() as tx:
+            _update(tx, provider, app_id, {})
             found = tx.execute(
                 "delete from keeps where provider = :provider and app_id = :app_id",
                 {"provider": provider, "app_id": app_id},
@@ -285,6 +291,11 @@ class Store(InFlight, Troubles, AuditLog, FirstRun, Leases):
 _APP = "select * from apps where provider = :provider and app_id = :app_id"
 _OPEN_NAP = 'select id from naps where provider = :provider and app_id = :app_id and "end" is null'
 _END_NAP = 'update naps set "end" = :at where provider = :provider and app_id = :app_id and "end" is null'
+
+
+def _update(tx: Tx, provider: str, app_id: str, values: dict[str, Any]) -> None:
+    """Write `values` of one app, and have the next sweep decide it again."""
+    tx.update("apps", {"provider": provider, "app_id": app_id}, values, also=DECIDE_AGAIN)
 
 
 def _column(value: Any) -> Any:

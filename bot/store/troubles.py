@@ -10,6 +10,7 @@ from datetime import datetime
 from typing import Any
 
 from bot.store.database import Database, Tx
+from bot.store.queries import DECIDE_AGAIN
 from bot.store.rows import Failure, Ref, iso, parse_iso
 
 
@@ -37,18 +38,22 @@ class Troubles:
                 },
                 ("provider", "app_id", "kind"),
             )
+            _decide_again(tx, ref)
             failure = _failure(tx, ref, kind)
             assert failure is not None
             return failure
 
     def app_recovered(self, ref: Ref, kind: str) -> Failure | None:
         """The failure of `kind` has ended: forget it; returns it as it was (None: there was none)."""
+        if _failure(self.database, ref, kind) is None:
+            return None  # the usual case, read without taking the write lock
         with self.transaction() as tx:
             previous = _failure(tx, ref, kind)
             if previous:
                 tx.execute(
                     f"delete from failures where {_FAILURE}", {"provider": ref[0], "app_id": ref[1], "kind": kind}
                 )
+                _decide_again(tx, ref)
             return previous
 
     def failure_told(self, ref: Ref, kind: str, at: datetime) -> None:
@@ -108,7 +113,12 @@ _FAILURE = "provider = :provider and app_id = :app_id and kind = :kind"
 _HEALTH = "select * from provider_health where provider = :provider"
 
 
-def _failure(tx: Tx, ref: Ref, kind: str) -> Failure | None:
+def _decide_again(tx: Tx, ref: Ref) -> None:
+    """A failure (its next try) is read by the app's decision: the next sweep decides it again."""
+    tx.update("apps", {"provider": ref[0], "app_id": ref[1]}, {}, also=DECIDE_AGAIN)
+
+
+def _failure(tx: Tx | Database, ref: Ref, kind: str) -> Failure | None:
     row = tx.one(f"select * from failures where {_FAILURE}", provider=ref[0], app_id=ref[1], kind=kind)
     return _from_row(row) if row else None
 

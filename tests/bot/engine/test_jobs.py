@@ -36,6 +36,7 @@ def test_every_job_is_rebuilt_from_configuration(tmp_path, clock) -> None:
     scheduled = {"discover", "sweep", "observe", "schedules", "report", "housekeeping", "readiness", "takeover"}
     assert set(found) == {*scheduled, "leadership"}
     assert all(job.max_instances == 1 and job.coalesce for job in found.values())
+    assert all(job.misfire_grace_time is None for job in found.values())  # late runs merge, never skipped
 
 
 def test_the_sweep_follows_the_original_cron_with_its_optional_seconds(tmp_path, clock) -> None:

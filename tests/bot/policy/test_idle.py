@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bot.policy.idle import Facts, Verdict, decide, idle_for
+from bot.policy.idle import NEVER, Facts, Verdict, decide, idle_for, settled_until
 from providers.base import AppState
 
 NOW = datetime(2026, 11, 2, 12, 0, tzinfo=UTC)
@@ -81,3 +81,23 @@ def test_keep_says_when_the_app_will_sleep() -> None:
 def test_idle_time_is_never_wrapped_at_the_hour(minutes: int) -> None:
     # the original computed ((ms % 1 day) % 1 hour) / 1 minute: 75 minutes read as 15
     assert idle_for(NOW - minutes * MIN, NOW) == minutes * MIN
+
+
+@pytest.mark.parametrize(
+    ("case", "kw", "scheduled", "until"),
+    [
+        ("used 5 minutes ago: when its timeout runs out", {"last_activity": NOW - 5 * MIN}, False, NOW + 10 * MIN),
+        ("idle long enough: decided again next sweep", {}, False, None),
+        ("never observed: checked next sweep", {"last_activity": None}, False, None),
+        ("kept awake: when the keep ends", {"kept_until": NOW + 60 * MIN}, False, NOW + 60 * MIN),
+        ("failed sleep: its next try", {"sleep_failures": 2, "next_sleep_try": NOW + 4 * MIN}, False, NOW + 4 * MIN),
+        ("protected: time never changes it", {"protected": True}, True, NEVER),
+        ("asleep: time never changes it", {"state": AppState.SLEEPING}, True, NEVER),
+        ("worker only: time never changes it", {"worker_only": True}, False, NEVER),
+        ("with a schedule: any minute", {"last_activity": NOW - 5 * MIN}, True, None),
+        ("being woken: next sweep", {"waking": True}, False, None),
+    ],
+)
+def test_a_decision_holds_until_time_alone_could_change_it(case, kw, scheduled, until) -> None:
+    f = facts(**kw)
+    assert settled_until(f, decide(f, NOW), NOW, scheduled=scheduled) == until, case
