@@ -51,6 +51,7 @@ def _serve_slack(settings: Settings, env: Mapping[str, str], stop: threading.Eve
     paastis = build(settings, clock=clock, environ=env, poster=side.poster, groups_of=side.directory.groups_of)
     try:
         return run_slack(paastis, side, settings, stop)
-    finally:
-        paastis.close()
+    finally:  # Paastis stops working (run_slack did, once it served), Slack's pieces close, the store last
+        paastis.stop()
         side.close()
+        paastis.close()

@@ -160,15 +160,21 @@ class Paastis:
         self.scheduler.start()
         log.info("paastis.started version=%s providers=%s", __version__, ",".join(self.providers))
 
-    def close(self) -> None:
-        """Stop: the job running now ends first (a sweep is not cut midway, nothing writes
-        to a store being closed), then the lead is handed over and the rest closed."""
+    def stop(self) -> None:
+        """Stop working (again: nothing more): the scheduled job running now ends first (a
+        sweep is not cut midway), wakes in flight leave their rows to resume, then the lead
+        and this process's rows are handed over. The store stays open (`close`), so Slack's
+        pieces can be closed in between."""
         if self.scheduler.running:
             self.scheduler.shutdown(wait=True)
-        self.leadership.resign()
         self.engine.shutdown()
+        self.leadership.resign()
         if self.webhooks:
             self.webhooks.close()
+
+    def close(self) -> None:
+        """Stop (`stop`), then close the store."""
+        self.stop()
         self.store.close()
 
 

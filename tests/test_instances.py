@@ -3,10 +3,10 @@ against the fake Slack Web API, both on one simulated PaaS behind the fake Scali
 world the two share, as two containers share one Scalingo account).
 
 One sweep per scheduled time across both, one provider wake for 20 Wake clicks spread over
-both, the leader killed with SIGKILL in the middle of a sleep replaced within 30 s, and the
-formation it was putting to sleep restored by a wake afterwards. (A wake the killed instance
-was following, taken over by the survivor: tests/bot/engine/test_instances.py and
-tests/bot/slack/test_stampede_postgres.py.)"""
+both, the leader killed with SIGKILL in the middle of a sleep and of a wake replaced within
+30 s, the formation it was putting to sleep restored by a wake afterwards, and the wake it
+followed completed by the survivor, its Slack message completed once. And an instance
+stopped with SIGTERM in the middle of a wake: never told as failed, completed by the other."""
 
 from __future__ import annotations
 
@@ -195,6 +195,8 @@ def rig(postgres, tmp_path: Path) -> Iterator[Rig]:
         world.add_app("shop", formation={"web": 1}, running=False, boot_seconds=3)
         world.add_app("big", formation={"web": 3, "worker": 1}, boot_seconds=3)
         world.add_app("busy", formation={"web": 1}, steady_every=1)
+        world.add_app("docs", formation={"web": 1}, running=False, boot_seconds=5)
+        world.add_app("wiki", formation={"web": 1}, running=False, boot_seconds=10)
         instances = [Instance(env, tmp_path, "a"), Instance(env, tmp_path, "b")]
         try:
             yield Rig(world, slack, slow[0], database, instances)
@@ -228,7 +230,12 @@ def test_two_instances_on_one_postgresql_sweep_once_wake_once_and_survive_a_kill
     assert rig.wake_calls(shop) == 1
     assert "app.slept" not in leader.output()  # still in the middle of its sleep
 
-    # SIGKILL the leader mid-sleep: the other instance leads within 30 s
+    # someone wakes `docs` (5 s to boot) on the leader, which follows it
+    docs = app_id_of(database, "docs")
+    assert leader.click(slack, docs, USERS[1], "docs") == 200
+    assert slack.wait_for(lambda: "Waking docs" in (slack.responses("docs") or [{}])[-1].get("text", ""), 5)
+
+    # SIGKILL the leader mid-sleep and mid-wake: the other instance leads within 30 s
     killed_at = time.monotonic()
     leader.process.send_signal(signal.SIGKILL)
     leader.process.wait(timeout=5)
@@ -247,8 +254,46 @@ def test_two_instances_on_one_postgresql_sweep_once_wake_once_and_survive_a_kill
     assert count_events(database, "slept", big) == 1  # finished once, by the survivor
     assert count_events(database, "woke", shop) == 1
 
+    # the wake of `docs` was followed to its end by the survivor: its message completed once
+    assert slack.wait_for(lambda: "is up" in slack.responses("docs")[-1]["text"], 20), (
+        [r["text"] for r in slack.responses("docs")],
+        follower.output(),
+    )
+    assert sum("is up" in r["text"] for r in slack.responses("docs")) == 1
+    assert rig.wake_calls(docs) == 1
+    assert "wake.resumed" in follower.output()
+
     periods = sweep_periods(leader, follower)
     assert len(periods) >= 3
     assert len(periods) == len(set(periods))  # never twice for one scheduled time
     assert world.app("busy").state is AppState.RUNNING
     print(f"\ntakeover after SIGKILL: {takeover:.1f} s; sweeps: {len(periods)}")
+
+
+@pytest.mark.slow
+def test_a_wake_in_flight_when_an_instance_gets_sigterm_is_completed_by_the_other_never_told_failed(rig: Rig) -> None:
+    world, slack = rig.world, rig.slack
+    assert wait_until(lambda: all(i.up() for i in rig.instances), 30), [i.output() for i in rig.instances]
+    assert wait_until(lambda: sum(i.leads() for i in rig.instances) == 1, 10)
+    leader, follower = sorted(rig.instances, key=lambda i: not i.leads())
+
+    # someone wakes `wiki` (10 s to boot) on the follower, which follows it; the platform stops it
+    wiki = app_id_of(rig.database, "wiki")
+    assert follower.click(slack, wiki, USERS[2], "wiki") == 200
+    assert slack.wait_for(lambda: "Waking wiki" in (slack.responses("wiki") or [{}])[-1].get("text", ""), 5)
+    follower.process.send_signal(signal.SIGTERM)
+    assert follower.process.wait(timeout=20) == 0, follower.output()
+    assert "wake.left_for_resume" in follower.output()
+
+    # the leader takes the wake over and completes its message, once; nobody reads "failed"
+    assert slack.wait_for(lambda: "is up" in slack.responses("wiki")[-1]["text"], 30), (
+        slack.responses("wiki"),
+        leader.output(),
+    )
+    texts = [r["text"] for r in slack.responses("wiki")]
+    assert sum("is up" in t for t in texts) == 1
+    assert not any("fail" in t for t in texts), texts
+    assert rig.wake_calls(wiki) == 1
+    assert world.app("wiki").state is AppState.RUNNING
+    assert "wake.resumed" in leader.output()
+    assert count_events(rig.database, "wake_failed", wiki) == 0

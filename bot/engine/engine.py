@@ -185,7 +185,10 @@ class Engine:
 
     # -- life ------------------------------------------------------------------------------
     def shutdown(self) -> None:
-        self.executor.shutdown(wait=False, cancel_futures=False)
+        """Stop: wakes in flight are left to resume (their rows kept, never told as failed),
+        the work running now ends first (a sleep asked from chat is not cut midway)."""
+        self.wakes.stop()
+        self.executor.shutdown(wait=True)
 
     def wait_idle(self, timeout: float = 30.0) -> bool:
         """Block until no wake is in flight (the demo waits before it exits)."""

@@ -129,12 +129,30 @@ class WakeTicket:
             listener(progress)
 
 
+class HandedOver(Exception):
+    """Paastis is stopping: the wake stops following, its row stays for the next start or
+    another instance (never recorded nor told as failed)."""
+
+
 class WakeCoordinator:
     """The registry of wakes in flight: one job per app."""
 
     def __init__(self) -> None:
         self._jobs: dict[Ref, WakeJob] = {}
         self._lock = threading.Lock()
+        self._stopping = threading.Event()
+
+    def stop(self) -> None:
+        """Paastis stops: each wake in flight is left at its next step (`check_stopping`)."""
+        self._stopping.set()
+
+    @property
+    def stopping(self) -> bool:
+        return self._stopping.is_set()
+
+    def check_stopping(self) -> None:
+        if self._stopping.is_set():
+            raise HandedOver()
 
     def start(self, ref: Ref, make: Callable[[], WakeJob], run: Callable[[WakeJob], None]) -> tuple[WakeJob, bool]:
         """The job in flight for `ref` (joined=True), or a new one made and run. A job that

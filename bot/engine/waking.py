@@ -6,9 +6,10 @@
                    ─▶ provider.wake(recorded formation) ─▶ poll get_app (never the app itself)
                    ─▶ up: event woke, after_start hook · crashed/timeout: event wake_failed, notice
 
-A wake row in SQLite says who asked and where the progress message is, so a wake in flight
-when Paastis stops is followed again at the next start (`resume_wakes`), and handed to the
-callback `start()` was given (Slack re-attaches the message that followed it).
+A wake row in the store says who asked and where the progress message is, so a wake in
+flight when Paastis stops (`Engine.shutdown`: left at its next step, never told as failed)
+or dies is followed again at the next start or by another instance (`resume_wakes`), and
+handed to the callback `start()` was given (Slack re-attaches the message that followed it).
 """
 
 from __future__ import annotations
@@ -16,14 +17,14 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Collection, Mapping
 from concurrent.futures import Executor
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from bot.engine.actors import Actor
 from bot.engine.audit import Audit
 from bot.engine.fleet import Fleet
 from bot.engine.hooks import Hooks
 from bot.engine.troubles import Troubles
-from bot.engine.wake_jobs import Phase, WakeJob, WakeTicket
+from bot.engine.wake_jobs import HandedOver, Phase, WakeJob, WakeTicket
 from bot.errors import ActionRefused
 from bot.policy.catalog import AppView, Catalog
 from bot.store.rows import InFlightWake
@@ -56,53 +57,69 @@ class Waker:
         *,
         context: Mapping[str, object] | None = None,
         catalog: Catalog | None = None,
+        since: datetime | None = None,
     ) -> WakeTicket:
         """Wake an app and the apps it links to; joins wakes already in flight. Returns at once.
-        `catalog`: the one `view` came from, so a caller that has one does not build another."""
+        `catalog`: the one `view` came from, so a caller that has one does not build another.
+        `since`: a resumed wake's start — its time counts from then, and the app found up is
+        its outcome (the gone process asked the provider before it died), not "already up"."""
+        if self.fleet.wakes.stopping:
+            raise ActionRefused("Paastis is restarting: click Wake again in a minute.")
         if not view.managed and view.rules.ignored and "PAASTIS_SELF_APP" in view.rules.ignored:
             raise ActionRefused(f"{view.label} is the app Paastis runs as: it is always up.")
         catalog = catalog or self.fleet.catalog()
         targets = [view, *catalog.linked(view)]
         jobs, joined = [], []
         for target in targets:
-            job, was_joined = self._start_wake(target, actor, dict(context or {}), main=target is view)
+            job, was_joined = self._start_wake(target, actor, dict(context or {}), main=target is view, since=since)
             jobs.append(job)
             joined.append(was_joined)
         slow = any(self.fleet.provider_of(t).wake_timeout > SLOW_WAKE for t in targets)
         return WakeTicket(jobs=jobs, joined=joined[0], slow=slow)
 
-    def _start_wake(self, view: AppView, actor: Actor, context: dict, *, main: bool) -> tuple[WakeJob, bool]:
+    def _start_wake(
+        self, view: AppView, actor: Actor, context: dict, *, main: bool, since: datetime | None
+    ) -> tuple[WakeJob, bool]:
         def make() -> WakeJob:
-            return WakeJob(view.ref, view.label, self.fleet.clock.now(), view.row.url)
+            return WakeJob(view.ref, view.label, since or self.fleet.clock.now(), view.row.url)
 
         def run(job: WakeJob) -> None:
             wake = InFlightWake(
                 view.row.provider, view.row.app_id, job.status.started_at, actor.id, actor.name, context if main else {}
             )
             claimed = self.fleet.store.claim_wake(wake, self.fleet.clock.now())
-            self.executor.submit(self._run_wake, job, view, actor, None if claimed else wake)
+            self.executor.submit(self._run_wake, job, view, actor, None if claimed else wake, since is not None)
 
         return self.fleet.wakes.start(view.ref, make, run)
 
-    def _run_wake(self, job: WakeJob, view: AppView, actor: Actor, elsewhere: InFlightWake | None) -> None:
+    def _run_wake(
+        self, job: WakeJob, view: AppView, actor: Actor, elsewhere: InFlightWake | None, resumed: bool
+    ) -> None:
         """`elsewhere`: the wake to claim once the process now acting on the app (another
-        `paastis` on the same database) is done or gone; None when this process owns it."""
+        `paastis` on the same database) is done or gone; None when this process owns it.
+        `resumed`: a gone process's wake, taken over."""
+        handed_over = False
         try:
-            self._follow_wake(job, view, actor, elsewhere)
+            self._follow_wake(job, view, actor, elsewhere, resumed)
+        except HandedOver:  # its row stays for whoever resumes it; nothing recorded, nothing told
+            handed_over = True
+            log.info("wake.left_for_resume provider=%s app=%s reason=paastis_stopping", view.row.provider, view.name)
         except Exception as exc:  # a bug must still end the job, or every later wake would join it
             log.exception("wake.crashed provider=%s app=%s", view.row.provider, view.name)
             job.update(phase=Phase.FAILED, reason=f"internal error: {type(exc).__name__}")
         finally:
             self.fleet.wakes.finish(job)
-            self.fleet.store.end_wake(*view.ref, ours_only=True)
-            if job.status.phase is Phase.FAILED:
-                self.audit.event(
-                    "wake_failed", view, actor, job.status.reason or "", outcome="failed", duration=job.status.elapsed
-                )
-            self.troubles.wake_ended(view, job.status, actor)
+            if not handed_over:
+                self.fleet.store.end_wake(*view.ref, ours_only=True)
+                if job.status.phase is Phase.FAILED:
+                    reason, duration = job.status.reason or "", job.status.elapsed
+                    self.audit.event("wake_failed", view, actor, reason, outcome="failed", duration=duration)
+                self.troubles.wake_ended(view, job.status, actor)
             job.done.set()
 
-    def _follow_wake(self, job: WakeJob, view: AppView, actor: Actor, elsewhere: InFlightWake | None) -> None:
+    def _follow_wake(
+        self, job: WakeJob, view: AppView, actor: Actor, elsewhere: InFlightWake | None, resumed: bool
+    ) -> None:
         provider = self.fleet.provider_of(view)
         started = job.status.started_at
         ref = view.ref
@@ -111,6 +128,7 @@ class Waker:
             return self.fleet.clock.now() - started
 
         with self.fleet.lock(ref):
+            self.fleet.wakes.check_stopping()  # queued while Paastis stops: left as it is
             try:
                 if elsewhere is not None:
                     app = self._follow_elsewhere(provider, job, elsewhere, elapsed)
@@ -118,6 +136,12 @@ class Waker:
                         self._ended(job, view, actor, provider, app, elapsed, woken_here=False)
                         return
                 app = provider.get_app(view.row.app_id)
+                if app.state is AppState.RUNNING and resumed and view.state is not AppState.RUNNING:
+                    # asleep when the gone process took the wake: it came up meanwhile, not "already up"
+                    self._ended(
+                        job, view, actor, provider, app, elapsed, woken_here=not self._woke_since(view, started)
+                    )
+                    return
                 if app.state is AppState.RUNNING:
                     self.fleet.store.update_app(*ref, last_wake_at=self.fleet.clock.now(), url=app.url)
                     self.fleet.store.set_state(*ref, AppState.RUNNING, self.fleet.clock.now())
@@ -171,6 +195,12 @@ class Waker:
             reason = app.problem or f"the app ended {app.state.value}"
         job.update(phase=Phase.FAILED, elapsed=elapsed(), reason=reason)
 
+    def _woke_since(self, view: AppView, started: datetime) -> bool:
+        """True when a `woke` event of the app was recorded since `started` (by the gone
+        process, killed before it removed its row): not recorded twice."""
+        ref = view.ref
+        return bool(self.fleet.store.events(provider=ref[0], app_id=ref[1], since=started, actions=("woke",), limit=1))
+
     def _follow_elsewhere(
         self, provider: Provider, job: WakeJob, wake: InFlightWake, elapsed: Callable[[], timedelta]
     ) -> PaasApp | None:
@@ -180,6 +210,7 @@ class Waker:
         deadline = self.fleet.clock.now() + timedelta(seconds=provider.wake_timeout)
         log.info("wake.followed_elsewhere provider=%s app=%s", wake.provider, job.status.label)
         while True:
+            self.fleet.wakes.check_stopping()
             app = provider.get_app(wake.app_id)
             job.update(elapsed=elapsed())
             if app.state in (AppState.RUNNING, AppState.CRASHED) or self.fleet.clock.now() >= deadline:
@@ -215,7 +246,9 @@ class Waker:
         timeout passes; always polls at least once."""
         deadline = self.fleet.clock.now() + timedelta(seconds=provider.wake_timeout)
         while True:
+            self.fleet.wakes.check_stopping()
             self.fleet.clock.sleep(provider.poll_interval)
+            self.fleet.wakes.check_stopping()
             app = provider.get_app(app.id)
             self.fleet.store.heartbeat(job.ref, self.fleet.clock.now())
             job.update(elapsed=elapsed())
@@ -257,7 +290,7 @@ class Waker:
                 continue
             actor = Actor(wake.actor, wake.actor_name)
             log.info("wake.resumed provider=%s app=%s", wake.provider, view.name)
-            ticket = self.wake(view, actor, context=wake.context, catalog=catalog)
+            ticket = self.wake(view, actor, context=wake.context, catalog=catalog, since=wake.started_at)
             resumed(ticket, wake)
             tickets.append(ticket)
         return tickets

@@ -65,7 +65,8 @@ def run_slack(
     ready: Callable[[int | None], None] | None = None,
 ) -> int:
     """Serve Slack until `stop_event` is set; 0 then, EXIT_SLACK when Slack refuses to start.
-    `paastis` was built with `side` (`bot.slack.app.slack_side`); both are closed by the caller.
+    `paastis` was built with `side` (`bot.slack.app.slack_side`); it is stopped here (after
+    the last request), and both are closed by the caller: `side`, then `paastis`.
     `ready` is called with the bound HTTP port (None without one) once everything runs."""
     slack = settings.slack
     try:
@@ -114,12 +115,13 @@ def run_slack(
         stop_event.wait()
         log.info("slack.stopping")
         return 0
-    finally:
+    finally:  # no new Slack request, the answers due computed, then Paastis stops working
         if socket:
             socket.close()
         if server:
             server.stop()
         parts.close()
+        paastis.stop()  # wakes in flight left to resume; Slack's pieces and the store close after
         sys.setswitchinterval(switch_interval)
 
 

@@ -65,3 +65,30 @@ def test_a_wake_left_by_an_instance_that_died_is_followed_to_its_end_by_one_surv
         for harness in survivors:
             harness.engine.shutdown()
             harness.engine.store.close()
+
+
+def test_a_wake_whose_instance_died_after_asking_the_provider_is_told_up_once_not_already_up(where, clock) -> None:
+    first = Harness(where, clock)
+    first.add("docs", running=False, boot_seconds=5)
+    first.discover()
+    gone = first.engine.store
+    started = clock.now()
+    gone.begin_wake(InFlightWake("fake", "docs", started, "U1", "Alice", {"ts": "1"}, gone.owner, started))
+    first.provider.wake(first.provider.get_app("docs"), None)  # asked of the provider, then killed
+    first.engine.shutdown()
+    gone.close()
+    clock.advance(seconds=25)  # the app came up before anyone took the wake over
+    survivor = Harness(where, clock, world=first.world)
+    try:
+        tickets = survivor.engine.resume_wakes()
+        assert len(tickets) == 1
+        progress = tickets[0].wait(timeout=30)
+        assert progress.phase is Phase.UP
+        assert not progress.main.already_up  # "docs is up in 25 s", the end of the message that followed it
+        assert progress.elapsed.total_seconds() >= 25
+        assert len(survivor.events_of("woke")) == 1  # recorded once, by the survivor
+        assert first.calls("wake", "docs") == 1
+        assert survivor.engine.store.wakes_in_flight() == []
+    finally:
+        survivor.engine.shutdown()
+        survivor.engine.store.close()

@@ -50,7 +50,7 @@ def test_a_resumed_wake_replaces_the_ephemeral_answer_with_the_outcome(tmp_path,
         assert rig.side.response_urls.flush()
         assert len(slack.responses(key)) == before + 1  # only the end: earlier uses are unknown
         final = slack.responses(key)[-1]
-        assert final["text"] == "✅ shop-demo is up in 20 s"
+        assert final["text"] == "✅ shop-demo is up in 40 s"  # since the click, the restart included
         assert final["replace_original"] is True
         assert rig.paastis.store.wakes_in_flight() == []
     finally:
