@@ -14,31 +14,37 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import multiprocessing
+import multiprocessing.process
 import signal
+import socket
 import threading
 from collections.abc import Mapping
 
-import httpx
+import aiohttp
 import uvicorn
 
 from bot.clock import SystemClock
-from bot.config.loading import Settings
+from bot.config.loading import Settings, load_settings
 from bot.config.visits import Address
+from bot.logs import configure_logging
 from bot.visits.proxy import Proxy
 from bot.visits.sablier_api import SablierApi
 from bot.visits.visits import Visits
-from bot.wiring import build, build_visits
+from bot.wiring import Paastis, build, build_visits
 
 log = logging.getLogger(__name__)
 DEFAULT_PORT = 8080
 
 
-def upstream_client() -> httpx.AsyncClient:
-    """Connections to the apps, pooled; no redirect followed (the visitor's browser follows them)."""
-    return httpx.AsyncClient(
-        timeout=httpx.Timeout(60.0, connect=5.0, pool=10.0),
-        limits=httpx.Limits(max_connections=500, max_keepalive_connections=100),
-        follow_redirects=False,
+def upstream_client() -> aiohttp.ClientSession:
+    """Connections to the apps, kept alive and pooled (at most 500 at once); no redirect
+    followed (the visitor's browser follows them), bodies passed on as the app encoded them."""
+    return aiohttp.ClientSession(
+        connector=aiohttp.TCPConnector(limit=500, keepalive_timeout=30),
+        timeout=aiohttp.ClientTimeout(total=None, connect=5, sock_read=60),
+        auto_decompress=False,
+        cookie_jar=aiohttp.DummyCookieJar(),  # visitors' cookies are theirs: none kept between them
     )
 
 
@@ -57,51 +63,137 @@ def uvicorn_config(app: object, address: Address) -> uvicorn.Config:
     )
 
 
-def run_proxy(settings: Settings, env: Mapping[str, str]) -> int:
+def run_proxy(settings: Settings, env: Mapping[str, str], workers: int = 1) -> int:
+    """Serve until SIGTERM: in this process (`workers` 1), or in `workers` processes that share
+    the listening sockets (the kernel spreads connections among them)."""
     if not settings.proxy.routes and not settings.sablier.listen:
         log.error("proxy.nothing_to_serve fix=add proxy.routes or sablier.listen to paastis.yml")
         return 2
+    if workers == 1:
+        _serve_here(settings, env, None)
+        return 0
+    sockets = [bind(address) for address in _addresses(settings)]
+    paastis = build(settings, environ=env, one_shot=True)
+    try:
+        _discover(paastis)  # once, before the workers: each then reads the database
+    finally:
+        paastis.close()
+    return Workers(env, sockets, workers).run()
+
+
+def worker_main(env: Mapping[str, str], sockets: list[socket.socket]) -> None:
+    """A worker process (spawned: a fresh interpreter) reads the same settings again."""
+    settings = load_settings(env)
+    configure_logging(settings.log_level, fmt=settings.log_format)
+    _serve_here(settings, env, sockets)
+
+
+class Workers:
+    """The worker processes, started again when one dies, stopped together on SIGTERM/SIGINT."""
+
+    def __init__(self, env: Mapping[str, str], sockets: list[socket.socket], count: int) -> None:
+        self.env = dict(env)
+        self.sockets = sockets
+        self.count = count
+        self.spawn = multiprocessing.get_context("spawn")
+
+    def run(self) -> int:
+        stop = threading.Event()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(sig, lambda *_: stop.set())
+        processes = [self._start(n) for n in range(self.count)]
+        log.info("proxy.workers count=%d", self.count)
+        while not stop.wait(1.0):
+            for n, process in enumerate(processes):
+                if not process.is_alive():
+                    log.warning("proxy.worker_died worker=%d exit=%s", n, process.exitcode)
+                    processes[n] = self._start(n)
+        for process in processes:
+            process.terminate()  # SIGTERM: each finishes its requests and writes its activity
+        for process in processes:
+            process.join(30)
+            if process.is_alive():
+                process.kill()
+        for sock in self.sockets:
+            sock.close()
+        return 0
+
+    def _start(self, n: int) -> multiprocessing.process.BaseProcess:
+        process = self.spawn.Process(target=worker_main, args=(self.env, self.sockets), name=f"proxy-{n}")
+        process.start()
+        return process
+
+
+def _serve_here(settings: Settings, env: Mapping[str, str], sockets: list[socket.socket] | None) -> None:
+    """One process serving: the engine built without its scheduler (`paastis serve` sweeps and
+    reports), notices only written to the outbox (`paastis serve` posts them: never twice)."""
     clock = SystemClock()
     side = None
     if settings.slack.enabled:
         from bot.slack.app import slack_side
 
-        side = slack_side(settings, clock)
+        side = slack_side(settings, clock)  # never resumed: nothing is sent to Slack from here
     paastis = build(settings, clock=clock, environ=env, poster=side.poster if side else None, one_shot=True)
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):  # what uvicorn restores, and calls again, once it stopped
         signal.signal(sig, lambda *_: stop.set())
     try:
-        if side:
-            side.outbound.resume()
-        for provider, error in paastis.engine.discover().items():
-            log.warning("proxy.discovery_failed provider=%s error=%s", provider, error)
+        if sockets is None:
+            _discover(paastis)
         visits = build_visits(paastis)
         visits.refresh()
         loop_thread = threading.Thread(target=visits.run, args=(stop,), name="visits", daemon=True)
         loop_thread.start()
-        asyncio.run(_serve(settings, visits))
-        return 0
+        asyncio.run(_serve(settings, visits, sockets))
     finally:
         stop.set()
         paastis.close()
         if side:
-            side.close()
+            side.close(timeout=0)
 
 
-async def _serve(settings: Settings, visits: Visits) -> None:
+def _discover(paastis: Paastis) -> None:
+    for provider, error in paastis.engine.discover().items():
+        log.warning("proxy.discovery_failed provider=%s error=%s", provider, error)
+
+
+def _addresses(settings: Settings) -> list[Address]:
+    """Where the proxy listens, then the Sablier API (each when set)."""
+    proxy = (
+        (settings.proxy.listen or Address("0.0.0.0", settings.port or DEFAULT_PORT)) if settings.proxy.routes else None
+    )
+    return [a for a in (proxy, settings.sablier.listen) if a is not None]
+
+
+def bind(address: Address) -> socket.socket:
+    family = socket.AF_INET6 if ":" in address.host else socket.AF_INET
+    # IPPROTO_TCP named: asyncio turns Nagle off only on sockets that say they are TCP (and
+    # the connections accepted inherit it); left 0, each response waits on a delayed ACK (40 ms)
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((address.host, address.port))
+    sock.listen(2048)
+    sock.set_inheritable(True)
+    return sock
+
+
+async def _serve(settings: Settings, visits: Visits, sockets: list[socket.socket] | None) -> None:
     servers = []
+    addresses = _addresses(settings)
+    given = dict(zip(addresses, sockets, strict=True)) if sockets else {}
     async with upstream_client() as client:
         if settings.proxy.routes:
-            address = settings.proxy.listen or Address("0.0.0.0", settings.port or DEFAULT_PORT)
+            address = addresses[0]
             proxy = Proxy(visits, settings.proxy, visits.clock, client)
-            servers.append(uvicorn.Server(uvicorn_config(proxy, address)))
+            servers.append((uvicorn.Server(uvicorn_config(proxy, address)), given.get(address)))
             log.info("proxy.listening address=%s routes=%d", address, len(settings.proxy.routes))
         if settings.sablier.listen:
             api = SablierApi(visits, settings.sablier, visits.clock)
-            servers.append(uvicorn.Server(uvicorn_config(api, settings.sablier.listen)))
-            log.info("sablier.listening address=%s secret=%s", settings.sablier.listen, bool(settings.sablier.secret))
-        await asyncio.gather(*(server.serve() for server in servers), _stop_together(servers))
+            address = settings.sablier.listen
+            servers.append((uvicorn.Server(uvicorn_config(api, address)), given.get(address)))
+            log.info("sablier.listening address=%s secret=%s", address, bool(settings.sablier.secret))
+        serving = (server.serve(sockets=[sock] if sock else None) for server, sock in servers)
+        await asyncio.gather(*serving, _stop_together([server for server, _ in servers]))
 
 
 async def _stop_together(servers: list[uvicorn.Server]) -> None:
