@@ -329,3 +329,25 @@ def test_two_proxy_workers_on_one_database_make_one_wake_and_tell_it_once(tmp_pa
     assert sum(1 for c in world.calls if c.operation == "wake") == 1
     assert [len(first[2]), len(second[2])] == [1, 0]
     assert "woken by a visit to review-42.example.com" in first[2][0].text
+
+
+def test_a_redirect_to_the_apps_paas_url_is_rewritten_to_the_public_domain(site: Site) -> None:
+    site.up("review-42")
+
+    async def visit():
+        async with site.through() as http:
+            own = await http.get("/redirect?{self}/next?a=1")
+            https = await http.get("/redirect?{https}")
+            elsewhere = await http.get("/redirect?https://login.example.org/sso?back=x")
+            relative = await http.get("/redirect?/relative")
+        async with site.through(trust_forwarded=True) as http:  # behind the PaaS's router, which speaks https
+            routed = await http.get("/redirect?{self}/x", headers={"x-forwarded-proto": "https"})
+        return own, https, elsewhere, relative, routed
+
+    own, https, elsewhere, relative, routed = asyncio.run(visit())
+    assert own.status_code == 302
+    assert own.headers["location"] == "http://review-42.example.com/next?a=1"  # the visitor stays behind the proxy
+    assert https.headers["location"] == "http://review-42.example.com"
+    assert elsewhere.headers["location"] == "https://login.example.org/sso?back=x"
+    assert relative.headers["location"] == "/relative"
+    assert routed.headers["location"] == "https://review-42.example.com/x"
