@@ -1,13 +1,16 @@
-"""`paastis proxy`: the built-in proxy and the Sablier API, served by uvicorn in one process.
+"""`paastis proxy`: the built-in proxy and the Sablier API, served by uvicorn.
 
-    load settings ─▶ Paastis built (no scheduler: `paastis serve` sweeps and reports) with
-                     the Slack poster when Slack is on (notices through the outbox)
-                  ─▶ one discovery, then the route table refreshed every 2 s from the
-                     database, activity written every 5 s (a background thread)
-                  ─▶ uvicorn: the proxy on proxy.listen (default 0.0.0.0:$PORT) when routes
-                     are set; the Sablier API on sablier.listen when set
+    load settings ─▶ one discovery ─▶ `--workers` processes (1: this one), sharing the
+                     listening sockets; each builds Paastis on the configured database
+                     (DATABASE_URL, else PAASTIS_DB), without the scheduler (`paastis serve`
+                     sweeps and reports), its Slack notices only written to the outbox
+                  ─▶ each: the route table refreshed every 2 s from the database, activity
+                     written every 5 s (a background thread); uvicorn serving the proxy on
+                     proxy.listen (default 0.0.0.0:$PORT) when routes are set, the Sablier
+                     API on sablier.listen when set
 
-It shares PAASTIS_DB with `paastis serve` (formations to restore, wakes claimed once).
+It shares the database with `paastis serve` (formations to restore, wakes claimed once, the
+outbox it posts from): they can be two apps of one PaaS account on one PostgreSQL.
 """
 
 from __future__ import annotations
@@ -20,11 +23,13 @@ import signal
 import socket
 import threading
 from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import aiohttp
 import uvicorn
 
-from bot.clock import SystemClock
+from bot.clock import Clock, SystemClock
 from bot.config.loading import Settings, load_settings
 from bot.config.visits import Address
 from bot.logs import configure_logging
@@ -32,6 +37,9 @@ from bot.visits.proxy import Proxy
 from bot.visits.sablier_api import SablierApi
 from bot.visits.visits import Visits
 from bot.wiring import Paastis, build, build_visits
+
+if TYPE_CHECKING:
+    from bot.slack.app import SlackSide
 
 log = logging.getLogger(__name__)
 DEFAULT_PORT = 8080
@@ -124,32 +132,49 @@ class Workers:
         return process
 
 
-def _serve_here(settings: Settings, env: Mapping[str, str], sockets: list[socket.socket] | None) -> None:
-    """One process serving: the engine built without its scheduler (`paastis serve` sweeps and
-    reports), notices only written to the outbox (`paastis serve` posts them: never twice)."""
-    clock = SystemClock()
+@dataclass(frozen=True)
+class ProxySide:
+    """What one proxy process is built with, closed together."""
+
+    paastis: Paastis
+    visits: Visits
+    slack: SlackSide | None
+
+    def close(self) -> None:
+        self.paastis.close()
+        if self.slack:
+            self.slack.close(timeout=0)  # what is queued stays in the outbox: `paastis serve` posts it
+
+
+def build_proxy(settings: Settings, env: Mapping[str, str], clock: Clock | None = None) -> ProxySide:
+    """The engine on the configured database (DATABASE_URL, else PAASTIS_DB), without its
+    scheduler (`paastis serve` sweeps and reports); notices only written to the outbox, never
+    sent from here (`paastis serve` posts them: never twice)."""
+    clock = clock or SystemClock()
     side = None
     if settings.slack.enabled:
         from bot.slack.app import slack_side
 
-        side = slack_side(settings, clock)  # never resumed: nothing is sent to Slack from here
+        side = slack_side(settings, clock)  # its outbound is never resumed: it sends nothing
     paastis = build(settings, clock=clock, environ=env, poster=side.poster if side else None, one_shot=True)
+    return ProxySide(paastis, build_visits(paastis), side)
+
+
+def _serve_here(settings: Settings, env: Mapping[str, str], sockets: list[socket.socket] | None) -> None:
+    built = build_proxy(settings, env)
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):  # what uvicorn restores, and calls again, once it stopped
         signal.signal(sig, lambda *_: stop.set())
     try:
         if sockets is None:
-            _discover(paastis)
-        visits = build_visits(paastis)
-        visits.refresh()
-        loop_thread = threading.Thread(target=visits.run, args=(stop,), name="visits", daemon=True)
+            _discover(built.paastis)
+        built.visits.refresh()
+        loop_thread = threading.Thread(target=built.visits.run, args=(stop,), name="visits", daemon=True)
         loop_thread.start()
-        asyncio.run(_serve(settings, visits, sockets))
+        asyncio.run(_serve(settings, built.visits, sockets))
     finally:
         stop.set()
-        paastis.close()
-        if side:
-            side.close(timeout=0)
+        built.close()
 
 
 def _discover(paastis: Paastis) -> None:
