@@ -121,7 +121,7 @@ class Proxy:
         query = scope.get("query_string", b"").decode("latin-1")
         url = URL(base.rstrip("/") + path + (f"?{query}" if query else ""), encoded=True)  # sent as the client wrote it
         body = (
-            _Body(receive, self.settings.max_body)
+            _Body(receive, self.settings.max_body, self.settings.client_timeout)
             if "content-length" in headers or "transfer-encoding" in headers
             else None
         )
@@ -138,11 +138,21 @@ class Proxy:
                 out = [(k, moved(k, v)) for k, v in response.raw_headers if k.lower() not in HOP_BY_HOP_RAW]
                 await send({"type": "http.response.start", "status": response.status, "headers": out})
                 async for chunk in response.content.iter_any():
-                    await send({"type": "http.response.body", "body": chunk, "more_body": True})
+                    try:  # a client that stops reading holds neither this task nor the app's connection
+                        async with asyncio.timeout(self.settings.client_timeout):  # a timer, no task
+                            await send({"type": "http.response.body", "body": chunk, "more_body": True})
+                    except TimeoutError:
+                        log.info("proxy.slow_client client=%s step=response host=%s", _peer(scope), route.host)
+                        return
                 await send({"type": "http.response.body", "body": b""})
         except (aiohttp.ClientError, TimeoutError) as exc:
             if body and body.too_large:
                 await _too_large(send, self.settings.max_body)
+                return
+            if body and body.too_slow:
+                log.info("proxy.slow_client client=%s step=body host=%s", _peer(scope), route.host)
+                detail = f"The request body stopped arriving for {self.settings.client_timeout:g} s."
+                await _page(send, 408, "Request timeout", detail, [("connection", "close")])
                 return
             reason = f"{_why(exc)} at {url.host}"
             reported = route.exposed and await asyncio.to_thread(self.visits.unreachable, route.view, reason)
@@ -175,15 +185,21 @@ class Proxy:
 class _Body:
     """The request's body, streamed to the app; past `limit` bytes it stops (`too_large`)."""
 
-    def __init__(self, receive: Receive, limit: int) -> None:
+    def __init__(self, receive: Receive, limit: int, timeout: float) -> None:
         self.receive = receive
         self.limit = limit
-        self.too_large = False
+        self.timeout = timeout
+        self.too_large = self.too_slow = False
 
     async def chunks(self) -> AsyncIterator[bytes]:
         size = 0
         while True:
-            message = await self.receive()
+            try:
+                async with asyncio.timeout(self.timeout):
+                    message = await self.receive()
+            except TimeoutError:
+                self.too_slow = True
+                raise aiohttp.ClientPayloadError("request body too slow") from None
             if message["type"] == "http.disconnect":
                 return
             chunk = message.get("body", b"")
@@ -215,6 +231,10 @@ class _Moved:
             if value.startswith(origin) and rest[:1] in (b"", b"/", b"?", b"#"):
                 return self.public + rest
         return value
+
+
+def _peer(scope: Scope) -> str:
+    return str((scope.get("client") or ("-", 0))[0])
 
 
 def _why(exc: BaseException) -> str:

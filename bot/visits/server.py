@@ -33,6 +33,7 @@ from bot.clock import Clock, SystemClock
 from bot.config.loading import Settings, load_settings
 from bot.config.visits import Address
 from bot.logs import configure_logging
+from bot.visits import slow
 from bot.visits.proxy import Proxy
 from bot.visits.sablier_api import SablierApi
 from bot.visits.visits import Visits
@@ -56,18 +57,23 @@ def upstream_client() -> aiohttp.ClientSession:
     )
 
 
-def uvicorn_config(app: object, address: Address) -> uvicorn.Config:
+def uvicorn_config(
+    app: object, address: Address, *, client_timeout: float = 30.0, max_connections: int = 2000
+) -> uvicorn.Config:
+    """`client_timeout`: seconds a client may take over its headers (then closed); between
+    two requests on one connection, 5 s. Past `max_connections`, requests get 503 at once."""
     return uvicorn.Config(
         app,
         host=address.host,
         port=address.port,
         lifespan="off",
+        http=slow.protocol(client_timeout),  # uvicorn's httptools protocol, with a deadline on headers
         ws="none",  # an Upgrade request reaches the proxy as HTTP, which refuses it clearly
         proxy_headers=False,  # the proxy decides whom to trust (proxy.trust_forwarded)
         access_log=False,
         log_config=None,
         timeout_keep_alive=5,
-        limit_concurrency=2000,
+        limit_concurrency=max_connections,
     )
 
 
@@ -210,7 +216,8 @@ async def _serve(settings: Settings, visits: Visits, sockets: list[socket.socket
         if settings.proxy.routes:
             address = addresses[0]
             proxy = Proxy(visits, settings.proxy, visits.clock, client)
-            servers.append((uvicorn.Server(uvicorn_config(proxy, address)), given.get(address)))
+            config = uvicorn_config(proxy, address, client_timeout=settings.proxy.client_timeout)
+            servers.append((uvicorn.Server(config), given.get(address)))
             log.info("proxy.listening address=%s routes=%d", address, len(settings.proxy.routes))
         if settings.sablier.listen:
             api = SablierApi(visits, settings.sablier, visits.clock)

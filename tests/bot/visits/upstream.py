@@ -27,6 +27,12 @@ async def echo_app(scope, receive, send) -> None:
         await send({"type": "http.response.start", "status": 302, "headers": [(b"location", to)]})
         await send({"type": "http.response.body", "body": b""})
         return
+    if scope["path"] == "/big":  # 64 MiB, for a client that does not read
+        await send({"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"text/plain")]})
+        for _ in range(64):
+            await send({"type": "http.response.body", "body": b"x" * 2**20, "more_body": True})
+        await send({"type": "http.response.body", "body": b""})
+        return
     if scope["path"] == "/chunked":
         await send({"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"text/plain")]})
         for part in (b"one,", b"two,", b"three"):
