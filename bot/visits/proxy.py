@@ -9,9 +9,11 @@
 
 Requests and responses are streamed (bodies, chunked), never buffered; hop-by-hop headers
 are dropped, X-Forwarded-For/Proto/Host set (a client's own X-Forwarded-* are dropped unless
-`trust_forwarded`); a body over `max_body` gets 413; a WebSocket upgrade is refused with
-501 and the way round it. Each request served is use, noted in memory and written in
-batches (bot.visits.visits): never a provider call per request.
+`trust_forwarded`); a body over `max_body` gets 413, one that stops arriving 408
+(bot.visits.slow); a redirect to the app's own PaaS URL is rewritten to the visitor's domain;
+a WebSocket upgrade is refused with 501 and the way round it. The apps are reached through
+one aiohttp session (pooled, kept-alive connections). Each request served is use, noted in
+memory and written in batches (bot.visits.visits): never a provider call per request.
 """
 
 from __future__ import annotations
