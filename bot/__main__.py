@@ -48,7 +48,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     commands.add_parser("demo", help="run everything offline in this terminal")
     commands.add_parser("serve", help="run the bot: Slack and the scheduler")
-    commands.add_parser("proxy", help="wake apps on their first request: the built-in proxy and the Sablier API")
+    proxy = commands.add_parser(
+        "proxy", help="wake apps on their first request: the built-in proxy and the Sablier API"
+    )
+    proxy.add_argument(
+        "--workers",
+        type=_workers,
+        default=_cpus(),
+        metavar="N",
+        help="processes serving on the same addresses (default: the CPUs this process may use, at most 8)",
+    )
     commands.add_parser("check-config", help="list configuration problems, then the resolved settings")
     status = commands.add_parser("status", help="apps and their state")
     status.add_argument("filter", nargs="?", default="")
@@ -114,7 +123,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "proxy":
             from bot.visits.server import run_proxy
 
-            return run_proxy(settings, env)
+            return run_proxy(settings, env, args.workers)
         return _cli(args, settings, env)
     except StoreUnusable as exc:  # it became unusable since the settings were checked
         print(f"paastis: {exc}", file=sys.stderr)
@@ -152,6 +161,18 @@ def _hosted(args: argparse.Namespace, env: Mapping[str, str]) -> int:
     except SecretKeyError as exc:
         print(f"paastis: {exc}", file=sys.stderr)
         return 2
+
+
+def _cpus() -> int:
+    """The CPUs this process may run on, at most 8 (each worker holds its own memory and
+    database connections: on a small PaaS container, say --workers 1 or 2)."""
+    return max(1, min(8, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1))
+
+
+def _workers(text: str) -> int:
+    if not text.isdigit() or not 1 <= int(text) <= 64:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of processes from 1 to 64")
+    return int(text)
 
 
 def _environment() -> dict[str, str]:

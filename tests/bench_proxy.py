@@ -2,8 +2,10 @@
 
 1. Overhead: one request at a time through the proxy, against the same loopback upstream
    called directly (and through nginx when it is installed): p50 and p99 latency.
-2. Throughput: requests per second with 8 concurrent clients (threads, keep-alive) for a few seconds, direct,
-   through the proxy (one process) and through nginx (one worker), as a ratio.
+2. Throughput: requests per second from 8 keep-alive connections (wrk when installed, else
+   threads), direct, through the proxy (1 worker, then `--workers` processes on one socket)
+   and through nginx (as many workers), in rounds: min / median / max, and the ratio to nginx
+   of the same round (the machine may be shared: only same-round ratios mean something).
 3. First requests: 100 clients at once on a sleeping app (the fake provider, real time, a
    3 s boot): provider wake calls, and how long until all were served.
 
@@ -14,6 +16,8 @@ from __future__ import annotations
 
 import asyncio
 import multiprocessing
+import os
+import re
 import shutil
 import socket
 import statistics
@@ -29,7 +33,7 @@ import uvicorn
 from bot.clock import SystemClock
 from bot.config.visits import Address, ProxySettings
 from bot.visits.proxy import Proxy
-from bot.visits.server import upstream_client, uvicorn_config
+from bot.visits.server import bind, upstream_client, uvicorn_config
 from bot.visits.visits import Visits
 from providers.fake import FakeProvider, SimulatedPaas
 from tests.bot.engine.harness import ADA, Harness
@@ -55,8 +59,13 @@ def run_upstream(port: int) -> None:
     uvicorn.run(small_app, host="127.0.0.1", port=port, log_level="error", access_log=False, lifespan="off")
 
 
-def run_proxy(port: int, upstream: str, asleep: bool, db: str, calls: multiprocessing.Queue) -> None:
-    """The proxy over an engine on the fake provider (real time), its app asleep or up."""
+def listening() -> socket.socket:
+    """A socket the proxy's workers share, made as `paastis proxy --workers` makes it."""
+    return bind(Address("127.0.0.1", 0))
+
+
+def run_proxy(sock: socket.socket, upstream: str, asleep: bool, db: str, calls: multiprocessing.Queue) -> None:
+    """One proxy worker over an engine on the fake provider (real time), its app asleep or up."""
     clock = SystemClock()
     world = SimulatedPaas(clock)
     provider = FakeProvider(world, name="fake", poll_interval=0.5, wake_timeout=60)
@@ -83,9 +92,10 @@ def run_proxy(port: int, upstream: str, asleep: bool, db: str, calls: multiproce
 
         async with upstream_client() as client:
             settings = ProxySettings(routes={HOST: "bench"}, trust_forwarded=True, first_requests_per_minute=1000)
-            server = uvicorn.Server(uvicorn_config(Proxy(visits, settings, clock, client), Address("127.0.0.1", port)))
+            address = Address(*sock.getsockname())
+            server = uvicorn.Server(uvicorn_config(Proxy(visits, settings, clock, client), address))
             task = asyncio.create_task(refresh())
-            await server.serve()
+            await server.serve(sockets=[sock])
             task.cancel()
 
     asyncio.run(serve())
@@ -115,7 +125,15 @@ def latency(url: str, headers: dict[str, str], count: int = 1000) -> tuple[float
 
 
 def throughput(url: str, headers: dict[str, str], seconds: float = 4.0, clients: int = 8) -> float:
-    """Requests per second from `clients` threads, each with its own keep-alive connection."""
+    """Requests per second from `clients` keep-alive connections: wrk (C, one thread) when
+    installed, so that the load costs the 2 cores little; else as many Python threads."""
+    wrk = shutil.which("wrk")
+    if wrk:
+        options = [f"-c{clients}", "-t1", f"-d{seconds:g}s", *(f"-H{k.title()}: {v}" for k, v in headers.items())]
+        out = subprocess.run([wrk, *options, url], capture_output=True, text=True, check=True).stdout
+        if "Non-2xx" in out or "Socket errors" in out:
+            raise RuntimeError(f"{url} failed requests under load:\n{out}")
+        return float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
     counts = [0] * clients
     deadline = time.perf_counter() + seconds
 
@@ -133,13 +151,13 @@ def throughput(url: str, headers: dict[str, str], seconds: float = 4.0, clients:
     return sum(counts) / seconds
 
 
-def start_nginx(port: int, upstream_port: int, folder: Path) -> subprocess.Popen | None:
+def start_nginx(port: int, upstream_port: int, folder: Path, workers: int) -> subprocess.Popen | None:
     binary = shutil.which("nginx") or ("/usr/sbin/nginx" if Path("/usr/sbin/nginx").exists() else None)
     if binary is None:
         return None
-    conf = folder / "nginx.conf"
+    conf = folder / f"nginx-{workers}.conf"
     conf.write_text(
-        f"""worker_processes 1; daemon off; pid {folder}/nginx.pid; error_log {folder}/error.log;
+        f"""worker_processes {workers}; daemon off; pid {folder}/nginx-{workers}.pid; error_log {folder}/error.log;
 events {{ worker_connections 1024; }}
 http {{ access_log off;
   upstream app {{ server 127.0.0.1:{upstream_port}; keepalive 64; }}
@@ -148,15 +166,34 @@ http {{ access_log off;
       proxy_set_header Host $host; proxy_set_header X-Forwarded-For $remote_addr; }} }} }}
 """
     )
-    process = subprocess.Popen([binary, "-c", str(conf), "-p", str(folder)], stderr=subprocess.DEVNULL)
-    return process
+    return subprocess.Popen([binary, "-c", str(conf), "-p", str(folder)], stderr=subprocess.DEVNULL)
+
+
+def start_proxy(
+    upstream: str, asleep: bool, db: Path, workers: int
+) -> tuple[str, list[multiprocessing.Process], multiprocessing.Queue]:
+    """`workers` proxy processes sharing one listening socket (each its own database here)."""
+    sock, calls = listening(), multiprocessing.Queue()
+    processes = [
+        multiprocessing.Process(target=run_proxy, args=(sock, upstream, asleep, f"{db}-{n}", calls))
+        for n in range(workers)
+    ]
+    for process in processes:
+        process.start()
+    url = f"http://127.0.0.1:{sock.getsockname()[1]}/"
+    sock.close()
+    return url, processes, calls
+
+
+def stop(processes: list[multiprocessing.Process]) -> None:
+    for process in processes:
+        process.terminate()
+    for process in processes:
+        process.join()
 
 
 def first_requests(upstream: str, folder: Path) -> None:
-    port, calls = free_port(), multiprocessing.Queue()
-    proxy = multiprocessing.Process(target=run_proxy, args=(port, upstream, True, str(folder / "wake.db"), calls))
-    proxy.start()
-    url = f"http://127.0.0.1:{port}/"
+    url, processes, calls = start_proxy(upstream, True, folder / "wake.db", 1)
     try:
         wait_up(url, {"host": "nowhere.example.com"})
 
@@ -182,57 +219,72 @@ def first_requests(upstream: str, folder: Path) -> None:
             f"all 100 served after {max(served):.1f} s (first at {min(served):.1f} s)"
         )
     finally:
-        proxy.terminate()
-        proxy.join()
+        stop(processes)
 
 
-def main() -> None:
+def spread(values: list[float], unit: str = "") -> str:
+    """min / median / max of a few rounds."""
+    low, mid, high = min(values), statistics.median(values), max(values)
+    digits = 2 if high < 10 else 0
+    return f"{low:,.{digits}f} / {mid:,.{digits}f} / {high:,.{digits}f}{unit}"
+
+
+def main(workers: int | None = None, rounds: int = 3) -> None:
     multiprocessing.set_start_method("spawn", force=True)
-    print("\nProxy: `paastis proxy` (one process, uvicorn + httpx) against a loopback upstream")
+    workers = workers or os.cpu_count() or 1
+    load = "wrk, 1 thread" if shutil.which("wrk") else "Python threads (install wrk for less load on the cores)"
+    print(f"\nProxy: `paastis proxy` (uvicorn + aiohttp) against a loopback upstream; load: {load}")
     folder = Path(tempfile.mkdtemp(prefix="paastis-bench-proxy-"))
-    upstream_port, proxy_port, nginx_port = free_port(), free_port(), free_port()
+    upstream_port, nginx_port = free_port(), free_port()
     upstream_url = f"http://127.0.0.1:{upstream_port}"
     upstream = multiprocessing.Process(target=run_upstream, args=(upstream_port,))
     upstream.start()
-    calls = multiprocessing.Queue()
-    proxy = multiprocessing.Process(
-        target=run_proxy, args=(proxy_port, upstream_url, False, str(folder / "p.db"), calls)
-    )
-    proxy.start()
-    nginx = start_nginx(nginx_port, upstream_port, folder)
+    one_url, one, calls = start_proxy(upstream_url, False, folder / "p.db", 1)
+    many_url, many, _ = start_proxy(upstream_url, False, folder / "q.db", workers)
+    nginx = start_nginx(nginx_port, upstream_port, folder, workers)
     try:
         wait_up(upstream_url)
         targets = {
             "direct": (upstream_url + "/", {}),
-            "paastis proxy": (f"http://127.0.0.1:{proxy_port}/", {"host": HOST}),
+            "proxy, 1 worker": (one_url, {"host": HOST}),
+            f"proxy, {workers} workers": (many_url, {"host": HOST}),
         }
         if nginx:
-            targets["nginx (1 worker)"] = (f"http://127.0.0.1:{nginx_port}/", {"host": HOST})
+            targets[f"nginx, {workers} workers"] = (f"http://127.0.0.1:{nginx_port}/", {"host": HOST})
         for url, headers in targets.values():
             wait_up(url, headers)
-        rates = {}
-        for name, (url, headers) in targets.items():
-            p50, p99 = latency(url, headers)
-            rates[name] = throughput(url, headers)
-            print(f"  {name:<18} p50 {p50:6.2f} ms   p99 {p99:6.2f} ms   {rates[name]:7.0f} req/s (8 clients)")
-        direct_p50 = latency(*targets["direct"], count=300)[0]
-        proxied_p50 = latency(*targets["paastis proxy"], count=300)[0]
-        print(f"  proxy overhead at p50: {proxied_p50 - direct_p50:.2f} ms per request")
+        rates: dict[str, list[float]] = {name: [] for name in targets}
+        p50s: dict[str, list[float]] = {name: [] for name in targets}
+        p99s: dict[str, list[float]] = {name: [] for name in targets}
+        for _ in range(rounds):
+            for name, (url, headers) in targets.items():
+                p50, p99 = latency(url, headers, count=500)
+                p50s[name].append(p50)
+                p99s[name].append(p99)
+                rates[name].append(throughput(url, headers))
+        print(f"  min / median / max of {rounds} rounds; p50 and p99: one request at a time")
+        for name in targets:
+            print(
+                f"  {name:<20} p50 {spread(p50s[name], ' ms'):<24} p99 {spread(p99s[name], ' ms'):<24}"
+                f" {spread(rates[name])} req/s (8 connections)"
+            )
+        overhead = [p - d for p, d in zip(p50s["proxy, 1 worker"], p50s["direct"], strict=True)]
+        print(f"  proxy overhead at p50: {spread(overhead, ' ms')} per request")
         if nginx:
-            print(f"  paastis proxy / nginx throughput: {rates['paastis proxy'] / rates['nginx (1 worker)']:.2f}")
+            nginx_rates = rates[f"nginx, {workers} workers"]
+            for name in ("proxy, 1 worker", f"proxy, {workers} workers"):
+                ratios = [p / n for p, n in zip(rates[name], nginx_rates, strict=True)]
+                print(f"  {name} / nginx, {workers} workers (same round): {spread(ratios)}")
         else:
             print("  nginx not installed: no comparison (apt-get install nginx)")
         calls_seen = 0
         while not calls.empty():
             calls_seen = calls.get()[1]
-        print(f"  provider calls made while proxying all of the above: {calls_seen}")
-        proxy.terminate()
-        proxy.join()
+        print(f"  provider calls made while proxying all of the above (1 worker): {calls_seen}")
+        stop([*one, *many])
         first_requests(upstream_url, folder)
     finally:
-        for process in (proxy, upstream):
-            process.terminate()
-            process.join()
+        stop([*one, *many, upstream])
         if nginx:
             nginx.terminate()
             nginx.wait()

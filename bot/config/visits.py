@@ -48,6 +48,7 @@ class ProxySettings:
     max_body: int = 10 * 1000**2
     first_requests_per_minute: int = 30
     trust_forwarded: bool = False
+    client_timeout: float = 30.0  # seconds a client may take over its headers, a body chunk, or reading the answer
 
 
 @dataclass(frozen=True)

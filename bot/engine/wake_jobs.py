@@ -38,6 +38,7 @@ class JobStatus:
     url: str | None = None
     reason: str | None = None  # why it failed
     already_up: bool = False
+    elsewhere: bool = False  # another process on the database woke it; this one followed
 
 
 class WakeJob:

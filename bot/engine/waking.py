@@ -186,7 +186,7 @@ class Waker:
                     "app.woke provider=%s app=%s seconds=%.0f", view.row.provider, view.name, elapsed().total_seconds()
                 )
                 self.hooks.after_start(view, f"asked by {actor.name}")
-            job.update(phase=Phase.UP, elapsed=elapsed(), url=app.url or view.row.url)
+            job.update(phase=Phase.UP, elapsed=elapsed(), url=app.url or view.row.url, elsewhere=not woken_here)
             return
         self.fleet.store.set_state(*ref, app.state, now, app.problem)
         if app.state in (AppState.WAKING, AppState.SLEEPING):

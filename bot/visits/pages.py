@@ -16,12 +16,35 @@ STYLE = (
     "main{max-width:32rem;padding:2rem;text-align:center}h1{font-size:1.4rem}"
     "p{line-height:1.5}.small{color:#5c6370;font-size:.9rem}"
 )
+DARK = (
+    "body{{font-family:ui-monospace,monospace;background:#000;color:{fg};display:flex;min-height:100vh;"
+    "margin:0;align-items:center;justify-content:center}}main{{max-width:36rem;padding:2rem}}"
+    "h1{{font-size:1.2rem}}h1:before{{content:'{prompt}'}}p{{line-height:1.5}}.small{{opacity:.7;font-size:.9rem}}"
+)
+# Sablier's built-in theme names, each its own look here (a palette, not Sablier's artwork);
+# "" is Paastis's own. An unknown theme is refused (404), as Sablier does.
+THEMES = {
+    "": STYLE,
+    "ghost": STYLE.replace("#f6f7f9", "#ffffff").replace("#1d1f23", "#3b3f46") + "h1{font-weight:300}",
+    "shuffle": STYLE.replace("#f6f7f9", "#2b2d5c").replace("#1d1f23", "#fdf6e3").replace("#5c6370", "#f5b971"),
+    "hacker-terminal": DARK.format(fg="#33ff66", prompt="$ "),
+    "matrix": DARK.format(fg="#00ff41", prompt="> ") + "body{text-shadow:0 0 6px #00ff41}",
+}
 PROBLEM_BASE = "https://sablierapp.dev/#/errors?id="
 
 
-def waiting_page(name: str, *, estimate: float | None, waited: float, refresh: float) -> bytes:
+def waiting_page(
+    name: str,
+    *,
+    estimate: float | None,
+    waited: float,
+    refresh: float,
+    theme: str = "",
+    details: list[tuple[str, str, str]] | None = None,
+) -> bytes:
     """The self-refreshing page shown while `name` wakes. `estimate`: seconds a wake of it
-    usually takes (None: never woken before); `waited`: seconds since this wake began."""
+    usually takes (None: never woken before); `waited`: seconds since this wake began;
+    `details`: each app's (name, status, why), listed when given (Sablier's show_details)."""
     if estimate is None:
         expect = "This is its first wake here: it usually takes under a minute."
     else:
@@ -34,7 +57,13 @@ def waiting_page(name: str, *, estimate: float | None, waited: float, refresh: f
         f"<p>This app was asleep to save energy and money; your visit woke it. {escape(expect)}</p>"
         f'<p class="small">This page reloads itself every {_seconds(refresh)}.</p>'
     )
-    return _page(f"Waking {name}…", body, refresh=refresh)
+    if details:
+        items = "".join(
+            f"<li>{escape(app)}: {escape(status)}{f' ({escape(why)})' if why else ''}</li>"
+            for app, status, why in details
+        )
+        body += f'<ul class="small">{items}</ul>'
+    return _page(f"Waking {name}…", body, refresh=refresh, style=THEMES[theme])
 
 
 def error_page(title: str, detail: str) -> bytes:
@@ -47,12 +76,12 @@ def problem(kind: str, title: str, status: int, detail: str, **extra: object) ->
     return json.dumps(document).encode()
 
 
-def _page(title: str, body: str, *, refresh: float | None = None) -> bytes:
+def _page(title: str, body: str, *, refresh: float | None = None, style: str = STYLE) -> bytes:
     meta = f'<meta http-equiv="refresh" content="{max(1, round(refresh))}">' if refresh else ""
     return (
         '<!doctype html><html lang="en"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width,initial-scale=1">'
-        f"{meta}<title>{escape(title)}</title><style>{STYLE}</style></head>"
+        f"{meta}<title>{escape(title)}</title><style>{style}</style></head>"
         f"<body><main>{body}</main></body></html>"
     ).encode()
 

@@ -9,9 +9,11 @@
 
 Requests and responses are streamed (bodies, chunked), never buffered; hop-by-hop headers
 are dropped, X-Forwarded-For/Proto/Host set (a client's own X-Forwarded-* are dropped unless
-`trust_forwarded`); a body over `max_body` gets 413; a WebSocket upgrade is refused with
-501 and the way round it. Each request served is use, noted in memory and written in
-batches (bot.visits.visits): never a provider call per request.
+`trust_forwarded`); a body over `max_body` gets 413, one that stops arriving 408
+(bot.visits.slow); a redirect to the app's own PaaS URL is rewritten to the visitor's domain;
+a WebSocket upgrade is refused with 501 and the way round it. The apps are reached through
+one aiohttp session (pooled, kept-alive connections). Each request served is use, noted in
+memory and written in batches (bot.visits.visits): never a provider call per request.
 """
 
 from __future__ import annotations
@@ -21,7 +23,8 @@ import logging
 import re
 from collections.abc import AsyncIterator
 
-import httpx
+import aiohttp
+from yarl import URL
 
 from bot.config.visits import HOST, ProxySettings
 from bot.engine.wake_jobs import Phase
@@ -44,16 +47,14 @@ HOP_BY_HOP = {
     "transfer-encoding",
     "upgrade",
 }
+HOP_BY_HOP_RAW = {name.encode() for name in HOP_BY_HOP}
+AUTO_HEADERS = ("User-Agent", "Accept", "Accept-Encoding", "Content-Type")  # only what the client sent goes on
 FORWARDED = {"x-forwarded-for", "x-forwarded-proto", "x-forwarded-host", "forwarded", "x-real-ip"}
 PORT = re.compile(r":\d{1,5}$")
 
 
-class BodyTooLarge(Exception):
-    pass
-
-
 class Proxy:
-    def __init__(self, visits: Visits, settings: ProxySettings, clock: Clock, client: httpx.AsyncClient) -> None:
+    def __init__(self, visits: Visits, settings: ProxySettings, clock: Clock, client: aiohttp.ClientSession) -> None:
         self.visits = visits
         self.settings = settings
         self.client = client
@@ -120,21 +121,42 @@ class Proxy:
             return
         path = (scope.get("raw_path") or scope["path"].encode()).decode("latin-1")
         query = scope.get("query_string", b"").decode("latin-1")
-        url = base.rstrip("/") + path + (f"?{query}" if query else "")
-        has_body = "content-length" in headers or "transfer-encoding" in headers
-        request = self.client.build_request(
-            scope["method"],
-            url,
-            headers=self._upstream_headers(scope, headers, route.host),
-            content=self._body(receive) if has_body else None,
+        url = URL(base.rstrip("/") + path + (f"?{query}" if query else ""), encoded=True)  # sent as the client wrote it
+        body = (
+            _Body(receive, self.settings.max_body, self.settings.client_timeout)
+            if "content-length" in headers or "transfer-encoding" in headers
+            else None
         )
         try:
-            response = await self.client.send(request, stream=True)
-        except BodyTooLarge:
-            await _too_large(send, self.settings.max_body)
-            return
-        except httpx.TransportError as exc:
-            reason = f"{type(exc).__name__} from {httpx.URL(base).host}"
+            async with self.client.request(
+                scope["method"],
+                url,
+                headers=self._upstream_headers(scope, headers, route.host),
+                data=body.chunks() if body else None,
+                allow_redirects=False,
+                skip_auto_headers=AUTO_HEADERS,
+            ) as response:
+                moved = _Moved(url, scope, headers, route.host, self.settings.trust_forwarded)
+                out = [(k, moved(k, v)) for k, v in response.raw_headers if k.lower() not in HOP_BY_HOP_RAW]
+                await send({"type": "http.response.start", "status": response.status, "headers": out})
+                async for chunk in response.content.iter_any():
+                    try:  # a client that stops reading holds neither this task nor the app's connection
+                        async with asyncio.timeout(self.settings.client_timeout):  # a timer, no task
+                            await send({"type": "http.response.body", "body": chunk, "more_body": True})
+                    except TimeoutError:
+                        log.info("proxy.slow_client client=%s step=response host=%s", _peer(scope), route.host)
+                        return
+                await send({"type": "http.response.body", "body": b""})
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            if body and body.too_large:
+                await _too_large(send, self.settings.max_body)
+                return
+            if body and body.too_slow:
+                log.info("proxy.slow_client client=%s step=body host=%s", _peer(scope), route.host)
+                detail = f"The request body stopped arriving for {self.settings.client_timeout:g} s."
+                await _page(send, 408, "Request timeout", detail, [("connection", "close")])
+                return
+            reason = f"{_why(exc)} at {url.host}"
             reported = route.exposed and await asyncio.to_thread(self.visits.unreachable, route.view, reason)
             log.warning("proxy.upstream_failed host=%s app=%s error=%s", route.host, route.view.name, reason)
             detail = f"{route.view.name} does not answer ({reason})."
@@ -142,14 +164,6 @@ class Proxy:
                 detail += " Its wake was reported failed to the team."
             await _page(send, 502, "App unreachable", detail)
             return
-        try:
-            out = [(k, v) for k, v in response.headers.raw if k.decode("latin-1").lower() not in HOP_BY_HOP]
-            await send({"type": "http.response.start", "status": response.status_code, "headers": out})
-            async for chunk in response.aiter_raw():
-                await send({"type": "http.response.body", "body": chunk, "more_body": True})
-            await send({"type": "http.response.body", "body": b""})
-        finally:
-            await response.aclose()
         if route.exposed:
             self.visits.used(route.view.ref)
             self.visits.served(route.view)
@@ -169,20 +183,70 @@ class Proxy:
         ]
         return out
 
-    async def _body(self, receive: Receive) -> AsyncIterator[bytes]:
+
+class _Body:
+    """The request's body, streamed to the app; past `limit` bytes it stops (`too_large`)."""
+
+    def __init__(self, receive: Receive, limit: int, timeout: float) -> None:
+        self.receive = receive
+        self.limit = limit
+        self.timeout = timeout
+        self.too_large = self.too_slow = False
+
+    async def chunks(self) -> AsyncIterator[bytes]:
         size = 0
         while True:
-            message = await receive()
+            try:
+                async with asyncio.timeout(self.timeout):
+                    message = await self.receive()
+            except TimeoutError:
+                self.too_slow = True
+                raise aiohttp.ClientPayloadError("request body too slow") from None
             if message["type"] == "http.disconnect":
                 return
             chunk = message.get("body", b"")
             size += len(chunk)
-            if size > self.settings.max_body:
-                raise BodyTooLarge
+            if size > self.limit:
+                self.too_large = True
+                raise aiohttp.ClientPayloadError("request body over proxy.max_body")
             if chunk:
                 yield chunk
             if not message.get("more_body"):
                 return
+
+
+class _Moved:
+    """A redirect to the app's own PaaS URL is rewritten to the domain the visitor asked for,
+    so that they stay behind the proxy (`Location: https://review-42.osc-fr1.scalingo.io/x` →
+    `https://review-42.example.com/x`); any other Location is left as the app wrote it."""
+
+    def __init__(self, upstream: URL, scope: Scope, headers: dict[str, str], host: str, trust: bool) -> None:
+        self.origins = tuple(f"{scheme}://{upstream.raw_authority}".encode("latin-1") for scheme in ("https", "http"))
+        proto = (headers.get("x-forwarded-proto") if trust else None) or scope["scheme"]
+        self.public = f"{proto}://{host}".encode("latin-1")
+
+    def __call__(self, name: bytes, value: bytes) -> bytes:
+        if name.lower() not in (b"location", b"content-location"):
+            return value
+        for origin in self.origins:  # the app may not know the PaaS's router speaks https
+            rest = value[len(origin) :]
+            if value.startswith(origin) and rest[:1] in (b"", b"/", b"?", b"#"):
+                return self.public + rest
+        return value
+
+
+def _peer(scope: Scope) -> str:
+    return str((scope.get("client") or ("-", 0))[0])
+
+
+def _why(exc: BaseException) -> str:
+    if isinstance(exc, aiohttp.ClientConnectorError):
+        return "connection refused or unreachable"
+    if isinstance(exc, TimeoutError | aiohttp.ServerTimeoutError):
+        return "no answer in time"
+    if isinstance(exc, aiohttp.ServerDisconnectedError):
+        return "connection closed before an answer"
+    return type(exc).__name__
 
 
 async def _page(send: Send, status: int, title: str, detail: str, extra: list[tuple[str, str]] | None = None) -> None:

@@ -42,7 +42,7 @@ log = logging.getLogger(__name__)
 
 GO_DURATION = re.compile(r"(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|ms|s|m|h)")
 UNIT_SECONDS = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "ms": 1e-3, "s": 1, "m": 60, "h": 3600}
-THEMES = {"", "ghost", "hacker-terminal", "matrix", "shuffle"}  # Sablier's built-in themes: one look here
+GO_BOOLS = {"1": True, "t": True, "true": True, "0": False, "f": False, "false": False}  # Go's ParseBool
 DEFAULT_SESSION = timedelta(minutes=5)
 DEFAULT_TIMEOUT = timedelta(minutes=1)
 LONGEST_WAIT = timedelta(minutes=15)
@@ -118,7 +118,7 @@ class SablierApi:
     async def _dynamic(self, scope: Scope, send: Send) -> None:
         query = parse_qs(scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True)
         theme = _one(query, "theme")
-        if theme not in THEMES:
+        if theme not in pages.THEMES:
             raise Invalid(
                 404,
                 pages.problem(
@@ -126,10 +126,13 @@ class SablierApi:
                     "Theme not found",
                     404,
                     "The theme you requested does not exist among the default themes.",
-                    availableTheme=sorted(THEMES - {""}),
+                    availableTheme=sorted(set(pages.THEMES) - {""}),
                     requestTheme=theme,
                 ),
             )
+        show_details = _one(query, "show_details").lower() or "false"
+        if show_details not in GO_BOOLS:
+            raise Invalid(400, _validation(f"show_details: {show_details!r} is not true or false"))
         session = _duration(query, "session_duration", DEFAULT_SESSION)
         refresh = _duration(query, "refresh_frequency", timedelta(seconds=5)).total_seconds() or 5.0
         instances = self._instances(query)
@@ -144,6 +147,10 @@ class SablierApi:
             estimate=max(estimates) if estimates else None,
             waited=max(waits) if waits else 0.0,
             refresh=refresh,
+            theme=theme,
+            details=[self._detail(i, states) for i in sorted(instances, key=lambda i: i.view.name)]
+            if GO_BOOLS[show_details]
+            else None,
         )
         status = [("x-sablier-session-status", "ready" if ready else "not-ready")]
         await respond(send, 200, body, HTML, status)
@@ -238,6 +245,11 @@ class SablierApi:
         if wake is not None and wake.progress.phase is Phase.FAILED:
             return AppState.CRASHED
         return self.visits.state(view)
+
+    def _detail(self, instance: Instance, states: dict) -> tuple[str, str, str]:
+        """An app as the waiting page lists it: its name, Sablier's status, why it failed."""
+        status = _entry(instance, states)["instance"]["status"]  # type: ignore[index]
+        return instance.view.name, status, self._failure(instance.view) if status == "error" else ""
 
     def _failure(self, view: AppView) -> str:
         wake = self.visits.wake_of(view)

@@ -242,7 +242,8 @@ class Visits:
 
     def _tell(self, view: AppView, wake: VisitWake) -> None:
         with self._lock:
-            if wake.told or wake.ticket.joined or wake.progress.main.already_up:
+            main = wake.progress.main  # told by the process that woke it (`--workers`: one of them)
+            if wake.told or wake.ticket.joined or main.already_up or main.elsewhere:
                 wake.told = True
                 return
             wake.told = True

@@ -13,6 +13,7 @@ from bot.config.visits import ProxySettings, SablierSettings
 from bot.engine.hooks import NoHooks
 from bot.visits.proxy import Proxy
 from bot.visits.sablier_api import SablierApi
+from bot.visits.server import upstream_client
 from bot.visits.visits import Visits
 from tests.bot.engine.harness import ADA as ADMIN
 from tests.bot.engine.harness import Harness
@@ -66,7 +67,7 @@ class Site:
         """A client of the proxy (in process), the proxy's own client to the apps closed after.
         `clock`: the rate limits' (the engine's moves as wakes poll the fake provider)."""
         options = {"routes": self.routes, **settings}
-        async with httpx.AsyncClient() as upstream:
+        async with upstream_client() as upstream:
             proxy = Proxy(self.visits, ProxySettings(**options), clock or self.h.clock, upstream)
             async with client(proxy) as http:
                 yield http

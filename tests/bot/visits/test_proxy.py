@@ -4,12 +4,20 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
+
+from bot.clock import SystemClock
+from bot.engine.wake_jobs import Phase
 from bot.visits.asgi import HTML
+from bot.visits.visits import Visits
 from providers.base import AppState, Formation
+from providers.fake import FakeProvider, SimulatedPaas
+from tests.bot.engine.harness import ADA, Harness
 from tests.bot.visits.conftest import HeldWakes, Site
 from tests.bot.visits.upstream import closed_port
 from tests.fakes.clock import FakeClock
 
+ROUTES = {"review-42.example.com": "review-42"}
 BROWSER = {"accept": "text/html,application/xhtml+xml"}
 
 
@@ -136,7 +144,7 @@ def test_upstream_down_after_a_wake_is_a_502_page_and_the_wake_is_reported_faile
     assert "reported failed" not in answers[1].text
     failed = [n for n in site.h.notices if type(n).__name__ == "WakeFailed"]
     assert len(failed) == 1
-    assert "ConnectError" in failed[0].reason
+    assert "connection refused or unreachable at 127.0.0.1" in failed[0].reason
     assert site.posts == []  # no "woken by a visit" for a wake that did not work
     site.h.engine.shutdown()
 
@@ -289,3 +297,57 @@ def test_a_wildcard_domain_leads_each_first_label_to_its_review_app(site: Site) 
     assert deeper.status_code == 404
     site.h.engine.wait_idle()
     assert site.wake_calls() == 1
+
+
+@pytest.mark.slow
+def test_two_proxy_workers_on_one_database_make_one_wake_and_tell_it_once(tmp_path, upstream) -> None:
+    clock = SystemClock()  # real time: each worker's wake job polls as in production
+    world = SimulatedPaas(clock)
+    world.add_app("review-42", formation={"web": 1}, url=upstream, boot_seconds=0.5)
+    workers = []
+    for _ in range(2):
+        provider = FakeProvider(world, name="fake", poll_interval=0.1, wake_timeout=30)
+        harness = Harness(tmp_path / "paastis.db", clock, world=world, provider=provider)  # type: ignore[arg-type]
+        posts: list = []
+        workers.append((harness, Visits(harness.engine, lambda m, c, p=posts: p.append(m), clock, ROUTES), posts))
+    first, second = workers
+    first[0].discover()
+    first[0].engine.sleep(first[0].view("review-42"), ADA)
+    first[0].engine.wait_idle()
+    for _harness, visits, _ in workers:
+        visits.refresh()
+    wakes = [
+        visits.wake(visits.find("review-42"), "review-42.example.com", f"10.0.0.{n}")
+        for n, (_, visits, _) in enumerate(workers)
+    ]
+    for wake in wakes:
+        assert wake.ticket.wait(10).phase is Phase.UP
+    assert [w.progress.main.elsewhere for w in wakes] == [False, True]
+    for harness, visits, _ in workers:
+        visits.served(visits.find("review-42"))
+        harness.engine.shutdown()
+    assert sum(1 for c in world.calls if c.operation == "wake") == 1
+    assert [len(first[2]), len(second[2])] == [1, 0]
+    assert "woken by a visit to review-42.example.com" in first[2][0].text
+
+
+def test_a_redirect_to_the_apps_paas_url_is_rewritten_to_the_public_domain(site: Site) -> None:
+    site.up("review-42")
+
+    async def visit():
+        async with site.through() as http:
+            own = await http.get("/redirect?{self}/next?a=1")
+            https = await http.get("/redirect?{https}")
+            elsewhere = await http.get("/redirect?https://login.example.org/sso?back=x")
+            relative = await http.get("/redirect?/relative")
+        async with site.through(trust_forwarded=True) as http:  # behind the PaaS's router, which speaks https
+            routed = await http.get("/redirect?{self}/x", headers={"x-forwarded-proto": "https"})
+        return own, https, elsewhere, relative, routed
+
+    own, https, elsewhere, relative, routed = asyncio.run(visit())
+    assert own.status_code == 302
+    assert own.headers["location"] == "http://review-42.example.com/next?a=1"  # the visitor stays behind the proxy
+    assert https.headers["location"] == "http://review-42.example.com"
+    assert elsewhere.headers["location"] == "https://login.example.org/sso?back=x"
+    assert relative.headers["location"] == "/relative"
+    assert routed.headers["location"] == "https://review-42.example.com/x"

@@ -207,3 +207,37 @@ def test_a_wake_that_fails_is_an_error_not_a_wait_and_is_not_retried_per_request
     page = ask(site, "/api/strategies/dynamic?names=review-42")
     assert page.headers["x-sablier-session-status"] == "not-ready"
     assert site.wake_calls() == 1
+
+
+def test_show_details_lists_each_app_with_its_status_on_the_waiting_page(tmp_path, clock, upstream) -> None:
+    held = HeldWakes()
+    site = Site(tmp_path, clock, upstream, hooks=held)
+    site.add("review-42")
+    site.add("review-43")
+    site.asleep("review-42")
+    query = "/api/strategies/dynamic?names=review-43&names=review-42"
+    detailed = ask(site, query + "&show_details=true")
+    assert detailed.status_code == 200
+    assert "<li>review-42: not-ready</li><li>review-43: ready</li>" in detailed.text  # sorted by name, as Sablier
+    assert "<li>" not in ask(site, query).text  # off by default
+    assert "<li>" not in ask(site, query + "&show_details=0").text
+    wrong = ask(site, query + "&show_details=maybe")
+    assert wrong.status_code == 400
+    assert "show_details: 'maybe' is not true or false" in wrong.json()["detail"]
+    held.released.set()
+    site.h.engine.wait_idle()
+    site.h.engine.shutdown()
+
+
+def test_each_builtin_sablier_theme_has_its_own_look(site: Site) -> None:
+    site.up("review-42")
+    pages = {}
+    for theme in ("", "ghost", "shuffle", "hacker-terminal", "matrix"):
+        answer = ask(site, f"/api/strategies/dynamic?names=review-42&theme={theme}")
+        assert answer.status_code == 200, theme
+        pages[theme] = answer.text.split("<style>")[1].split("</style>")[0]
+    assert len(set(pages.values())) == 5
+    assert "#000" in pages["hacker-terminal"]
+    assert "monospace" in pages["matrix"]
+    refused = ask(site, "/api/strategies/dynamic?names=review-42&theme=pink")
+    assert refused.json()["availableTheme"] == ["ghost", "hacker-terminal", "matrix", "shuffle"]

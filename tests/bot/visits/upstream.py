@@ -21,6 +21,18 @@ async def echo_app(scope, receive, send) -> None:
         body += message.get("body", b"")
         if not message.get("more_body"):
             break
+    if scope["path"] == "/redirect":  # Location: the query, `{self}` replaced by the URL this app was reached at
+        host = dict(scope["headers"])[b"host"]
+        to = scope["query_string"].replace(b"{self}", b"http://" + host).replace(b"{https}", b"https://" + host)
+        await send({"type": "http.response.start", "status": 302, "headers": [(b"location", to)]})
+        await send({"type": "http.response.body", "body": b""})
+        return
+    if scope["path"] == "/big":  # 64 MiB, for a client that does not read
+        await send({"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"text/plain")]})
+        for _ in range(64):
+            await send({"type": "http.response.body", "body": b"x" * 2**20, "more_body": True})
+        await send({"type": "http.response.body", "body": b""})
+        return
     if scope["path"] == "/chunked":
         await send({"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"text/plain")]})
         for part in (b"one,", b"two,", b"three"):
