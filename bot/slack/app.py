@@ -112,10 +112,11 @@ class SlackSide:
         self.outbox.close()
 
 
-def slack_side(settings: Settings, clock: Clock) -> SlackSide:
-    """The Slack pieces Paastis needs at construction; no call to Slack yet."""
+def slack_side(settings: Settings, clock: Clock, *, sends: bool = True) -> SlackSide:
+    """The Slack pieces Paastis needs at construction; no call to Slack yet. `sends=False`
+    (`paastis proxy`): notices are only written to the outbox, for `paastis serve` to post."""
     slack = settings.slack
-    outbox = Outbox(settings.database)
+    outbox = Outbox(settings.database, sends=sends)
     outbound = Outbound(WebClient(token=slack.bot_token, base_url=slack.api_url, timeout=10), outbox, clock)
     directory = Directory(request_client(slack, timeout=IDENTITY_TIMEOUT), settings.permissions, clock)
     urls = ResponseUrls(slack.api_url, clock)

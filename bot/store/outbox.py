@@ -10,7 +10,9 @@ database, one that starts takes over only the rows of processes that are gone
 (bot/store/liveness.py), in one write transaction: a notice another instance is about to
 post is never posted twice. That transaction holds the store's one write lock (an advisory
 lock on PostgreSQL, BEGIN IMMEDIATE on SQLite), so two instances taking over at once are
-serialised: a `FOR UPDATE SKIP LOCKED` would add nothing under it.
+serialised: a `FOR UPDATE SKIP LOCKED` would add nothing under it. A process that never
+posts (`paastis proxy`: `sends=False`) leaves its rows nobody's, for the leading `serve` to
+take at its next look (every 10 s).
 """
 
 from __future__ import annotations
@@ -45,9 +47,10 @@ class Pending:
 class Outbox:
     """Notices not yet taken by Slack. Thread-safe."""
 
-    def __init__(self, where: Path | str | Location) -> None:
+    def __init__(self, where: Path | str | Location, *, sends: bool = True) -> None:
         self.where = where
         self.owner = new_owner()
+        self.sends = sends
         self._database: Database | None = None
         self._lock = threading.Lock()
 
@@ -57,7 +60,11 @@ class Outbox:
         values = {"channel": channel, "payload": json.dumps(payload, ensure_ascii=False), "created_at": iso(at)}
         try:
             with self._db().transaction() as tx:
-                return int(tx.insert("outbox", {**values, "attempts": 0, "owner": self.owner}, returning="id"))
+                return int(
+                    tx.insert(
+                        "outbox", {**values, "attempts": 0, "owner": self.owner if self.sends else None}, returning="id"
+                    )
+                )
         except (SQLAlchemyError, StoreUnusable) as exc:
             log.warning("outbox.unwritable channel=%s error=%s", channel, problem_of(exc))
             return None

@@ -161,7 +161,7 @@ def build_proxy(settings: Settings, env: Mapping[str, str], clock: Clock | None 
     if settings.slack.enabled:
         from bot.slack.app import slack_side
 
-        side = slack_side(settings, clock)  # its outbound is never resumed: it sends nothing
+        side = slack_side(settings, clock, sends=False)  # never resumed: `serve` posts its notices
     paastis = build(settings, clock=clock, environ=env, poster=side.poster if side else None, one_shot=True)
     return ProxySide(paastis, build_visits(paastis), side)
 
