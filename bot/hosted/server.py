@@ -101,6 +101,7 @@ class Edition:
         self.tenants.close()
         self.admin.checks.shutdown(wait=False)
         self.bolt.listener_runner.listener_executor.shutdown(wait=False)
+        self.registry.close()
 
 
 def serve_hosted(hosted: HostedSettings, stop: threading.Event) -> int:

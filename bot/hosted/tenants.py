@@ -53,8 +53,9 @@ def workspace_settings(
     """The settings of one workspace, by the same builder as paastis.yml and the environment
     (so the same messages); ConfigError lists every problem. `connections`: name → (type,
     options). `channel`, `idle_time`, `rules` override the saved ones (the settings modal)."""
+    where = hosted.workspace_db(workspace.team_id)
     env = {
-        "PAASTIS_DB": str(hosted.workspace_db(workspace.team_id)),
+        "DATABASE_URL" if hosted.database_url else "PAASTIS_DB": str(where),
         "SLACK_API_URL": hosted.api_url,
         "SLACK_SIGNING_SECRET": hosted.signing_secret,
     }
@@ -198,7 +199,8 @@ class Tenants:
         if workspace is None or workspace.uninstalled_at or not connections:
             return None
         settings = workspace_settings(self.hosted, workspace, connections, token)
-        settings.db_path.parent.mkdir(parents=True, exist_ok=True)
+        if not settings.database_url:
+            settings.db_path.parent.mkdir(parents=True, exist_ok=True)
         names = frozenset(connections)
 
         def limit() -> int:

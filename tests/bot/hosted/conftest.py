@@ -25,6 +25,16 @@ from tests.fakes.slack_api import CLIENT_ID, CLIENT_SECRET, FakeSlack
 
 ADA, BOB, CAROL = "U0ADA", "U0BOB", "U0CAROL"  # Ada installs in Acme, Bob is a member there; Carol installs in Beta
 ACME, BETA = "T0ACME", "T0BETA"
+# a test marked so runs on SQLite (files in the data folder) and on a real PostgreSQL (DATABASE_URL)
+ON_EACH_DATABASE = pytest.mark.parametrize("database_url", ["sqlite", "postgres"], indirect=True)
+
+
+@pytest.fixture
+def database_url(request: pytest.FixtureRequest) -> str | None:
+    """None (SQLite, the default), or a new PostgreSQL database's URL for tests ON_EACH_DATABASE."""
+    if getattr(request, "param", "sqlite") == "sqlite":
+        return None
+    return request.getfixturevalue("postgres").new_database()
 
 
 @pytest.fixture(autouse=True)
@@ -75,6 +85,22 @@ class Hosted:
         for tenant in self.edition.tenants.running():
             tenant.paastis.engine.executor.shutdown(wait=True)
         self.edition.close()
+
+    def stored_text(self) -> str:
+        """Everything the hosted edition stored, as text: every file of its data folder, and
+        on PostgreSQL every text column of every table of every schema."""
+        found = [p.read_bytes().decode("latin-1") for p in self.settings.data_dir.rglob("*") if p.is_file()]
+        if self.settings.database_url:
+            database = self.edition.registry.database
+            columns = database.rows(
+                "select table_schema, table_name, column_name from information_schema.columns "
+                "where data_type in ('text', 'character varying') "
+                "and table_schema not in ('pg_catalog', 'information_schema')"
+            )
+            for c in columns:
+                quoted = f'"{c["table_schema"]}"."{c["table_name"]}"'
+                found += [str(r["v"]) for r in database.rows(f'select "{c["column_name"]}" as v from {quoted}')]
+        return "\n".join(found)
 
     # -- install ---------------------------------------------------------------------------
     def install_page(self, client: httpx.Client | None = None) -> str:
@@ -208,7 +234,7 @@ class Hosted:
 
 
 @pytest.fixture
-def hosted(tmp_path: Path, clock: FakeClock, slack: FakeSlack) -> Iterator[Hosted]:
-    rig = Hosted(tmp_path, clock, slack)
+def hosted(tmp_path: Path, clock: FakeClock, slack: FakeSlack, database_url: str | None) -> Iterator[Hosted]:
+    rig = Hosted(tmp_path, clock, slack, database_url=database_url)
     yield rig
     rig.close()

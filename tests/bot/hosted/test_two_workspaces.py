@@ -8,7 +8,9 @@ import json
 import pytest
 
 from providers.base import AppState
-from tests.bot.hosted.conftest import ACME, ADA, BETA, CAROL, Hosted
+from tests.bot.hosted.conftest import ACME, ADA, BETA, CAROL, ON_EACH_DATABASE, Hosted
+
+pytestmark = ON_EACH_DATABASE
 
 
 @pytest.fixture
@@ -81,10 +83,16 @@ def test_the_home_tab_shows_the_workspaces_own_plan_connections_and_apps(two: Ho
     assert publish.token == two.token(ACME)
 
 
-def test_each_workspace_has_its_own_database_file(two: Hosted) -> None:
+def test_each_workspace_has_its_own_database_file_or_schema(two: Hosted) -> None:
     acme, beta = two.tenant(ACME).paastis, two.tenant(BETA).paastis
+    where = acme.store.database.location
 
-    assert acme.settings.db_path != beta.settings.db_path
-    assert acme.settings.db_path.name == f"{ACME}.db"
+    if two.settings.database_url:
+        assert (where.schema, beta.store.database.location.schema) == ("ws_t0acme", "ws_t0beta")
+        assert acme.store.database.rows("select current_schema() as s") == [{"s": "ws_t0acme"}]
+        assert not list(two.settings.data_dir.rglob("*.db"))
+    else:
+        assert where.path != beta.store.database.location.path
+        assert where.path.name == f"{ACME}.db"
     assert acme.engine is not beta.engine
     assert acme.store is not beta.store
