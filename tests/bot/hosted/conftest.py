@@ -63,15 +63,17 @@ class Hosted:
     ) -> None:
         self.slack = slack
         self.clock = clock
+        defaults: dict[str, Any] = {
+            "secret_key": Fernet.generate_key().decode(),
+            "data_dir": tmp_path / "data",
+            "offered": ("scalingo", "clever-cloud", "fake"),
+        }
         self.settings = HostedSettings(
             client_id=CLIENT_ID,
             client_secret=CLIENT_SECRET,
             signing_secret=SECRET,
-            secret_key=Fernet.generate_key().decode(),
             api_url=slack.api_url,
-            data_dir=tmp_path / "data",
-            offered=("scalingo", "clever-cloud", "fake"),
-            **overrides,
+            **{**defaults, **overrides},
         )
         self.edition = Edition(self.settings, clock, deps_for=deps_for, start=False)
         self.server = HttpServer(self.edition.wsgi(), "127.0.0.1", 0)
