@@ -9,6 +9,7 @@ works for; nothing here reads another team's rows.
     connections     provider connections: options sealed, a hint (last 4 characters) in clear
     known_apps      every app a workspace's providers listed, in the order first seen, and
                     which ones a user pinned (`monitor`) or excluded (`unmonitor`)
+    slack_events    the ids of the Events API deliveries of the last hour (a retry is not acted on twice)
 
 Every write holds the database's write lock from its first statement (BEGIN IMMEDIATE on
 SQLite, an advisory lock on PostgreSQL): a limit's check and the insert run under it, so 20
@@ -49,8 +50,10 @@ SCHEMA = (
     seen INTEGER NOT NULL, pinned_at TEXT, excluded INTEGER NOT NULL DEFAULT 0, shown INTEGER NOT NULL DEFAULT 0,
     PRIMARY KEY (team_id, provider, app_id)
     )""",
+    "CREATE TABLE IF NOT EXISTS slack_events (event_id TEXT PRIMARY KEY, team_id TEXT NOT NULL, seen_at REAL NOT NULL)",
 )
-TEAM_TABLES = ("installations", "workspaces", "connections", "known_apps")
+TEAM_TABLES = ("installations", "workspaces", "connections", "known_apps", "slack_events")
+EVENT_MEMORY = 3600.0  # seconds an event id is remembered: Slack retries within about 5 minutes
 
 
 def valid_team(team_id: object) -> str:
@@ -125,6 +128,16 @@ class Registry:
         with self.database.transaction() as tx:
             tx.execute("DELETE FROM oauth_states WHERE expires_at < :now", {"now": now})
             return tx.execute("DELETE FROM oauth_states WHERE state = :state", {"state": state}).rowcount == 1
+
+    def first_delivery(self, event_id: str, team_id: str, now: float) -> bool:
+        """The event recorded; False when it was before (by this instance or another)."""
+        with self.database.transaction() as tx:
+            tx.execute("DELETE FROM slack_events WHERE seen_at < :old", {"old": now - EVENT_MEMORY})
+            sql = (
+                "INSERT INTO slack_events (event_id, team_id, seen_at) VALUES (:event, :team, :now) "
+                "ON CONFLICT (event_id) DO NOTHING"
+            )
+            return tx.execute(sql, {"event": event_id, "team": team_id, "now": now}).rowcount == 1
 
     # -- installations ---------------------------------------------------------------------
     def save_installation(self, team_id: str, sealed: str, name: str, installer: str | None, now: str) -> None:

@@ -6,9 +6,10 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Callable
 from typing import Any
 
-from slack_bolt import Ack, App, BoltContext, BoltResponse
+from slack_bolt import Ack, App, BoltContext, BoltRequest, BoltResponse
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 
@@ -41,6 +42,7 @@ class Routes:
         self.clock = clock
 
     def register(self, bolt: App) -> None:
+        bolt.use(self.once_per_event)
         bolt.command(COMMAND)(self.command)
         for action in hosted_admin.ACTIONS:
             bolt.action(action_pattern(action))(self.admin_click)
@@ -53,6 +55,21 @@ class Routes:
         bolt.event("app_uninstalled")(self.uninstalled)
         bolt.event("tokens_revoked")(self.uninstalled)
         bolt.error(self.error)
+
+    def once_per_event(
+        self, request: BoltRequest, body: dict[str, Any], context: BoltContext, next: Callable[[], BoltResponse]
+    ) -> BoltResponse:
+        """Slack retries an event it thinks was not received (no 200 within 3 seconds, an
+        instance restarting): a retry of an event already received, by any instance, is
+        answered 200 and not acted on again."""
+        event_id = body.get("event_id") if body.get("type") == "event_callback" else None
+        if isinstance(event_id, str) and event_id:
+            first = self.registry.first_delivery(event_id, context.team_id or "", self.clock.now().timestamp())
+            retry = (request.headers.get("x-slack-retry-num") or [""])[0]
+            if not first and retry:
+                log.info("hosted.event_retry_skipped team=%s event_id=%s retry=%s", context.team_id, event_id, retry)
+                return BoltResponse(status=200, body="")
+        return next()
 
     def client(self, token: str) -> WebClient:
         """Calls made on a listener thread, with the team's token: fail fast, no retry."""

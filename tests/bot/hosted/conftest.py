@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -137,8 +138,13 @@ class Hosted:
         return sorted(v.name for v in engine.catalog())
 
     # -- requests --------------------------------------------------------------------------
-    def post(self, body: str, content_type: str = "application/x-www-form-urlencoded") -> httpx.Response:
-        headers = {k: v[0] for k, v in signed_headers(body, None, SECRET, content_type).items()}
+    def post(
+        self, body: str, content_type: str = "application/x-www-form-urlencoded", retry: int | None = None
+    ) -> httpx.Response:
+        stamp = int(time.time()) + (retry or 0)  # a retry is signed anew, later (the Gate drops a replay)
+        headers = {k: v[0] for k, v in signed_headers(body, stamp, SECRET, content_type).items()}
+        if retry is not None:  # Slack's retry of a delivery it thinks was lost
+            headers |= {"X-Slack-Retry-Num": str(retry), "X-Slack-Retry-Reason": "http_timeout"}
         return self.http.post("/slack/events", content=body.encode(), headers=headers)
 
     def key(self) -> str:
@@ -210,7 +216,9 @@ class Hosted:
         }
         return self.post("payload=" + quote(json.dumps(body)))
 
-    def event(self, team: str, event: dict[str, Any], event_id: str = "Ev1") -> httpx.Response:
+    def event(
+        self, team: str, event: dict[str, Any], event_id: str = "Ev1", retry: int | None = None
+    ) -> httpx.Response:
         body = {
             "team_id": team,
             "api_app_id": "A0TEST",
@@ -219,7 +227,7 @@ class Hosted:
             "event_time": 1700000000,
             "event": event,
         }
-        return self.post(json.dumps(body), content_type="application/json")
+        return self.post(json.dumps(body), content_type="application/json", retry=retry)
 
     def connect_fake(self, team: str, user: str, apps: str, name: str = "") -> httpx.Response:
         response, _ = self.command(team, user, "connect fake")

@@ -253,3 +253,20 @@ def test_the_operator_wakes_every_app_a_workspace_put_to_sleep_and_after_uninsta
         assert "no provider credentials left (deleted at uninstall); asleep then: blog" in after.getvalue()
     finally:
         hosted.close()
+
+
+def test_metrics_count_each_workspaces_slack_calls_and_429s(hosted: Hosted) -> None:
+    for team, name, user in ((ACME, "Acme", ADA), (BETA, "Beta", CAROL)):
+        hosted.install(team, name, user)
+        hosted.edition.registry.set_settings(team, "C0OPS", None, "")
+        hosted.connect_fake(team, user, "shop")
+    hosted.slack.rate_limit("chat.postMessage", retry_after=1)  # Acme's report is refused once, then posted
+
+    hosted.tenant(ACME).paastis.post_report()
+    assert hosted.slack.wait_for(lambda: len(hosted.slack.messages) == 1)
+    text = hosted.http.get("/metrics").text
+
+    assert f'paastis_slack_calls_total{{method="chat.postMessage",team="{ACME}"}} 2.0' in text
+    assert f'paastis_slack_rate_limited_total{{method="chat.postMessage",team="{ACME}"}} 1.0' in text
+    assert f'team="{BETA}"' in text  # Beta is running…
+    assert f'paastis_slack_calls_total{{method="chat.postMessage",team="{BETA}"}}' not in text  # … and posted nothing

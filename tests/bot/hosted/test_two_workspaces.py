@@ -96,3 +96,16 @@ def test_each_workspace_has_its_own_database_file_or_schema(two: Hosted) -> None
         assert where.path.name == f"{ACME}.db"
     assert acme.engine is not beta.engine
     assert acme.store is not beta.store
+
+
+def test_a_retry_of_an_event_already_received_is_answered_without_acting_again(two: Hosted) -> None:
+    opened = {"type": "app_home_opened", "user": ADA, "tab": "home"}
+    assert two.event(ACME, opened, "EvHome1").status_code == 200
+    assert two.slack.wait_for(lambda: len(two.slack.calls_to("views.publish")) == 1)
+
+    retried = two.event(ACME, opened, "EvHome1", retry=1)
+    lost_first = two.event(ACME, opened, "EvHome2", retry=1)  # its first delivery never arrived: acted on
+
+    assert (retried.status_code, lost_first.status_code) == (200, 200)
+    assert two.slack.wait_for(lambda: len(two.slack.calls_to("views.publish")) == 2)
+    assert not two.slack.wait_for(lambda: len(two.slack.calls_to("views.publish")) > 2, timeout=1.0)
