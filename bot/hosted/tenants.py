@@ -25,6 +25,7 @@ import yaml
 from bot.clock import Clock
 from bot.config.loading import Settings, build_settings
 from bot.hosted.crypto import SealBroken, Sealer
+from bot.hosted.home import workspace_home
 from bot.hosted.monitored import MonitoredProvider
 from bot.hosted.plans import plan
 from bot.hosted.registry import Registry, Workspace
@@ -217,7 +218,12 @@ class Tenants:
             provider_view=lambda p: MonitoredProvider(p, self.registry, team_id, limit, names),
         )
         listeners = Listeners(
-            paastis, side.directory, side.outbound, side.response_urls, request_client(settings.slack)
+            paastis,
+            side.directory,
+            side.outbound,
+            side.response_urls,
+            request_client(settings.slack),
+            dashboard=lambda dashboard: workspace_home(self.hosted.offered, self.registry, team_id, dashboard),
         )
         side.outbound.resume()
         tenant = Tenant(team_id, token, paastis, side, listeners)

@@ -28,6 +28,16 @@ def slept(hosted: Hosted, team: str, connection: str = "fake") -> bool:
     return any(c.operation == "sleep" and c.app == "shop" for c in hosted.world(team, connection).calls)
 
 
+def acmes_home(two: Hosted) -> str:
+    """Ada's Home tab as last published: Acme's plan and apps, nothing of Beta's."""
+    assert two.slack.wait_for(lambda: ADA in two.slack.views)
+    shown = json.dumps(two.slack.views[ADA][-1])
+    assert "Plan free" in shown
+    assert "blog" in shown
+    assert "beta-paas" not in shown
+    return shown
+
+
 def test_a_sleep_in_one_workspace_leaves_the_others_app_of_the_same_name_alone(two: Hosted) -> None:
     response, _key = two.command(BETA, CAROL, "sleep shop")
 
@@ -72,13 +82,9 @@ def test_a_tampered_remove_button_naming_the_other_workspaces_connection_removes
 def test_the_home_tab_shows_the_workspaces_own_plan_connections_and_apps(two: Hosted) -> None:
     two.event(ACME, {"type": "app_home_opened", "user": ADA, "tab": "home"})
 
-    assert two.slack.wait_for(lambda: ADA in two.slack.views)
-    shown = json.dumps(two.slack.views[ADA][-1])
-    assert "Plan free" in shown
-    assert "blog" in shown
+    shown = acmes_home(two)
     assert "Remove" in shown
     assert "web" not in shown
-    assert "beta-paas" not in shown
     [publish] = two.slack.calls_to("views.publish")
     assert publish.token == two.token(ACME)
 
@@ -109,3 +115,17 @@ def test_a_retry_of_an_event_already_received_is_answered_without_acting_again(t
     assert (retried.status_code, lost_first.status_code) == (200, 200)
     assert two.slack.wait_for(lambda: len(two.slack.calls_to("views.publish")) == 2)
     assert not two.slack.wait_for(lambda: len(two.slack.calls_to("views.publish")) > 2, timeout=1.0)
+
+
+def test_a_sleep_clicked_on_the_home_tab_republishes_it_with_the_plan_and_connections(two: Hosted) -> None:
+    response, _ = two.click(ACME, ADA, "paastis.sleep", "fake:shop", home=True)
+
+    assert response.status_code == 200
+    assert two.slack.wait_for(lambda: slept(two, ACME))
+    assert "Provider connections" in acmes_home(two)
+
+
+def test_turning_a_page_of_the_home_tab_keeps_the_plan_and_connections(two: Hosted) -> None:
+    two.click(ACME, ADA, "paastis.page", "2", home=True)
+
+    acmes_home(two)
