@@ -95,7 +95,7 @@ class Connection:
 class Registry:
     def __init__(self, where: Path | str) -> None:
         """`where`: the registry's SQLite file, or a PostgreSQL URL (DATABASE_URL)."""
-        self.database = Database(where)  # a SQLite file is created 0600
+        self.database = Database(where, shared=True)  # every workspace's threads use it; a file is created 0600
         with self.database.transaction() as tx:
             for statement in SCHEMA:
                 tx.execute(statement)

@@ -32,7 +32,7 @@ from typing import Any
 from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import URL, Connection, CursorResult, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, SQLAlchemyError
-from sqlalchemy.pool import SingletonThreadPool
+from sqlalchemy.pool import QueuePool, SingletonThreadPool
 
 from bot.store.files import StoreUnusable, masked_location, unusable
 
@@ -151,7 +151,10 @@ def _binds(values: Mapping[str, Any]) -> str:
 class Database:
     """The engine of one location, its write lock and its per-thread transaction."""
 
-    def __init__(self, where: Path | str | Location) -> None:
+    def __init__(self, where: Path | str | Location, *, shared: bool = False) -> None:
+        """`shared`: used by many threads at once (the hosted registry, which every workspace's
+        threads read): on SQLite a few connections taken in turn, instead of one per thread —
+        past its 64, SingletonThreadPool closes a connection another thread may be using."""
         self.location = where if isinstance(where, Location) else locate(where)
         self.kind = self.location.kind
         self.where = self.location.masked()
@@ -164,11 +167,16 @@ class Database:
             problem = unusable(self.location.path, create=True)
             if problem:
                 raise StoreUnusable(f"PAASTIS_DB {self.location.path} {problem}")
+            pooling = (
+                {"poolclass": QueuePool, "pool_size": 8, "max_overflow": 0}
+                if shared
+                else {
+                    "poolclass": SingletonThreadPool,
+                    "pool_size": 64,
+                }  # one connection per thread, as SQLite likes it
+            )
             self.engine = create_engine(
-                self.location.url,
-                poolclass=SingletonThreadPool,  # one connection per thread, as SQLite likes it
-                pool_size=64,
-                connect_args={"timeout": 30, "check_same_thread": False},
+                self.location.url, connect_args={"timeout": 30, "check_same_thread": False}, **pooling
             )
             event.listen(self.engine, "connect", _sqlite_connected)
             event.listen(self.engine, "begin", _sqlite_begin)
