@@ -7,6 +7,8 @@ Nothing of one workspace is reachable from another's objects.
                                built again when its token or its configuration changed
     Tenants.rebuild(team)      after a connection or the settings changed
     Tenants.drop(team)         closed (uninstall)
+    Tenants.refresh()          what another instance changed: a workspace uninstalled there is
+                               closed here, one whose connections or settings changed is rebuilt
 
 A workspace is started (first discovery, then its scheduler) on a thread of its own, so a
 slow or failing provider of one workspace never delays another's.
@@ -96,6 +98,7 @@ class Tenant:
     paastis: Paastis
     side: SlackSide
     listeners: Listeners
+    source: tuple[Any, ...] = ()  # what it was built from (`Tenants.source`)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _starting: bool = False  # its start runs on its own thread
     _closing: bool = False
@@ -176,6 +179,26 @@ class Tenants:
             self._close(team_id)
             return self._build(team_id, token)
 
+    def source(self, workspace: Workspace) -> tuple[Any, ...]:
+        """What a workspace's Paastis is built from: its settings and sealed connections."""
+        sealed = tuple((c.name, c.kind, c.sealed) for c in self.registry.connections(workspace.team_id))
+        return (workspace.channel, workspace.idle_time, workspace.rules, sealed)
+
+    def refresh(self) -> list[str]:
+        """Catch up with what another instance changed (`serve` runs it every minute); the teams closed or rebuilt."""
+        changed = []
+        with self._lock:
+            for team_id, tenant in list(self._tenants.items()):
+                workspace = self.registry.workspace(team_id)
+                if workspace is not None and not workspace.uninstalled_at and self.source(workspace) == tenant.source:
+                    continue
+                self._close(team_id)
+                if workspace is not None and not workspace.uninstalled_at:
+                    self._build(team_id, tenant.token)
+                log.info("hosted.workspace_refreshed team=%s running=%s", team_id, team_id in self._tenants)
+                changed.append(team_id)
+        return changed
+
     def drop(self, team_id: str) -> None:
         with self._lock:
             self._close(team_id)
@@ -226,7 +249,7 @@ class Tenants:
             dashboard=lambda dashboard: workspace_home(self.hosted.offered, self.registry, team_id, dashboard),
         )
         side.outbound.resume()
-        tenant = Tenant(team_id, token, paastis, side, listeners)
+        tenant = Tenant(team_id, token, paastis, side, listeners, self.source(workspace))
         self._tenants[team_id] = tenant
         log.info("hosted.workspace_built team=%s providers=%s", team_id, ",".join(names))
         if self.start:

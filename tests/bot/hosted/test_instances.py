@@ -136,3 +136,25 @@ def test_two_instances_rotating_at_once_spend_the_refresh_token_once(pair: tuple
     assert sorted(rotated.values()) == [[], [ACME]]
     seen = {h.edition.installations.find_installation(enterprise_id=None, team_id=ACME).bot_token for h in (a, b)}
     assert len(seen) == 1
+
+
+def test_what_one_instance_changes_the_other_catches_up_with_a_connection_added_then_an_uninstall(
+    pair: tuple[Hosted, Hosted],
+) -> None:
+    a, b = pair
+    install_across(a, b, ACME, "Acme", ADA)
+    a.connect_fake(ACME, ADA, "shop")
+    assert sorted(b.tenant(ACME).paastis.providers) == ["fake"]  # the second instance runs Acme too
+    assert b.edition.tenants.refresh() == []  # nothing changed: nothing rebuilt
+    a.edition.registry.set_plan(ACME, "team", None)
+
+    assert "Connected" in a.connect_fake(ACME, ADA, "blog", name="second").text
+    assert b.edition.tenants.refresh() == [ACME]
+
+    assert sorted(b.tenant(ACME).paastis.providers) == ["fake", "second"]
+    a.slack.revoke(ACME)
+    a.event(ACME, {"type": "app_uninstalled"})
+    assert a.slack.wait_for(lambda: a.edition.registry.workspace(ACME).uninstalled_at is not None)
+    assert [t.team_id for t in b.edition.tenants.running()] == [ACME]  # its credentials still in memory there…
+    assert b.edition.tenants.refresh() == [ACME]
+    assert b.edition.tenants.running() == []  # … until it caught up: nothing of Acme runs anywhere
