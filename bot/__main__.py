@@ -11,7 +11,8 @@ paastis check-config              every configuration problem at once, the datab
 paastis db upgrade                apply the database's migrations now (serve does it at start too)
 paastis db copy --from sqlite:///paastis.db [--force]   a SQLite file into the database of DATABASE_URL
 
-The hosted edition (SLACK_CLIENT_ID and SLACK_CLIENT_SECRET set, SLACK_BOT_TOKEN not):
+The hosted edition (SLACK_CLIENT_ID and SLACK_CLIENT_SECRET set, SLACK_BOT_TOKEN not; with
+DATABASE_URL, on PostgreSQL — one schema per workspace — and on several instances):
 paastis serve                     many workspaces, installed with "Add to Slack"
 paastis plan set TEAM PLAN [--note green|sre|npo]
 paastis secrets rotate            encrypt every secret again with the first key

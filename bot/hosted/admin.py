@@ -23,11 +23,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.chat.answers import help_message
-from bot.chat.messages import Actions, Button, Confirm, Context, Header, Message, Section, md
+from bot.chat.messages import Actions, Button, Header, Message, Section, md
 from bot.clock import Clock
 from bot.errors import ConfigError
-from bot.hosted import modals
+from bot.hosted import home, modals
 from bot.hosted.crypto import Sealer
+from bot.hosted.home import CONNECT, REMOVE, REPLACE, SETTINGS
 from bot.hosted.modals import check_credentials
 from bot.hosted.monitored import split
 from bot.hosted.plans import plan
@@ -39,7 +40,6 @@ from providers.base import ProviderDeps, ProviderSpec
 
 log = logging.getLogger(__name__)
 
-CONNECT, REPLACE, REMOVE, SETTINGS = "hosted.connect", "hosted.replace", "hosted.remove", "hosted.settings"
 ACTIONS = (CONNECT, REPLACE, REMOVE, SETTINGS)
 WORDS = ("connect", "connections", "disconnect", "settings", "plan", "monitor", "unmonitor")
 CHECK_WITHIN = 2.5  # seconds a credentials check may take inside Slack's 3 seconds
@@ -93,53 +93,10 @@ class Admin:
         )
 
     def connections(self, team_id: str) -> Message:
-        ws = self.registry.workspace(team_id)
-        found = self.registry.connections(team_id)
-        limits = plan(ws.plan if ws else "free")
-        blocks: list[Any] = [Header("Provider connections")]
-        for c in found:
-            remove = Button(
-                "Remove",
-                REMOVE,
-                c.name,
-                "danger",
-                confirm=Confirm(f"Remove {c.name}?"[:100], "Paastis stops managing its apps. Apps asleep stay asleep."),
-            )
-            blocks.append(
-                Section(md("*{}* · {} · credentials ending …{} · since {}", c.name, c.kind, c.hint, c.created_at[:10]))
-            )
-            blocks.append(Actions((Button("Replace", REPLACE, c.name), remove)))
-        if not found:
-            blocks.append(Section("No provider connected yet."))
-        blocks.append(Context(md("Plan {}: {} connections", limits.name, limits.providers_text(len(found)))))
-        blocks.append(Actions(tuple(Button(f"Connect {modals.label(k)}", CONNECT, k) for k in self.kinds())))
-        return Message(f"{len(found)} provider connection(s)", tuple(blocks), private=True)
+        return home.connections_message(self.kinds(), self.registry, team_id)
 
     def plan_message(self, team_id: str) -> Message:
-        ws = self.registry.workspace(team_id)
-        limits = plan(ws.plan if ws else "free")
-        names = frozenset(c.name for c in self.registry.connections(team_id))
-        monitored, others = split(self.registry.known_apps(team_id), limits.max_apps, names)
-        note = f" ({ws.note} offer)" if ws and ws.note else ""
-        lines = [
-            md(
-                "*Plan {}*{} · apps {}/{} · providers {}",
-                limits.name,
-                note,
-                len(monitored),
-                limits.max_apps,
-                limits.providers_text(len(names)),
-            ),
-            md("Monitored: {}", ", ".join(a.name for a in monitored) or "none yet"),
-        ]
-        asleep = [a.name for a in others if a.shown]  # kept by MonitoredProvider until woken
-        left_out = [a.name for a in others if not a.shown]
-        if asleep:
-            lines.append(md("Over the limit but asleep, kept until woken: {}", ", ".join(asleep)))
-        if left_out:
-            lines.append(md("Not monitored (plan limit: {}): {}", limits.max_apps, ", ".join(left_out)))
-        hint = "Choose with /paastis monitor <app> and /paastis unmonitor <app>."
-        return Message(lines[0], (*(Section(line) for line in lines), Context(hint)), private=True)
+        return home.plan_message(self.registry, team_id)
 
     def help(self) -> Message:
         """The commands of every Paastis, then those of the hosted edition."""

@@ -9,6 +9,9 @@ registry and the workspaces running: nothing is counted twice, nothing is kept i
     paastis_provider_throttled{team,connection}  1 while the provider asked Paastis to slow down (429)
     paastis_sleeps_total{team} · paastis_wakes_total{team,outcome}   from the audit log
     paastis_wake_seconds{team}                   histogram of how long wakes took (audit log)
+    paastis_slack_calls_total{team,method}       Web API calls of a workspace's notices and reports
+    paastis_slack_rate_limited_total{team,method}  … which Slack answered 429 (both restart when
+                                                 the workspace's Paastis is rebuilt: a new token)
     paastis_app_asleep{team,app}                only with PAASTIS_METRICS_APP_LABELS=true
 
 No secret is ever a label or a value; app names are labels only when the operator says so.
@@ -86,9 +89,21 @@ class Metrics(Collector):
                     asleep.add_metric([tenant.team_id, view.label], 1 if state == "asleep" else 0)
             for state in ("awake", "asleep", "other"):
                 apps.add_metric([tenant.team_id, state], states[state])
-        yield from (apps, calls, throttled, *self._actions())
+        yield from (apps, calls, throttled, *self._slack(), *self._actions())
         if self.app_labels:
             yield asleep
+
+    def _slack(self) -> list[CounterMetricFamily]:
+        calls = CounterMetricFamily("paastis_slack_calls", "Slack Web API calls", labels=["team", "method"])
+        limited = CounterMetricFamily(
+            "paastis_slack_rate_limited", "Slack Web API calls answered 429", labels=["team", "method"]
+        )
+        for tenant in self.tenants.running():
+            outbound = tenant.side.outbound
+            for method in sorted(set(outbound.calls) | set(outbound.rate_limited)):
+                calls.add_metric([tenant.team_id, method], outbound.calls[method])
+                limited.add_metric([tenant.team_id, method], outbound.rate_limited[method])
+        return [calls, limited]
 
     def _actions(self) -> list[CounterMetricFamily | HistogramMetricFamily]:
         """Sleeps, wakes and wake durations of each running workspace, from its audit log

@@ -160,7 +160,7 @@ def settings_errors(exc: ConfigError) -> dict[str, str]:
     blocks = {"PAASTIS_CHANNEL": "channel", "START_AND_STOP_MAX_IDLE_TIME": "idle_time"}
     errors: dict[str, list[str]] = {}
     for p in exc.problems:
-        if p.key.startswith(("providers", "PROVIDER_NAME", "PAASTIS_DB")):
+        if p.key.startswith(("providers", "PROVIDER_NAME", "PAASTIS_DB", "DATABASE_URL")):
             continue  # not the user's to fix here
         errors.setdefault(blocks.get(p.key, "rules"), []).append(str(p) if blocks.get(p.key) is None else p.why)
     return {block: "; ".join(lines)[:2000] for block, lines in errors.items()}

@@ -3,15 +3,15 @@
 Bolt rotates a token only while authorizing a request, once it is within 2 hours of
 expiring; a workspace nobody talks to for 12 hours would then lose its notices and reports.
 `TokenKeeper.rotate_due` (every hour in `serve`) rotates each token due within 4 hours, one
-workspace at a time, re-reading the installation right before (a refresh token is good
-once), saves it sealed, and rebuilds that workspace's Paastis with the new token.
+workspace at a time, under that workspace's rotation lock in the database (so two instances
+never spend one refresh token: research/hosted.md §1.4), re-reading the installation right
+before (a refresh token is good once; the other instance may have rotated it meanwhile),
+saves it sealed, and rebuilds that workspace's Paastis with the new token.
 """
 
 from __future__ import annotations
 
 import logging
-import threading
-from collections import defaultdict
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
@@ -35,7 +35,6 @@ class TokenKeeper:
         self.tenants = tenants
         client = WebClient(base_url=hosted.api_url, timeout=10)  # not slack.com: SLACK_API_URL
         self.rotator = TokenRotator(client_id=hosted.client_id, client_secret=hosted.client_secret, client=client)
-        self._locks: defaultdict[str, threading.Lock] = defaultdict(threading.Lock)
 
     def rotate_due(self, minutes_before: int = AHEAD_MINUTES) -> list[str]:
         """The teams whose token was rotated."""
@@ -43,7 +42,7 @@ class TokenKeeper:
         for workspace in self.registry.workspaces():
             if workspace.uninstalled_at:
                 continue
-            with self._locks[workspace.team_id]:
+            with self.registry.team_lock("rotate", workspace.team_id):
                 if self._rotate(workspace.team_id, minutes_before):
                     rotated.append(workspace.team_id)
         return rotated

@@ -6,25 +6,27 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Callable
 from typing import Any
 
-from slack_bolt import Ack, App, BoltContext, BoltResponse
+from slack_bolt import Ack, App, BoltContext, BoltRequest, BoltResponse
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 
 from bot.chat.messages import ACTIONS as CHAT_ACTIONS
-from bot.chat.messages import PAGE, Divider, Message
+from bot.chat.messages import Message
 from bot.clock import Clock
 from bot.hosted import admin as hosted_admin
 from bot.hosted import modals
 from bot.hosted.admin import Admin
+from bot.hosted.home import workspace_home
 from bot.hosted.registry import Registry
 from bot.hosted.settings import HostedSettings
 from bot.hosted.tenants import Tenants
 from bot.hosted.uninstall import uninstall
 from bot.slack.app import REQUEST_TIMEOUT
-from bot.slack.blocks import MAX_HOME_BLOCKS, base_action, home_view, message_payload, render_blocks
-from bot.slack.home import home_message, page_value, parse_page
+from bot.slack.blocks import base_action, home_view, message_payload
+from bot.slack.home import page_value
 from bot.slack.listeners import COMMAND, action_pattern
 
 log = logging.getLogger(__name__)
@@ -41,6 +43,7 @@ class Routes:
         self.clock = clock
 
     def register(self, bolt: App) -> None:
+        bolt.use(self.once_per_event)
         bolt.command(COMMAND)(self.command)
         for action in hosted_admin.ACTIONS:
             bolt.action(action_pattern(action))(self.admin_click)
@@ -53,6 +56,21 @@ class Routes:
         bolt.event("app_uninstalled")(self.uninstalled)
         bolt.event("tokens_revoked")(self.uninstalled)
         bolt.error(self.error)
+
+    def once_per_event(
+        self, request: BoltRequest, body: dict[str, Any], context: BoltContext, next: Callable[[], BoltResponse]
+    ) -> BoltResponse:
+        """Slack retries an event it thinks was not received (no 200 within 3 seconds, an
+        instance restarting): a retry of an event already received, by any instance, is
+        answered 200 and not acted on again."""
+        event_id = body.get("event_id") if body.get("type") == "event_callback" else None
+        if isinstance(event_id, str) and event_id:
+            first = self.registry.first_delivery(event_id, context.team_id or "", self.clock.now().timestamp())
+            retry = (request.headers.get("x-slack-retry-num") or [""])[0]
+            if not first and retry:
+                log.info("hosted.event_retry_skipped team=%s event_id=%s retry=%s", context.team_id, event_id, retry)
+                return BoltResponse(status=200, body="")
+        return next()
 
     def client(self, token: str) -> WebClient:
         """Calls made on a listener thread, with the team's token: fail fast, no retry."""
@@ -180,13 +198,8 @@ class Routes:
                 Message("❌ Nothing is connected in this workspace: that app is not known here.", private=True),
             )
             return
-        action = body["actions"][0]
-        if base_action(action["action_id"]) == PAGE and (body.get("container") or {}).get("type") == "view":
-            ack()
-            self.publish_home(team, token, body["user"]["id"], str(action.get("value") or ""))
-            return
         ack()
-        tenant.listeners.later(tenant.listeners.click)(body)
+        tenant.listeners.later(tenant.listeners.click)(body)  # its Home tab: bot.hosted.home
 
     # -- modals ------------------------------------------------------------------------------
     def connect_submitted(self, ack: Ack, body: dict[str, Any], context: BoltContext) -> None:
@@ -233,29 +246,15 @@ class Routes:
             )
 
     def publish_home(self, team: str, token: str, user: str, page: str) -> None:
-        head = self.admin.connections(team)
-        plan = self.admin.plan_message(team)
-        blocks = [*head.blocks, *plan.blocks]
+        """The workspace's Home tab: its Paastis's (bot.hosted.home around the dashboard), or,
+        before anything is connected, the connections and the plan alone."""
         tenant = self.tenants.get(team, token)
-        number, text_filter = parse_page(page)
         if tenant is not None:
-            engine, chatops = tenant.paastis.engine, tenant.paastis.chatops
-            dashboard = home_message(
-                engine.catalog().search(text_filter or None),
-                chatops.report(),
-                chatops.now,
-                chatops.options.timezone,
-                number=number,
-                text_filter=text_filter,
-                budgets=engine.budgets(),
-            )
-            blocks += [Divider(), *dashboard.blocks]
-        while len(render_blocks(Message("", tuple(blocks)))) > MAX_HOME_BLOCKS:
-            blocks.pop()
+            tenant.listeners.publish_home(user, page)
+            return
+        home = workspace_home(self.hosted.offered, self.registry, team, None)
         try:
-            self.client(token).views_publish(
-                user_id=user, view=home_view(Message("Paastis", tuple(blocks)), page_value(number, text_filter))
-            )
+            self.client(token).views_publish(user_id=user, view=home_view(home, page_value(1, "")))
         except (SlackClientError, OSError) as exc:
             log.warning("hosted.home_failed team=%s error=%s", team, type(exc).__name__)
 

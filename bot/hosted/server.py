@@ -101,6 +101,7 @@ class Edition:
         self.tenants.close()
         self.admin.checks.shutdown(wait=False)
         self.bolt.listener_runner.listener_executor.shutdown(wait=False)
+        self.registry.close()
 
 
 def serve_hosted(hosted: HostedSettings, stop: threading.Event) -> int:
@@ -112,6 +113,7 @@ def serve_hosted(hosted: HostedSettings, stop: threading.Event) -> int:
     purger = BackgroundScheduler(timezone="UTC")
     purger.add_job(purge_due, "interval", hours=1, args=(edition.registry, hosted, clock), id="purge")
     purger.add_job(edition.tokens.rotate_due, "interval", hours=1, id="rotate-tokens")
+    purger.add_job(edition.tenants.refresh, "interval", minutes=1, id="refresh")  # other instances' changes
     purger.start()
     try:
         edition.tokens.rotate_due()

@@ -13,6 +13,8 @@ from datetime import timedelta
 from pathlib import Path
 
 from bot.errors import ConfigError
+from bot.store.database import EXAMPLE_URL, locate
+from bot.store.files import StoreUnusable, masked_location
 from providers import PROVIDERS, known_types, provider_types
 from providers.options import Problem
 
@@ -44,15 +46,23 @@ class HostedSettings:
     offered: tuple[str, ...] = field(default_factory=with_credentials)  # the types a workspace may connect
     app_labels: bool = False  # app names as labels of /metrics
     log_level: str = "INFO"
+    database_url: str | None = field(default=None, repr=False)  # DATABASE_URL: PostgreSQL, for several instances
 
     @property
-    def registry_path(self) -> Path:
-        return self.data_dir / "registry.db"
+    def registry_path(self) -> Path | str:
+        """Where the registry lives: the PostgreSQL of DATABASE_URL, else a SQLite file."""
+        return self.database_url or self.data_dir / "registry.db"
 
-    def workspace_db(self, team_id: str) -> Path:
-        """The seam where a workspace's store lives: one SQLite file per workspace here; a
-        PostgreSQL schema per workspace later."""
+    def workspace_db(self, team_id: str) -> Path | str:
+        """Where a workspace's store lives: its own schema of DATABASE_URL's PostgreSQL
+        (`ws_<team id>`), else its own SQLite file."""
+        if self.database_url:
+            return f"{self.database_url}{'&' if '?' in self.database_url else '?'}schema={workspace_schema(team_id)}"
         return self.data_dir / "workspaces" / f"{team_id}.db"
+
+
+def workspace_schema(team_id: str) -> str:
+    return f"ws_{team_id.lower()}"
 
 
 def hosted_settings(env: Mapping[str, str]) -> HostedSettings:
@@ -78,6 +88,13 @@ def hosted_settings(env: Mapping[str, str]) -> HostedSettings:
     grace = env.get("PAASTIS_PURGE_AFTER_DAYS") or str(DEFAULT_GRACE.days)
     if not grace.isdigit():
         problems.append(Problem("PAASTIS_PURGE_AFTER_DAYS", grace, "must be a whole number of days (0: at once)"))
+    database_url = (env.get("DATABASE_URL") or "").strip() or None
+    if database_url:
+        try:
+            if locate(database_url).kind != "postgresql":
+                raise StoreUnusable(f"must be a PostgreSQL URL ({EXAMPLE_URL}); unset, the hosted edition uses SQLite")
+        except StoreUnusable as exc:
+            problems.append(Problem("DATABASE_URL", masked_location(database_url), str(exc)))
     offered = tuple(k.strip() for k in (env.get("PAASTIS_HOSTED_PROVIDERS") or "").split(",") if k.strip())
     offered = offered or with_credentials()
     for kind in offered:
@@ -97,6 +114,7 @@ def hosted_settings(env: Mapping[str, str]) -> HostedSettings:
         offered=offered,
         app_labels=_flag(env.get("PAASTIS_METRICS_APP_LABELS")),
         log_level=(env.get("LOG_LEVEL") or "INFO").upper(),
+        database_url=database_url,
     )
 
 

@@ -7,6 +7,8 @@ Nothing of one workspace is reachable from another's objects.
                                built again when its token or its configuration changed
     Tenants.rebuild(team)      after a connection or the settings changed
     Tenants.drop(team)         closed (uninstall)
+    Tenants.refresh()          what another instance changed: a workspace uninstalled there is
+                               closed here, one whose connections or settings changed is rebuilt
 
 A workspace is started (first discovery, then its scheduler) on a thread of its own, so a
 slow or failing provider of one workspace never delays another's.
@@ -25,6 +27,7 @@ import yaml
 from bot.clock import Clock
 from bot.config.loading import Settings, build_settings
 from bot.hosted.crypto import SealBroken, Sealer
+from bot.hosted.home import workspace_home
 from bot.hosted.monitored import MonitoredProvider
 from bot.hosted.plans import plan
 from bot.hosted.registry import Registry, Workspace
@@ -53,8 +56,9 @@ def workspace_settings(
     """The settings of one workspace, by the same builder as paastis.yml and the environment
     (so the same messages); ConfigError lists every problem. `connections`: name → (type,
     options). `channel`, `idle_time`, `rules` override the saved ones (the settings modal)."""
+    where = hosted.workspace_db(workspace.team_id)
     env = {
-        "PAASTIS_DB": str(hosted.workspace_db(workspace.team_id)),
+        "DATABASE_URL" if hosted.database_url else "PAASTIS_DB": str(where),
         "SLACK_API_URL": hosted.api_url,
         "SLACK_SIGNING_SECRET": hosted.signing_secret,
     }
@@ -94,6 +98,7 @@ class Tenant:
     paastis: Paastis
     side: SlackSide
     listeners: Listeners
+    source: tuple[Any, ...] = ()  # what it was built from (`Tenants.source`)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _starting: bool = False  # its start runs on its own thread
     _closing: bool = False
@@ -174,6 +179,26 @@ class Tenants:
             self._close(team_id)
             return self._build(team_id, token)
 
+    def source(self, workspace: Workspace) -> tuple[Any, ...]:
+        """What a workspace's Paastis is built from: its settings and sealed connections."""
+        sealed = tuple((c.name, c.kind, c.sealed) for c in self.registry.connections(workspace.team_id))
+        return (workspace.channel, workspace.idle_time, workspace.rules, sealed)
+
+    def refresh(self) -> list[str]:
+        """Catch up with what another instance changed (`serve` runs it every minute); the teams closed or rebuilt."""
+        changed = []
+        with self._lock:
+            for team_id, tenant in list(self._tenants.items()):
+                workspace = self.registry.workspace(team_id)
+                if workspace is not None and not workspace.uninstalled_at and self.source(workspace) == tenant.source:
+                    continue
+                self._close(team_id)
+                if workspace is not None and not workspace.uninstalled_at:
+                    self._build(team_id, tenant.token)
+                log.info("hosted.workspace_refreshed team=%s running=%s", team_id, team_id in self._tenants)
+                changed.append(team_id)
+        return changed
+
     def drop(self, team_id: str) -> None:
         with self._lock:
             self._close(team_id)
@@ -198,7 +223,8 @@ class Tenants:
         if workspace is None or workspace.uninstalled_at or not connections:
             return None
         settings = workspace_settings(self.hosted, workspace, connections, token)
-        settings.db_path.parent.mkdir(parents=True, exist_ok=True)
+        if not settings.database_url:
+            settings.db_path.parent.mkdir(parents=True, exist_ok=True)
         names = frozenset(connections)
 
         def limit() -> int:
@@ -215,10 +241,15 @@ class Tenants:
             provider_view=lambda p: MonitoredProvider(p, self.registry, team_id, limit, names),
         )
         listeners = Listeners(
-            paastis, side.directory, side.outbound, side.response_urls, request_client(settings.slack)
+            paastis,
+            side.directory,
+            side.outbound,
+            side.response_urls,
+            request_client(settings.slack),
+            dashboard=lambda dashboard: workspace_home(self.hosted.offered, self.registry, team_id, dashboard),
         )
         side.outbound.resume()
-        tenant = Tenant(team_id, token, paastis, side, listeners)
+        tenant = Tenant(team_id, token, paastis, side, listeners, self.source(workspace))
         self._tenants[team_id] = tenant
         log.info("hosted.workspace_built team=%s providers=%s", team_id, ",".join(names))
         if self.start:

@@ -28,7 +28,7 @@ from slack_bolt import Ack, App, BoltResponse
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 
-from bot.chat.messages import ACTIONS, OPEN, PAGE
+from bot.chat.messages import ACTIONS, OPEN, PAGE, Message
 from bot.engine.actors import Actor
 from bot.engine.wake_jobs import WakeTicket
 from bot.slack.blocks import base_action, home_view
@@ -85,8 +85,18 @@ def register(
 
 class Listeners:
     def __init__(
-        self, paastis: Paastis, directory: Directory, outbound: Outbound, urls: ResponseUrls, views: WebClient
+        self,
+        paastis: Paastis,
+        directory: Directory,
+        outbound: Outbound,
+        urls: ResponseUrls,
+        views: WebClient,
+        *,
+        dashboard: Callable[[Message], Message] = lambda home: home,
     ) -> None:
+        """`dashboard`: what the Home tab shows around Paastis's dashboard (the hosted edition
+        adds the workspace's plan and connections), whatever republishes it."""
+        self.dashboard = dashboard
         self.paastis = paastis
         self.chatops = paastis.chatops
         self.directory = directory
@@ -166,15 +176,17 @@ class Listeners:
     def publish_home(self, user: str, page: str) -> None:
         number, text_filter = parse_page(page)
         engine, chatops = self.paastis.engine, self.chatops
-        message = home_message(
-            lambda: engine.catalog().search(text_filter or None),
-            chatops.report(),
-            chatops.now,
-            chatops.options.timezone,
-            number=number,
-            text_filter=text_filter,
-            budgets=engine.budgets(),
-            page_of=engine.fleet.page,  # no filter: the page alone is read
+        message = self.dashboard(
+            home_message(
+                lambda: engine.catalog().search(text_filter or None),
+                chatops.report(),
+                chatops.now,
+                chatops.options.timezone,
+                number=number,
+                text_filter=text_filter,
+                budgets=engine.budgets(),
+                page_of=engine.fleet.page,  # no filter: the page alone is read
+            )
         )
         try:
             self.client.views_publish(user_id=user, view=home_view(message, page_value(number, text_filter)))

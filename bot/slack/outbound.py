@@ -24,7 +24,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -104,6 +104,8 @@ class Outbound:
         self._stopping = False
         self._told: set[tuple[str, str]] = set()
         self.trouble: str | None = None  # why the last post failed, until one goes through (/readyz)
+        self.calls: Counter[str] = Counter()  # Web API calls made, by method (the hosted /metrics)
+        self.rate_limited: Counter[str] = Counter()  # … of which Slack answered 429
         self._cond = threading.Condition()
         self._worker = threading.Thread(target=self._run, name="slack-outbound", daemon=True)
         self._worker.start()
@@ -234,6 +236,7 @@ class Outbound:
         sent = item.sent
         if item.method == UPDATE and sent.ts is None:
             return  # its post was refused: nothing to edit
+        self.calls[item.method] += 1
         try:
             if item.method == POST:
                 answer = self.client.chat_postMessage(channel=sent.channel, thread_ts=item.thread_ts, **item.payload)
@@ -244,6 +247,7 @@ class Outbound:
             status = exc.response.status_code
             error = str(exc.response.get("error") or f"HTTP {status}")
             if status == 429:
+                self.rate_limited[item.method] += 1
                 self._rate_limited(item, retry_after(exc))
             elif error in TRANSIENT or status >= 500:
                 self._retry(item, error)

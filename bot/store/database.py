@@ -11,12 +11,18 @@ this process are serialised by one lock. A write inside a write joins it (a save
 SQLite: one connection per thread, WAL journal, busy timeout, foreign keys; the file is
 created 0600. PostgreSQL: a small pool (5 + 10), each connection checked before use.
 SQL is written once, in the dialect both speak (`ON CONFLICT`, `RETURNING`, quoted names).
+
+A PostgreSQL URL may end with `?schema=name`: the store then lives in that schema (created at
+first use; `search_path` set on each connection, so every unqualified name is in it), and its
+write lock is that schema's own — the hosted edition keeps each workspace in one.
 """
 
 from __future__ import annotations
 
+import re
 import threading
 import weakref
+import zlib
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -26,7 +32,7 @@ from typing import Any
 from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import URL, Connection, CursorResult, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, SQLAlchemyError
-from sqlalchemy.pool import SingletonThreadPool
+from sqlalchemy.pool import QueuePool, SingletonThreadPool
 
 from bot.store.files import StoreUnusable, masked_location, unusable
 
@@ -34,6 +40,7 @@ WRITE_LOCK = 7_140_211  # the advisory lock every PostgreSQL write holds ("paast
 POSTGRES = ("postgres", "postgresql", "postgresql+psycopg")
 EXAMPLE_URL = "postgresql://user:password@host:5432/name"
 FIX = "check the host, port, user, password and database name in DATABASE_URL, and that the database runs"
+SCHEMA_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 StoreError = SQLAlchemyError  # what a database that fails raises (unreachable, full, refused)
 
 
@@ -43,6 +50,7 @@ class Location:
 
     url: URL
     path: Path | None = None
+    schema: str | None = None  # PostgreSQL: the schema the store lives in (None: the default, public)
 
     @property
     def kind(self) -> str:
@@ -50,7 +58,14 @@ class Location:
 
     def masked(self) -> str:
         """For people and logs: the file, or the URL with its password hidden."""
-        return str(self.path) if self.path is not None else masked_location(self.url.render_as_string(False))
+        if self.path is not None:
+            return str(self.path)
+        return masked_location(self.url.render_as_string(False)) + (f"?schema={self.schema}" if self.schema else "")
+
+    @property
+    def write_lock(self) -> int:
+        """The advisory lock of this store's writes: one per schema."""
+        return WRITE_LOCK if self.schema is None else zlib.crc32(self.schema.encode())
 
 
 def locate(where: Path | str) -> Location:
@@ -72,10 +87,13 @@ def locate(where: Path | str) -> Location:
         url = make_url(value).set(drivername="postgresql+psycopg")
     except (ArgumentError, ValueError):
         raise StoreUnusable(f"DATABASE_URL is not a valid URL: write it {EXAMPLE_URL}") from None
+    shown = url.render_as_string(hide_password=True)
     if not url.database:
-        shown = url.render_as_string(hide_password=True)
         raise StoreUnusable(f"DATABASE_URL {shown} names no database: end it with /name ({EXAMPLE_URL})")
-    return Location(url)
+    schema = url.query.get("schema")
+    if schema is not None and (not isinstance(schema, str) or not SCHEMA_NAME.match(schema)):
+        raise StoreUnusable(f"DATABASE_URL {shown}: its schema must be one lowercase name such as ?schema=paastis")
+    return Location(url.difference_update_query(["schema"]), schema=schema)
 
 
 class Tx:
@@ -142,7 +160,10 @@ def _binds(values: Mapping[str, Any]) -> str:
 class Database:
     """The engine of one location, its write lock and its per-thread transaction."""
 
-    def __init__(self, where: Path | str | Location) -> None:
+    def __init__(self, where: Path | str | Location, *, shared: bool = False) -> None:
+        """`shared`: used by many threads at once (the hosted registry, which every workspace's
+        threads read): on SQLite a few connections taken in turn, instead of one per thread —
+        past its 64, SingletonThreadPool closes a connection another thread may be using."""
         self.location = where if isinstance(where, Location) else locate(where)
         self.kind = self.location.kind
         self.where = self.location.masked()
@@ -155,22 +176,36 @@ class Database:
             problem = unusable(self.location.path, create=True)
             if problem:
                 raise StoreUnusable(f"PAASTIS_DB {self.location.path} {problem}")
+            pooling = (
+                {"poolclass": QueuePool, "pool_size": 8, "max_overflow": 0}
+                if shared
+                else {
+                    "poolclass": SingletonThreadPool,
+                    "pool_size": 64,
+                }  # one connection per thread, as SQLite likes it
+            )
             self.engine = create_engine(
-                self.location.url,
-                poolclass=SingletonThreadPool,  # one connection per thread, as SQLite likes it
-                pool_size=64,
-                connect_args={"timeout": 30, "check_same_thread": False},
+                self.location.url, connect_args={"timeout": 30, "check_same_thread": False}, **pooling
             )
             event.listen(self.engine, "connect", _sqlite_connected)
             event.listen(self.engine, "begin", _sqlite_begin)
         else:
+            schema = self.location.schema
             self.engine = create_engine(
                 self.location.url,
                 pool_size=5,
                 max_overflow=10,
                 pool_pre_ping=True,
-                connect_args={"connect_timeout": 10, "application_name": "paastis"},
+                connect_args={
+                    "connect_timeout": 10,
+                    "application_name": "paastis",
+                    **({"options": f"-c search_path={schema}"} if schema else {}),
+                },
             )
+            if schema:
+                with self.engine.begin() as conn:  # one instance creates it, the others wait and find it
+                    conn.execute(text("select pg_advisory_xact_lock(:lock)"), {"lock": WRITE_LOCK})
+                    conn.execute(text(f'create schema if not exists "{schema}"'))
         event.listen(self.engine, "connect", lambda conn, _: connections.append(conn))  # never `self`: see below
         # a database dropped without close() still closes what it opened, once it is collected
         weakref.finalize(self, self.engine.dispose)
@@ -192,7 +227,7 @@ class Database:
             try:
                 with self.engine.connect() as conn, conn.execution_options(paastis_write=True).begin():
                     if self.kind == "postgresql":
-                        conn.execute(text("select pg_advisory_xact_lock(:lock)"), {"lock": WRITE_LOCK})
+                        conn.execute(text("select pg_advisory_xact_lock(:lock)"), {"lock": self.location.write_lock})
                     self._local.tx = Tx(conn)
                     try:
                         yield self._local.tx

@@ -112,7 +112,7 @@ def _legacy(tx: Tx, kind: str) -> list[str]:
 def _has_table(tx: Tx, kind: str, table: str) -> bool:
     if kind == "sqlite":
         return tx.one("select 1 as found from sqlite_master where type = 'table' and name = :t", t=table) is not None
-    return tx.one("select to_regclass(:t) is not null as found", t=f"public.{table}")["found"]  # type: ignore[index]
+    return tx.one("select to_regclass(:t) is not null as found", t=table)["found"]  # type: ignore[index]  # search_path
 
 
 @migration

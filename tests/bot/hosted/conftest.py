@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -25,6 +26,16 @@ from tests.fakes.slack_api import CLIENT_ID, CLIENT_SECRET, FakeSlack
 
 ADA, BOB, CAROL = "U0ADA", "U0BOB", "U0CAROL"  # Ada installs in Acme, Bob is a member there; Carol installs in Beta
 ACME, BETA = "T0ACME", "T0BETA"
+# a test marked so runs on SQLite (files in the data folder) and on a real PostgreSQL (DATABASE_URL)
+ON_EACH_DATABASE = pytest.mark.parametrize("database_url", ["sqlite", "postgres"], indirect=True)
+
+
+@pytest.fixture
+def database_url(request: pytest.FixtureRequest) -> str | None:
+    """None (SQLite, the default), or a new PostgreSQL database's URL for tests ON_EACH_DATABASE."""
+    if getattr(request, "param", "sqlite") == "sqlite":
+        return None
+    return request.getfixturevalue("postgres").new_database()
 
 
 @pytest.fixture(autouse=True)
@@ -53,15 +64,17 @@ class Hosted:
     ) -> None:
         self.slack = slack
         self.clock = clock
+        defaults: dict[str, Any] = {
+            "secret_key": Fernet.generate_key().decode(),
+            "data_dir": tmp_path / "data",
+            "offered": ("scalingo", "clever-cloud", "fake"),
+        }
         self.settings = HostedSettings(
             client_id=CLIENT_ID,
             client_secret=CLIENT_SECRET,
             signing_secret=SECRET,
-            secret_key=Fernet.generate_key().decode(),
             api_url=slack.api_url,
-            data_dir=tmp_path / "data",
-            offered=("scalingo", "clever-cloud", "fake"),
-            **overrides,
+            **{**defaults, **overrides},
         )
         self.edition = Edition(self.settings, clock, deps_for=deps_for, start=False)
         self.server = HttpServer(self.edition.wsgi(), "127.0.0.1", 0)
@@ -75,6 +88,22 @@ class Hosted:
         for tenant in self.edition.tenants.running():
             tenant.paastis.engine.executor.shutdown(wait=True)
         self.edition.close()
+
+    def stored_text(self) -> str:
+        """Everything the hosted edition stored, as text: every file of its data folder, and
+        on PostgreSQL every text column of every table of every schema."""
+        found = [p.read_bytes().decode("latin-1") for p in self.settings.data_dir.rglob("*") if p.is_file()]
+        if self.settings.database_url:
+            database = self.edition.registry.database
+            columns = database.rows(
+                "select table_schema, table_name, column_name from information_schema.columns "
+                "where data_type in ('text', 'character varying') "
+                "and table_schema not in ('pg_catalog', 'information_schema')"
+            )
+            for c in columns:
+                quoted = f'"{c["table_schema"]}"."{c["table_name"]}"'
+                found += [str(r["v"]) for r in database.rows(f'select "{c["column_name"]}" as v from {quoted}')]
+        return "\n".join(found)
 
     # -- install ---------------------------------------------------------------------------
     def install_page(self, client: httpx.Client | None = None) -> str:
@@ -109,8 +138,13 @@ class Hosted:
         return sorted(v.name for v in engine.catalog())
 
     # -- requests --------------------------------------------------------------------------
-    def post(self, body: str, content_type: str = "application/x-www-form-urlencoded") -> httpx.Response:
-        headers = {k: v[0] for k, v in signed_headers(body, None, SECRET, content_type).items()}
+    def post(
+        self, body: str, content_type: str = "application/x-www-form-urlencoded", retry: int | None = None
+    ) -> httpx.Response:
+        stamp = int(time.time()) + (retry or 0)  # a retry is signed anew, later (the Gate drops a replay)
+        headers = {k: v[0] for k, v in signed_headers(body, stamp, SECRET, content_type).items()}
+        if retry is not None:  # Slack's retry of a delivery it thinks was lost
+            headers |= {"X-Slack-Retry-Num": str(retry), "X-Slack-Retry-Reason": "http_timeout"}
         return self.http.post("/slack/events", content=body.encode(), headers=headers)
 
     def key(self) -> str:
@@ -182,7 +216,9 @@ class Hosted:
         }
         return self.post("payload=" + quote(json.dumps(body)))
 
-    def event(self, team: str, event: dict[str, Any], event_id: str = "Ev1") -> httpx.Response:
+    def event(
+        self, team: str, event: dict[str, Any], event_id: str = "Ev1", retry: int | None = None
+    ) -> httpx.Response:
         body = {
             "team_id": team,
             "api_app_id": "A0TEST",
@@ -191,7 +227,7 @@ class Hosted:
             "event_time": 1700000000,
             "event": event,
         }
-        return self.post(json.dumps(body), content_type="application/json")
+        return self.post(json.dumps(body), content_type="application/json", retry=retry)
 
     def connect_fake(self, team: str, user: str, apps: str, name: str = "") -> httpx.Response:
         response, _ = self.command(team, user, "connect fake")
@@ -208,7 +244,7 @@ class Hosted:
 
 
 @pytest.fixture
-def hosted(tmp_path: Path, clock: FakeClock, slack: FakeSlack) -> Iterator[Hosted]:
-    rig = Hosted(tmp_path, clock, slack)
+def hosted(tmp_path: Path, clock: FakeClock, slack: FakeSlack, database_url: str | None) -> Iterator[Hosted]:
+    rig = Hosted(tmp_path, clock, slack, database_url=database_url)
     yield rig
     rig.close()

@@ -6,7 +6,7 @@ import json
 import threading
 
 from bot.hosted.registry import Connection, QuotaReached
-from tests.bot.hosted.conftest import ACME, ADA, BOB, Hosted
+from tests.bot.hosted.conftest import ACME, ADA, BOB, ON_EACH_DATABASE, Hosted
 
 
 def test_an_admin_connects_a_fake_provider_from_the_modal(hosted: Hosted) -> None:
@@ -60,6 +60,7 @@ def test_empty_and_huge_values_are_refused_in_the_modal(hosted: Hosted) -> None:
     assert hosted.edition.registry.connections(ACME) == []
 
 
+@ON_EACH_DATABASE
 def test_twenty_simultaneous_connects_against_a_limit_of_three_make_three(hosted: Hosted) -> None:
     hosted.install(ACME, "Acme", ADA)
     registry, outcomes = hosted.edition.registry, []

@@ -13,12 +13,12 @@ from cryptography.fernet import Fernet
 from bot.hosted.crypto import SealBroken, Sealer
 from bot.hosted.redaction import Redactor, redact
 from bot.hosted.server import list_workspaces, rotate_secrets, wake_all
-from bot.hosted.uninstall import purge_due
+from bot.hosted.uninstall import has_store, purge_due
 from providers.base import ProviderDeps, ProviderSpec
 from providers.fake import SimulatedPaas
 from providers.fake.deployment import FakeDeployment
 from providers.scalingo.fake_api import FakeScalingo
-from tests.bot.hosted.conftest import ACME, ADA, BETA, CAROL, Hosted
+from tests.bot.hosted.conftest import ACME, ADA, BETA, CAROL, ON_EACH_DATABASE, Hosted
 from tests.fakes.clock import FakeClock
 from tests.fakes.slack_api import FakeSlack
 
@@ -37,7 +37,7 @@ class ScalingoHosts(httpx.BaseTransport):
 
 
 @pytest.fixture
-def with_scalingo(tmp_path: Path, clock: FakeClock, slack: FakeSlack):
+def with_scalingo(tmp_path: Path, clock: FakeClock, slack: FakeSlack, database_url: str | None):
     world = SimulatedPaas(clock)
     FakeDeployment(world).populate([{"name": "shop"}], boot_seconds=20.0)
     fake = FakeScalingo({"osc-fr1": world}, [GOOD_TOKEN], clock)
@@ -45,7 +45,7 @@ def with_scalingo(tmp_path: Path, clock: FakeClock, slack: FakeSlack):
     def deps_for(spec: ProviderSpec) -> ProviderDeps:
         return ProviderDeps(clock=clock, transport=ScalingoHosts(fake) if spec.kind == "scalingo" else None)
 
-    rig = Hosted(tmp_path, clock, slack, deps_for=deps_for)
+    rig = Hosted(tmp_path, clock, slack, deps_for=deps_for, database_url=database_url)
     yield rig
     rig.close()
 
@@ -68,6 +68,7 @@ def test_a_refused_scalingo_token_gets_the_providers_reason_in_the_modal_and_not
     assert all("initial_value" not in b["element"] for b in view["blocks"] if b["block_id"] == "api_token")
 
 
+@ON_EACH_DATABASE
 def test_the_life_of_two_workspaces_leaves_no_secret_in_clear_and_purges_one_without_the_other(
     with_scalingo: Hosted,
 ) -> None:
@@ -86,10 +87,10 @@ def test_the_life_of_two_workspaces_leaves_no_secret_in_clear_and_purges_one_wit
     hosted.discover(BETA)
     tokens = [hosted.token(ACME), hosted.token(BETA), GOOD_TOKEN]
 
-    for path in hosted.settings.data_dir.rglob("*"):
-        if path.is_file():
-            data = path.read_bytes()
-            assert not [t for t in tokens if t.encode() in data], path
+    stored = hosted.stored_text()
+    assert "scalingo-osc-fr1" in stored  # it did read the connections…
+    assert "gAAAA" in stored  # … sealed
+    assert not [t for t in tokens if t in stored]
     rotated = io.StringIO()
     rotate_secrets(hosted.settings, rotated)
     assert "4 secret(s) encrypted again" in rotated.getvalue()  # 2 installations, 2 connections
@@ -113,7 +114,8 @@ def test_the_life_of_two_workspaces_leaves_no_secret_in_clear_and_purges_one_wit
     hosted.clock.advance(days=7, minutes=1)
     assert purge_due(registry, hosted.settings, hosted.clock) == [BETA]
     assert registry.workspace(BETA) is None
-    assert not hosted.settings.workspace_db(BETA).exists()
+    assert not has_store(hosted.settings, registry, BETA)
+    assert has_store(hosted.settings, registry, ACME)
     assert registry.installation(ACME) is not None
     assert hosted.discover(ACME) == ["shop"]
 
@@ -251,3 +253,20 @@ def test_the_operator_wakes_every_app_a_workspace_put_to_sleep_and_after_uninsta
         assert "no provider credentials left (deleted at uninstall); asleep then: blog" in after.getvalue()
     finally:
         hosted.close()
+
+
+def test_metrics_count_each_workspaces_slack_calls_and_429s(hosted: Hosted) -> None:
+    for team, name, user in ((ACME, "Acme", ADA), (BETA, "Beta", CAROL)):
+        hosted.install(team, name, user)
+        hosted.edition.registry.set_settings(team, "C0OPS", None, "")
+        hosted.connect_fake(team, user, "shop")
+    hosted.slack.rate_limit("chat.postMessage", retry_after=1)  # Acme's report is refused once, then posted
+
+    hosted.tenant(ACME).paastis.post_report()
+    assert hosted.slack.wait_for(lambda: len(hosted.slack.messages) == 1)
+    text = hosted.http.get("/metrics").text
+
+    assert f'paastis_slack_calls_total{{method="chat.postMessage",team="{ACME}"}} 2.0' in text
+    assert f'paastis_slack_rate_limited_total{{method="chat.postMessage",team="{ACME}"}} 1.0' in text
+    assert f'team="{BETA}"' in text  # Beta is running…
+    assert f'paastis_slack_calls_total{{method="chat.postMessage",team="{BETA}"}}' not in text  # … and posted nothing

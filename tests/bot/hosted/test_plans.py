@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import io
 import json
+import threading
 
 from bot.hosted.plans import KnownApp, choose_monitored
+from bot.hosted.registry import Registry
 from bot.hosted.server import list_workspaces, set_plan
 from tests.bot.hosted.conftest import ACME, ADA, BOB, Hosted
 
@@ -98,3 +100,30 @@ def test_a_smaller_plan_never_leaves_an_app_asleep_out_of_reach(hosted: Hosted) 
     assert hosted.slack.wait_for(lambda: any(c.operation == "wake" for c in hosted.world(ACME).calls))
     hosted.clock.advance(minutes=5)
     assert hosted.slack.wait_for(lambda: hosted.discover(ACME) == ["api", "blog", "shop"])
+
+
+def test_the_registry_answers_every_workspaces_threads_at_once(tmp_path) -> None:
+    """Every workspace's threads read the one registry (its plan limit at each listing): more
+    threads than a per-thread pool keeps must never find their connection closed by another."""
+    registry = Registry(tmp_path / "registry.db")
+    registry.save_installation(ACME, "sealed", "Acme", ADA, "2026-01-01T00:00:00+00:00")
+    failures: list[BaseException] = []
+    go = threading.Barrier(120)
+
+    def read() -> None:
+        go.wait()
+        try:
+            for _ in range(20):
+                assert registry.workspace(ACME) is not None
+                registry.known_apps(ACME)
+        except BaseException as exc:  # every failure is the finding
+            failures.append(exc)
+
+    threads = [threading.Thread(target=read) for _ in range(120)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    registry.close()
+
+    assert failures == []

@@ -79,3 +79,32 @@ def test_a_sealed_value_opens_only_for_its_team_and_survives_a_key_rotation() ->
 def test_the_scopes_asked_are_the_manifests() -> None:
     manifest = yaml.safe_load((ROOT / "manifest.yml").read_text())
     assert tuple(manifest["oauth_config"]["scopes"]["bot"]) == SCOPES
+
+
+@pytest.mark.parametrize(
+    ("url", "said"),
+    [
+        ("mysql://u:hunter2@db/paastis", "mysql://, which Paastis cannot use"),
+        ("sqlite:///registry.db", "must be a PostgreSQL URL"),
+        ("postgresql://u:hunter2@db:5432/", "names no database"),
+        ("postgresql://u:hunter2@db:5432/p?schema=Bad-Name", "one lowercase name"),
+    ],
+)
+def test_a_database_url_the_hosted_edition_cannot_use_is_named_with_the_fix_and_no_password(
+    url: str, said: str
+) -> None:
+    env = {**ENV, "PAASTIS_SECRET_KEY": Fernet.generate_key().decode(), "DATABASE_URL": url}
+    with pytest.raises(ConfigError) as refused:
+        hosted_settings(env)
+    text = str(refused.value)
+    assert "DATABASE_URL" in text
+    assert said in text
+    assert "hunter2" not in text
+
+
+def test_with_a_database_url_the_registry_and_each_workspace_live_in_postgresql() -> None:
+    env = {**ENV, "PAASTIS_SECRET_KEY": Fernet.generate_key().decode(), "DATABASE_URL": "postgres://u:p@db/paastis"}
+    hosted = hosted_settings(env)
+    assert hosted.registry_path == "postgres://u:p@db/paastis"
+    assert hosted.workspace_db("T0ACME") == "postgres://u:p@db/paastis?schema=ws_t0acme"
+    assert "p@db" not in repr(hosted)

@@ -8,7 +8,9 @@ import json
 import pytest
 
 from providers.base import AppState
-from tests.bot.hosted.conftest import ACME, ADA, BETA, CAROL, Hosted
+from tests.bot.hosted.conftest import ACME, ADA, BETA, CAROL, ON_EACH_DATABASE, Hosted
+
+pytestmark = ON_EACH_DATABASE
 
 
 @pytest.fixture
@@ -24,6 +26,16 @@ def two(hosted: Hosted) -> Hosted:
 
 def slept(hosted: Hosted, team: str, connection: str = "fake") -> bool:
     return any(c.operation == "sleep" and c.app == "shop" for c in hosted.world(team, connection).calls)
+
+
+def acmes_home(two: Hosted) -> str:
+    """Ada's Home tab as last published: Acme's plan and apps, nothing of Beta's."""
+    assert two.slack.wait_for(lambda: ADA in two.slack.views)
+    shown = json.dumps(two.slack.views[ADA][-1])
+    assert "Plan free" in shown
+    assert "blog" in shown
+    assert "beta-paas" not in shown
+    return shown
 
 
 def test_a_sleep_in_one_workspace_leaves_the_others_app_of_the_same_name_alone(two: Hosted) -> None:
@@ -71,21 +83,50 @@ def test_a_tampered_remove_button_naming_the_other_workspaces_connection_removes
 def test_the_home_tab_shows_the_workspaces_own_plan_connections_and_apps(two: Hosted) -> None:
     two.event(ACME, {"type": "app_home_opened", "user": ADA, "tab": "home"})
 
-    assert two.slack.wait_for(lambda: ADA in two.slack.views)
-    shown = json.dumps(two.slack.views[ADA][-1])
-    assert "Plan free" in shown
-    assert "blog" in shown
+    shown = acmes_home(two)
     assert "Remove" in shown
     assert "web" not in shown
-    assert "beta-paas" not in shown
     [publish] = two.slack.calls_to("views.publish")
     assert publish.token == two.token(ACME)
 
 
-def test_each_workspace_has_its_own_database_file(two: Hosted) -> None:
+def test_each_workspace_has_its_own_database_file_or_schema(two: Hosted) -> None:
     acme, beta = two.tenant(ACME).paastis, two.tenant(BETA).paastis
+    where = acme.store.database.location
 
-    assert acme.settings.db_path != beta.settings.db_path
-    assert acme.settings.db_path.name == f"{ACME}.db"
+    if two.settings.database_url:
+        assert (where.schema, beta.store.database.location.schema) == ("ws_t0acme", "ws_t0beta")
+        assert acme.store.database.rows("select current_schema() as s") == [{"s": "ws_t0acme"}]
+        assert not list(two.settings.data_dir.rglob("*.db"))
+    else:
+        assert where.path != beta.store.database.location.path
+        assert where.path.name == f"{ACME}.db"
     assert acme.engine is not beta.engine
     assert acme.store is not beta.store
+
+
+def test_a_retry_of_an_event_already_received_is_answered_without_acting_again(two: Hosted) -> None:
+    opened = {"type": "app_home_opened", "user": ADA, "tab": "home"}
+    assert two.event(ACME, opened, "EvHome1").status_code == 200
+    assert two.slack.wait_for(lambda: len(two.slack.calls_to("views.publish")) == 1)
+
+    retried = two.event(ACME, opened, "EvHome1", retry=1)
+    lost_first = two.event(ACME, opened, "EvHome2", retry=1)  # its first delivery never arrived: acted on
+
+    assert (retried.status_code, lost_first.status_code) == (200, 200)
+    assert two.slack.wait_for(lambda: len(two.slack.calls_to("views.publish")) == 2)
+    assert not two.slack.wait_for(lambda: len(two.slack.calls_to("views.publish")) > 2, timeout=1.0)
+
+
+def test_a_sleep_clicked_on_the_home_tab_republishes_it_with_the_plan_and_connections(two: Hosted) -> None:
+    response, _ = two.click(ACME, ADA, "paastis.sleep", "fake:shop", home=True)
+
+    assert response.status_code == 200
+    assert two.slack.wait_for(lambda: slept(two, ACME))
+    assert "Provider connections" in acmes_home(two)
+
+
+def test_turning_a_page_of_the_home_tab_keeps_the_plan_and_connections(two: Hosted) -> None:
+    two.click(ACME, ADA, "paastis.page", "2", home=True)
+
+    acmes_home(two)
