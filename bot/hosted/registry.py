@@ -27,10 +27,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import text
-
 from bot.hosted.plans import DEFAULT_PLAN, KnownApp
-from bot.store.database import WRITE_LOCK, Database, Tx
+from bot.store.database import Database, Tx
 
 TEAM_ID = re.compile(r"^[TE][A-Z0-9]{2,30}$")
 SCHEMA = (
@@ -106,14 +104,8 @@ class Registry:
         """Held by one thread of one instance at a time for this team and purpose (a token
         rotation): on PostgreSQL an advisory lock of its own key space, held by a transaction
         of its own for as long as the block runs — never the write lock, which others need."""
-        with self._team_locks[f"{purpose}:{team_id}"]:
-            if self.database.kind != "postgresql":  # SQLite: one instance
-                yield
-                return
-            with self.database.engine.connect() as conn, conn.begin():
-                lock = "select pg_advisory_xact_lock(:space, hashtext(:key))"
-                conn.execute(text(lock), {"space": WRITE_LOCK, "key": f"{purpose}:{team_id}"})
-                yield
+        with self._team_locks[f"{purpose}:{team_id}"], self.database.held(f"{purpose}:{team_id}"):
+            yield
 
     def close(self) -> None:
         self.database.close()

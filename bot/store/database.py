@@ -240,6 +240,19 @@ class Database:
             self.write_problem = None
 
     @contextmanager
+    def held(self, key: str) -> Iterator[None]:
+        """A lock of its own for `key` across instances, held while the block runs — never the
+        write lock, which others need meanwhile. On PostgreSQL an advisory lock of the write
+        lock's key space, in a transaction of its own; on SQLite (one instance) nothing."""
+        if self.kind != "postgresql":
+            yield
+            return
+        with self.engine.connect() as conn, conn.begin():
+            lock = "select pg_advisory_xact_lock(:space, hashtext(:key))"
+            conn.execute(text(lock), {"space": self.location.write_lock, "key": key})
+            yield
+
+    @contextmanager
     def reading(self) -> Iterator[Tx]:
         """A connection to read with: the thread's transaction when one is open."""
         current: Tx | None = getattr(self._local, "tx", None)

@@ -54,6 +54,7 @@ def run_scheduled_work(hosted: Hosted, team: str) -> None:
         timezone=paastis.settings.timezone,
         post_report=lambda: None,
         leadership=paastis.leadership,
+        take_over=lambda: None,
     )
     for job in scheduler.get_jobs():
         if job.id in ("discover", "observe", "sweep"):
