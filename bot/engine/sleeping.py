@@ -86,15 +86,17 @@ class Sleeper:
                 return Outcome(view.ref, view.label, "skipped", f"already {fresh.state.value}")
             if confirm and self.observer.used_since_decided(view, provider):
                 return Outcome(view.ref, view.label, "skipped", "used again just now")
-            if fresh.formation is not None:
-                self.fleet.store.record_formation(*view.ref, fresh.formation, now)
+            intent = SleepIntent(*view.ref, now, actor.id, actor.name, reason, fresh.formation)
+            with self.fleet.store.transaction():  # one write: what to restore, and (acting) the intent
+                if fresh.formation is not None:
+                    self.fleet.store.record_formation(*view.ref, fresh.formation, now)
+                claimed = self.dry_run or self.fleet.store.claim_sleep(intent, now)
             if self.dry_run:
                 if record:
                     self.audit.event("would_sleep", view, actor, reason, outcome="dry-run")
                 log.info("app.would_sleep provider=%s app=%s reason=%s", view.row.provider, view.name, reason)
                 return Outcome(view.ref, view.label, "would_sleep", reason, fresh.formation, fresh.url)
-            intent = SleepIntent(*view.ref, now, actor.id, actor.name, reason, fresh.formation)
-            if not self.fleet.store.claim_sleep(intent, now):
+            if not claimed:
                 raise ActionRefused(
                     f"{view.label} is being woken or put to sleep by another Paastis process right now."
                 )

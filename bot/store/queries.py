@@ -34,7 +34,7 @@ class Queries:
     transaction: Callable[[], AbstractContextManager[Tx]]
 
     def _app_rows(self, where: str, *, order: str = "", **params: Any) -> list[AppRow]:
-        with self.database.reading() as tx:
+        with self.database.reading(single=True) as tx:
             found = tx.execute(f"select {APP_COLUMNS} from apps {where} {order}", params).all()
         return [AppRow.from_values(values) for values in found]
 
