@@ -18,16 +18,16 @@ from __future__ import annotations
 import threading
 import weakref
 from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager, nullcontext
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import create_engine, event, text
-from sqlalchemy.engine import URL, Connection, Dialect, make_url
+from sqlalchemy.engine import URL, Dialect, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoResultFound, SQLAlchemyError
-from sqlalchemy.pool import SingletonThreadPool
+from sqlalchemy.pool import PoolProxiedConnection, SingletonThreadPool
 
 from bot.store.files import StoreUnusable, masked_location, unusable
 
@@ -100,12 +100,10 @@ class Result:
 
 
 @lru_cache(maxsize=2048)
-def _compiled(dialect: Dialect, sql: str) -> tuple[str, tuple[str, ...] | None]:
+def _compiled(dialect: Dialect, sql: str) -> str:
     """The statement as the driver takes it, compiled once by SQLAlchemy for the dialect
-    (`:name` binds in its paramstyle, `%` escaped where needed), and the order of the
-    parameters when that paramstyle is positional (None: by name)."""
-    compiled = text(sql).compile(dialect=dialect)
-    return compiled.string, tuple(compiled.positiontup or ()) if compiled.positional else None
+    (`:name` binds in its paramstyle — by name on both databases —, `%` escaped where needed)."""
+    return text(sql).compile(dialect=dialect).string
 
 
 class Tx:
@@ -116,40 +114,39 @@ class Tx:
     text() parsed, a cache key made, a result set up: ~10× the driver's own time on SQLite).
     A driver's error is raised as SQLAlchemy's (StoreError), a lost connection invalidated."""
 
-    def __init__(self, conn: Connection) -> None:
-        self.conn = conn
-        self.dialect = conn.dialect
+    def __init__(self, connection: PoolProxiedConnection, dialect: Dialect) -> None:
+        self.connection = connection  # the driver's, checked out of the engine's pool
+        self.dialect = dialect
 
     def execute(self, sql: str, params: Mapping[str, Any] | Sequence[Mapping[str, Any]] | None = None) -> Result:
-        statement, order = _compiled(self.dialect, sql)
-        many = isinstance(params, Sequence)
-        if order is not None:
-            rows = params if many else [params or {}]
-            params = [tuple(row[name] for name in order) for row in rows]  # type: ignore[index]
-            params = params if many else params[0]
-        fairy = self.conn.connection
-        cursor = fairy.cursor()
+        statement = _compiled(self.dialect, sql)
+        cursor = self.connection.cursor()
         try:
-            if many:
+            if isinstance(params, Sequence):
                 cursor.executemany(statement, params)
             else:
-                cursor.execute(statement, params or ())
+                cursor.execute(statement, params or {})
             keys = [column[0] for column in cursor.description or ()]
             return Result(keys, cursor.fetchall() if keys else [], cursor.rowcount)
         except self.dialect.loaded_dbapi.Error as exc:
-            gone = self.dialect.is_disconnect(exc, fairy.dbapi_connection, cursor)
-            if gone:
-                self.conn.invalidate(exc)
-            raise DBAPIError.instance(
-                statement,
-                params,
-                exc,
-                self.dialect.loaded_dbapi.Error,
-                connection_invalidated=gone,
-                dialect=self.dialect,
-            ) from exc
+            raise self.failure(exc, statement, params, cursor) from exc
         finally:
             cursor.close()
+
+    def end(self, *, commit: bool) -> None:
+        """Commit, or roll back, the transaction."""
+        try:
+            self.connection.commit() if commit else self.connection.rollback()
+        except self.dialect.loaded_dbapi.Error as exc:
+            raise self.failure(exc, "COMMIT" if commit else "ROLLBACK", None) from exc
+
+    def failure(self, exc: Exception, statement: str, params: Any, cursor: Any = None) -> DBAPIError:
+        """The driver's error as SQLAlchemy raises it; a connection lost is not given out again."""
+        gone = self.dialect.is_disconnect(exc, self.connection.dbapi_connection, cursor)
+        if gone:
+            self.connection.invalidate(exc)
+        error = self.dialect.loaded_dbapi.Error
+        return DBAPIError.instance(statement, params, exc, error, connection_invalidated=gone, dialect=self.dialect)
 
     def rows(self, sql: str, **params: Any) -> list[dict[str, Any]]:
         return self.execute(sql, params).mappings()
@@ -222,11 +219,11 @@ class Database:
             self.engine = create_engine(
                 self.location.url,
                 poolclass=SingletonThreadPool,  # one connection per thread, as SQLite likes it
+                paramstyle="named",  # binds by name, as psycopg's: the statements' parameters go as they are
                 pool_size=64,
                 connect_args={"timeout": 30, "check_same_thread": False},
             )
             event.listen(self.engine, "connect", _sqlite_connected)
-            event.listen(self.engine, "begin", _sqlite_begin)
         else:
             self.engine = create_engine(
                 self.location.url,
@@ -240,7 +237,11 @@ class Database:
         weakref.finalize(self, self.engine.dispose)
 
     def close(self) -> None:
-        self.engine.dispose()
+        """Close every connection, even while another thread is opening one (the pool's own
+        dispose would then fail: "set changed size during iteration")."""
+        self.engine.dispose(close=False)  # a new, empty pool: the old one is given nothing more
+        for connection in list(self.connections):  # a copy: another thread may be connecting
+            connection.close()
         self.connections.clear()
         self._local = threading.local()
 
@@ -260,14 +261,20 @@ class Database:
             return
         with self._write_lock:
             try:
-                with self.engine.connect() as conn, conn.execution_options(paastis_write=True).begin():
-                    if self.kind == "postgresql":
-                        conn.execute(text("select pg_advisory_xact_lock(:lock)"), {"lock": WRITE_LOCK})
-                    self._local.tx = Tx(conn)
+                with self._connected() as tx:
+                    if self.kind == "sqlite":  # the write lock first: another process writing makes this
+                        tx.execute("BEGIN IMMEDIATE")  # wait (busy timeout) instead of failing midway
+                    else:
+                        tx.execute("select pg_advisory_xact_lock(:lock)", {"lock": WRITE_LOCK})
+                    self._local.tx = tx
                     try:
-                        yield self._local.tx
+                        yield tx
+                    except BaseException:
+                        tx.end(commit=False)
+                        raise
                     finally:
                         self._local.tx = None
+                    tx.end(commit=True)
             except DBAPIError as exc:
                 if not _contention(exc):  # contention is no readiness problem; a full disk, a lost database are
                     self.write_problem = problem_of(exc) + (f" ({FIX})" if self.kind == "postgresql" else "")
@@ -282,8 +289,23 @@ class Database:
         if current is not None:
             yield current
             return
-        with self.engine.connect() as conn, nullcontext() if single else conn.begin():
-            yield Tx(conn)
+        with self._connected() as tx:
+            if self.kind == "sqlite" and not single:  # (PostgreSQL's driver begins by itself)
+                tx.execute("BEGIN")  # ended as the pool takes the connection back
+            yield tx
+
+    @contextmanager
+    def _connected(self) -> Iterator[Tx]:
+        """A connection of the pool, given back (its transaction rolled back) at the end."""
+        dialect = self.engine.dialect
+        try:
+            connection = self.engine.raw_connection()
+        except dialect.loaded_dbapi.Error as exc:  # unreachable, refused: as SQLAlchemy says it
+            raise DBAPIError.instance(None, None, exc, dialect.loaded_dbapi.Error, dialect=dialect) from exc
+        try:
+            yield Tx(connection, dialect)
+        finally:
+            connection.close()
 
     def rows(self, sql: str, **params: Any) -> list[dict[str, Any]]:
         with self.reading(single=True) as tx:
@@ -295,16 +317,9 @@ class Database:
 
 
 def _sqlite_connected(conn: Any, _record: Any) -> None:
-    conn.isolation_level = None  # transactions are begun by _sqlite_begin, not by the driver
+    conn.isolation_level = None  # transactions are begun by Database (BEGIN IMMEDIATE), not by the driver
     for pragma in ("busy_timeout = 30000", "foreign_keys = ON", "synchronous = NORMAL", "journal_mode = WAL"):
         conn.execute(f"PRAGMA {pragma}")
-
-
-def _sqlite_begin(conn: Connection) -> None:
-    """SQLAlchemy's pysqlite recipe: writes take the write lock first (BEGIN IMMEDIATE), so
-    another process writing makes them wait (busy timeout) instead of failing midway."""
-    begin = "BEGIN IMMEDIATE" if conn.get_execution_options().get("paastis_write") else "BEGIN"
-    conn.connection.driver_connection.execute(begin)  # type: ignore[union-attr]  (the driver's own: no result to set up)
 
 
 def _contention(exc: DBAPIError) -> bool:

@@ -23,6 +23,7 @@ from bot.store.database import Database, Tx, one_of
 from bot.store.rows import AppRow, Ref, iso
 from providers.base import AppState
 
+APP_BY_KEY = "select * from apps where provider = :provider and app_id = :app_id"
 DECIDE_AGAIN = "due_at = NULL, revision = revision + 1"  # in an update of apps: decide this app again
 APP_COLUMNS = ", ".join(f'"{c}"' for c in AppRow.columns())
 CHUNK = 500  # keys per `in (…)`: well under both databases' limits on parameters
@@ -139,3 +140,8 @@ class Queries:
 def _utc(moment: datetime) -> datetime:
     """Due times are compared as text: always written in UTC."""
     return moment.astimezone(UTC)
+
+
+def write_app(tx: Tx, provider: str, app_id: str, values: dict[str, Any]) -> None:
+    """Write `values` of one app, and have the next sweep decide it again."""
+    tx.update("apps", {"provider": provider, "app_id": app_id}, values, also=DECIDE_AGAIN)
