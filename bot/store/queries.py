@@ -19,8 +19,9 @@ from contextlib import AbstractContextManager
 from datetime import UTC, datetime
 from typing import Any
 
-from bot.store.database import Database, Tx, one_of
+from bot.store.database import Database, Tx
 from bot.store.rows import AppRow, Ref, iso
+from bot.store.statements import one_of
 from providers.base import AppState
 
 APP_BY_KEY = "select * from apps where provider = :provider and app_id = :app_id"
