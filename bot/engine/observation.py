@@ -14,6 +14,7 @@ from datetime import timedelta
 from bot.engine.fleet import Fleet
 from bot.policy.catalog import AppView
 from bot.policy.idle import FRESH
+from bot.store.activity import Observed
 from providers.base import Provider, ProviderError
 
 log = logging.getLogger(__name__)
@@ -29,8 +30,10 @@ class Observer:
     def __init__(self, fleet: Fleet) -> None:
         self.fleet = fleet
 
-    def check(self, view: AppView) -> bool:
-        """Read one app's activity into the store; False when it could not be read."""
+    def check(self, view: AppView, *, later: list[Observed] | None = None) -> bool:
+        """Read one app's activity into the store; False when it could not be read. With
+        `later`, a successful reading is added there for the caller to write with others
+        (`Store.record_activities`); a failure is written at once."""
         provider = self.fleet.providers.get(view.row.provider)
         if provider is None:
             return False
@@ -44,16 +47,11 @@ class Observer:
             log.warning("activity.unreadable provider=%s app=%s error=%s", view.row.provider, view.name, exc)
             self.fleet.store.record_check_failure(view.row.provider, view.row.app_id, str(exc), now)
             return False
-        self.fleet.store.record_activity(
-            view.row.provider,
-            view.row.app_id,
-            at=now,
-            since=activity.since,
-            until=activity.until,
-            requests=activity.requests,
-            last_request_at=activity.last_request_at,
-            last_deploy_at=activity.last_deploy_at,
-        )
+        observed = (view.row.provider, view.row.app_id, now, activity)
+        if later is None:
+            self.fleet.store.record_activities([observed])
+        else:
+            later.append(observed)
         return True
 
     def observe(self, *, limit_per_provider: int = 50) -> int:
@@ -74,8 +72,11 @@ class Observer:
         the scale follows a check by seconds, never by a minute of waiting."""
         if "forced-sleep" in view.decision.reason:
             return False
+        now = self.fleet.clock.now()
+        if view.row.checked_at is not None and now - view.row.checked_at <= FRESH:
+            return False  # the decision was made on a fresh check (no read of the store needed)
         checked = self.fleet.store.app(*view.ref).checked_at
-        if checked is not None and self.fleet.clock.now() - checked <= FRESH:
+        if checked is not None and now - checked <= FRESH:
             return False
         self._await_headroom(provider, calls=2)
         if not self.check(view):

@@ -4,7 +4,7 @@ sleep_app ─▶ refused while a wake is in flight ─▶ app lock ─▶ get_ap
           ─▶ (the sweep) used again since the decision? skipped ─▶ record the formation
           ─▶ dry run? would_sleep ─▶ intent written (refused while another process acts on
              the app) ─▶ before_stop hook (its failure cancels) ─▶ provider.sleep
-          ─▶ nap begun, event slept, after_stop hook ─▶ intent ended
+          ─▶ nap begun, event slept ─▶ intent ended ─▶ after_stop hook
 
 The intent, written before the provider call, is what a crash leaves: the next start
 finishes or rolls it back (bot.engine.reconcile). A sleep that fails is recorded with its
@@ -15,7 +15,7 @@ once while it keeps failing, and once when it works again.
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from bot.engine.actors import Actor
 from bot.engine.audit import Audit
@@ -30,6 +30,8 @@ from bot.store.rows import SleepIntent
 from providers.base import AppState, Formation, PaasApp, ProviderError
 
 log = logging.getLogger(__name__)
+
+HOOK_TOOK_TIME = timedelta(seconds=1)  # a before_stop hook this long: say we are still at it before the scale
 
 
 class SleepCancelled(ActionRefused):
@@ -86,24 +88,28 @@ class Sleeper:
                 return Outcome(view.ref, view.label, "skipped", f"already {fresh.state.value}")
             if confirm and self.observer.used_since_decided(view, provider):
                 return Outcome(view.ref, view.label, "skipped", "used again just now")
-            if fresh.formation is not None:
-                self.fleet.store.record_formation(*view.ref, fresh.formation, now)
+            intent = SleepIntent(*view.ref, now, actor.id, actor.name, reason, fresh.formation)
+            with self.fleet.store.transaction():  # one write: what to restore, and (acting) the intent
+                if fresh.formation is not None:
+                    self.fleet.store.record_formation(*view.ref, fresh.formation, now)
+                claimed = self.dry_run or self.fleet.store.claim_sleep(intent, now)
             if self.dry_run:
                 if record:
                     self.audit.event("would_sleep", view, actor, reason, outcome="dry-run")
                 log.info("app.would_sleep provider=%s app=%s reason=%s", view.row.provider, view.name, reason)
                 return Outcome(view.ref, view.label, "would_sleep", reason, fresh.formation, fresh.url)
-            intent = SleepIntent(*view.ref, now, actor.id, actor.name, reason, fresh.formation)
-            if not self.fleet.store.claim_sleep(intent, now):
+            if not claimed:
                 raise ActionRefused(
                     f"{view.label} is being woken or put to sleep by another Paastis process right now."
                 )
             try:
-                return self._sleep(view, actor, reason, fresh)
+                outcome = self._sleep(view, actor, reason, fresh, claimed=now)
             finally:
-                self.fleet.store.end_sleep(*view.ref)
+                self.fleet.store.end_sleep(*view.ref)  # done: a crash in the hook below leaves nothing to finish
+            self.hooks.after_stop(view, reason)
+            return outcome
 
-    def _sleep(self, view: AppView, actor: Actor, reason: str, fresh: PaasApp) -> Outcome:
+    def _sleep(self, view: AppView, actor: Actor, reason: str, fresh: PaasApp, *, claimed: datetime) -> Outcome:
         provider = self.fleet.provider_of(view)
         try:
             self.hooks.before_stop(view, reason)
@@ -111,7 +117,8 @@ class Sleeper:
             self.audit.event("sleep_failed", view, actor, str(exc), outcome="failed")
             self.troubles.failed(view, "sleep", str(exc), retry=True)
             raise SleepCancelled(f"{exc}: {view.label} stays up.") from None
-        self.fleet.store.heartbeat(view.ref, self.fleet.clock.now())
+        if self.fleet.clock.now() - claimed >= HOOK_TOOK_TIME:  # the claim's own heartbeat is still fresh otherwise
+            self.fleet.store.heartbeat(view.ref, self.fleet.clock.now())
         try:
             formation = provider.sleep(fresh)
         except ProviderError as exc:
@@ -119,8 +126,6 @@ class Sleeper:
             self.troubles.failed(view, "sleep", str(exc), retry=True)
             raise
         self.slept(view, actor, reason, formation if formation.running else fresh.formation)
-        self.fleet.store.end_sleep(*view.ref)  # done: a crash in the hook below leaves nothing to finish
-        self.hooks.after_stop(view, reason)
         return Outcome(view.ref, view.label, "slept", reason, formation, fresh.url)
 
     def slept(

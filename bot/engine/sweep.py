@@ -45,11 +45,14 @@ from bot.engine.sleeping import SleepCancelled, Sleeper
 from bot.errors import ActionRefused
 from bot.policy.catalog import AppView, Catalog
 from bot.policy.idle import Verdict
+from bot.store.activity import Observed
 from bot.store.database import StoreError
 from bot.store.rows import Ref
 from providers.base import AppState, ProviderError
 
 log = logging.getLogger(__name__)
+
+CHECKS_PER_WRITE = 100  # apps checked by a sweep whose activity is written in one transaction
 
 
 class Sweeper:
@@ -133,21 +136,9 @@ class Sweeper:
         catalog = read()
         due = [v for v in catalog if v.decision.verdict is Verdict.CHECK and not v.row.gone]
         due.sort(key=lambda v: v.decision.sleeps_at or datetime.min.replace(tzinfo=self.fleet.clock.now().tzinfo))
-        deferred: set[str] = set()
-        for view in due:
-            provider = self.fleet.providers.get(view.row.provider)
-            if provider is None or view.row.provider in deferred:
-                continue
-            budget = provider.budget()
-            if budget is not None and budget.spare < 1:
-                deferred.add(view.row.provider)
-                outcomes.append(Outcome(view.ref, view.label, "deferred", "API budget spent for this minute"))
-                continue
-            if not self.observer.check(view):
-                row = self.fleet.store.app(*view.ref)
-                outcomes.append(Outcome(view.ref, view.label, "check_failed", row.check_error or "unreadable"))
+        self._check(due, outcomes)
         if due:
-            del catalog, due, view  # the first reading goes before the second is made (memory)
+            del catalog, due  # the first reading goes before the second is made (memory)
             catalog = read()
         self._settle(catalog)  # before sleeping: a sleep writes its app, which is then decided again
         if not sleep:
@@ -159,6 +150,30 @@ class Sweeper:
             slept.add(view.ref)
             outcomes.append(self._sleep(view))
         return outcomes
+
+    def _check(self, due: list[AppView], outcomes: list[Outcome]) -> None:
+        """One activity check per due app, within each provider's budget; what was read is
+        written CHECKS_PER_WRITE apps at a time (a transaction costs more than its statements)."""
+        deferred: set[str] = set()
+        observed: list[Observed] = []
+        try:
+            for view in due:
+                provider = self.fleet.providers.get(view.row.provider)
+                if provider is None or view.row.provider in deferred:
+                    continue
+                budget = provider.budget()
+                if budget is not None and budget.spare < 1:
+                    deferred.add(view.row.provider)
+                    outcomes.append(Outcome(view.ref, view.label, "deferred", "API budget spent for this minute"))
+                    continue
+                if not self.observer.check(view, later=observed):
+                    row = self.fleet.store.app(*view.ref)
+                    outcomes.append(Outcome(view.ref, view.label, "check_failed", row.check_error or "unreadable"))
+                if len(observed) >= CHECKS_PER_WRITE:
+                    self.fleet.store.record_activities(observed)
+                    observed.clear()
+        finally:
+            self.fleet.store.record_activities(observed)
 
     def _told_this_idle_period(self, view: AppView) -> bool:
         """Dry run: whether a `would_sleep` event was written since the app (or its group) was last used."""

@@ -23,18 +23,19 @@ import re
 import threading
 import weakref
 import zlib
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import create_engine, event, text
-from sqlalchemy.engine import URL, Connection, CursorResult, make_url
+from sqlalchemy import create_engine, event
+from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, SQLAlchemyError
 from sqlalchemy.pool import QueuePool, SingletonThreadPool
 
 from bot.store.files import StoreUnusable, masked_location, unusable
+from bot.store.statements import Tx
 
 WRITE_LOCK = 7_140_211  # the advisory lock every PostgreSQL write holds ("paastis", roughly)
 POSTGRES = ("postgres", "postgresql", "postgresql+psycopg")
@@ -96,67 +97,6 @@ def locate(where: Path | str) -> Location:
     return Location(url.difference_update_query(["schema"]), schema=schema)
 
 
-class Tx:
-    """A connection inside a transaction (or a read), with the few statements the store needs."""
-
-    def __init__(self, conn: Connection) -> None:
-        self.conn = conn
-
-    def execute(self, sql: str, params: Mapping[str, Any] | Sequence[Mapping[str, Any]] | None = None) -> CursorResult:
-        return self.conn.execute(text(sql), params or {})
-
-    def rows(self, sql: str, **params: Any) -> list[dict[str, Any]]:
-        return [dict(row._mapping) for row in self.execute(sql, params)]
-
-    def one(self, sql: str, **params: Any) -> dict[str, Any] | None:
-        found = self.rows(sql, **params)
-        return found[0] if found else None
-
-    def insert(self, table: str, values: Mapping[str, Any], *, returning: str | None = None) -> Any:
-        sql = f"insert into {table} ({_names(values)}) values ({_binds(values)})"
-        if returning:
-            return self.execute(f"{sql} returning {returning}", values).scalar_one()
-        self.execute(sql, values)
-        return None
-
-    def insert_many(self, table: str, rows: Sequence[Mapping[str, Any]]) -> None:
-        if rows:
-            self.execute(f"insert into {table} ({_names(rows[0])}) values ({_binds(rows[0])})", list(rows))
-
-    def upsert(self, table: str, values: Mapping[str, Any], key: tuple[str, ...]) -> None:
-        """Insert the row, or update the one with the same `key` (columns not given are kept)."""
-        changes = ", ".join(f'"{k}" = excluded."{k}"' for k in values if k not in key)
-        action = f"do update set {changes}" if changes else "do nothing"
-        on = ", ".join(f'"{k}"' for k in key)
-        self.execute(
-            f"insert into {table} ({_names(values)}) values ({_binds(values)}) on conflict ({on}) {action}", values
-        )
-
-    def update(self, table: str, key: Mapping[str, Any], values: Mapping[str, Any], *, also: str = "") -> int:
-        """Set `values` (and `also`, SQL assignments) on the row of `key`; the rows changed."""
-        sets = ", ".join([*(f'"{k}" = :v_{k}' for k in values), *([also] if also else [])])
-        if not sets:
-            return 0
-        where = " and ".join(f'"{k}" = :k_{k}' for k in key)
-        params = {**{f"v_{k}": v for k, v in values.items()}, **{f"k_{k}": v for k, v in key.items()}}
-        return self.execute(f"update {table} set {sets} where {where}", params).rowcount
-
-
-def one_of(name: str, values: Sequence[Any]) -> tuple[str, dict[str, Any]]:
-    """`in (…)` with one named parameter per value, the same on both databases:
-    ("(:name0, :name1)", {"name0": …, "name1": …})."""
-    params = {f"{name}{i}": value for i, value in enumerate(values)}
-    return f"({', '.join(f':{k}' for k in params)})", params
-
-
-def _names(values: Mapping[str, Any]) -> str:
-    return ", ".join(f'"{k}"' for k in values)
-
-
-def _binds(values: Mapping[str, Any]) -> str:
-    return ", ".join(f":{k}" for k in values)
-
-
 class Database:
     """The engine of one location, its write lock and its per-thread transaction."""
 
@@ -185,10 +125,12 @@ class Database:
                 }  # one connection per thread, as SQLite likes it
             )
             self.engine = create_engine(
-                self.location.url, connect_args={"timeout": 30, "check_same_thread": False}, **pooling
+                self.location.url,
+                paramstyle="named",  # binds by name, as psycopg's: the statements' parameters go as they are
+                connect_args={"timeout": 30, "check_same_thread": False},
+                **pooling,
             )
             event.listen(self.engine, "connect", _sqlite_connected)
-            event.listen(self.engine, "begin", _sqlite_begin)
         else:
             schema = self.location.schema
             self.engine = create_engine(
@@ -202,16 +144,21 @@ class Database:
                     **({"options": f"-c search_path={schema}"} if schema else {}),
                 },
             )
-            if schema:
-                with self.engine.begin() as conn:  # one instance creates it, the others wait and find it
-                    conn.execute(text("select pg_advisory_xact_lock(:lock)"), {"lock": WRITE_LOCK})
-                    conn.execute(text(f'create schema if not exists "{schema}"'))
         event.listen(self.engine, "connect", lambda conn, _: connections.append(conn))  # never `self`: see below
+        if self.location.schema:
+            with self._connected() as tx:  # one instance creates it, the others wait and find it
+                tx.execute("select pg_advisory_xact_lock(:lock)", {"lock": WRITE_LOCK})
+                tx.execute(f'create schema if not exists "{self.location.schema}"')
+                tx.end(commit=True)
         # a database dropped without close() still closes what it opened, once it is collected
         weakref.finalize(self, self.engine.dispose)
 
     def close(self) -> None:
-        self.engine.dispose()
+        """Close every connection, even while another thread is opening one (the pool's own
+        dispose would then fail: "set changed size during iteration")."""
+        self.engine.dispose(close=False)  # a new, empty pool: the old one is given nothing more
+        for connection in list(self.connections):  # a copy: another thread may be connecting
+            connection.close()
         self.connections.clear()
         self._local = threading.local()
 
@@ -220,19 +167,31 @@ class Database:
         """A write transaction holding the write lock; a nested one joins it (a savepoint)."""
         current: Tx | None = getattr(self._local, "tx", None)
         if current is not None:
-            with current.conn.begin_nested():
+            current.execute("savepoint paastis")  # the innermost of that name is the one released
+            try:
                 yield current
+            except BaseException:
+                current.execute("rollback to savepoint paastis")
+                current.execute("release savepoint paastis")
+                raise
+            current.execute("release savepoint paastis")
             return
         with self._write_lock:
             try:
-                with self.engine.connect() as conn, conn.execution_options(paastis_write=True).begin():
-                    if self.kind == "postgresql":
-                        conn.execute(text("select pg_advisory_xact_lock(:lock)"), {"lock": self.location.write_lock})
-                    self._local.tx = Tx(conn)
+                with self._connected() as tx:
+                    if self.kind == "sqlite":  # the write lock first: another process writing makes this
+                        tx.execute("BEGIN IMMEDIATE")  # wait (busy timeout) instead of failing midway
+                    else:
+                        tx.execute("select pg_advisory_xact_lock(:lock)", {"lock": self.location.write_lock})
+                    self._local.tx = tx
                     try:
-                        yield self._local.tx
+                        yield tx
+                    except BaseException:
+                        tx.end(commit=False)
+                        raise
                     finally:
                         self._local.tx = None
+                    tx.end(commit=True)
             except DBAPIError as exc:
                 if not _contention(exc):  # contention is no readiness problem; a full disk, a lost database are
                     self.write_problem = problem_of(exc) + (f" ({FIX})" if self.kind == "postgresql" else "")
@@ -247,40 +206,54 @@ class Database:
         if self.kind != "postgresql":
             yield
             return
-        with self.engine.connect() as conn, conn.begin():
-            lock = "select pg_advisory_xact_lock(:space, hashtext(:key))"
-            conn.execute(text(lock), {"space": self.location.write_lock, "key": key})
-            yield
+        with self._connected() as tx:
+            tx.execute(
+                "select pg_advisory_xact_lock(:space, hashtext(:key))", {"space": self.location.write_lock, "key": key}
+            )
+            try:
+                yield
+            finally:
+                tx.end(commit=False)
 
     @contextmanager
-    def reading(self) -> Iterator[Tx]:
-        """A connection to read with: the thread's transaction when one is open."""
+    def reading(self, *, single: bool = False) -> Iterator[Tx]:
+        """A connection to read with: the thread's transaction when one is open. Its reads
+        see one snapshot; `single`: one statement is read, which needs no transaction."""
         current: Tx | None = getattr(self._local, "tx", None)
         if current is not None:
             yield current
             return
-        with self.engine.connect() as conn:
-            yield Tx(conn)
+        with self._connected() as tx:
+            if self.kind == "sqlite" and not single:  # (PostgreSQL's driver begins by itself)
+                tx.execute("BEGIN")  # ended as the pool takes the connection back
+            yield tx
+
+    @contextmanager
+    def _connected(self) -> Iterator[Tx]:
+        """A connection of the pool, given back (its transaction rolled back) at the end."""
+        dialect = self.engine.dialect
+        try:
+            connection = self.engine.raw_connection()
+        except dialect.loaded_dbapi.Error as exc:  # unreachable, refused: as SQLAlchemy says it
+            raise DBAPIError.instance(None, None, exc, dialect.loaded_dbapi.Error, dialect=dialect) from exc
+        try:
+            yield Tx(connection, dialect)
+        finally:
+            connection.close()
 
     def rows(self, sql: str, **params: Any) -> list[dict[str, Any]]:
-        with self.reading() as tx:
+        with self.reading(single=True) as tx:
             return tx.rows(sql, **params)
 
     def one(self, sql: str, **params: Any) -> dict[str, Any] | None:
-        with self.reading() as tx:
+        with self.reading(single=True) as tx:
             return tx.one(sql, **params)
 
 
 def _sqlite_connected(conn: Any, _record: Any) -> None:
-    conn.isolation_level = None  # transactions are begun by _sqlite_begin, not by the driver
+    conn.isolation_level = None  # transactions are begun by Database (BEGIN IMMEDIATE), not by the driver
     for pragma in ("busy_timeout = 30000", "foreign_keys = ON", "synchronous = NORMAL", "journal_mode = WAL"):
         conn.execute(f"PRAGMA {pragma}")
-
-
-def _sqlite_begin(conn: Connection) -> None:
-    """SQLAlchemy's pysqlite recipe: writes take the write lock first (BEGIN IMMEDIATE), so
-    another process writing makes them wait (busy timeout) instead of failing midway."""
-    conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get("paastis_write") else "BEGIN")
 
 
 def _contention(exc: DBAPIError) -> bool:

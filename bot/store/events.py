@@ -9,8 +9,9 @@ from contextlib import AbstractContextManager
 from datetime import datetime, timedelta
 from typing import Any
 
-from bot.store.database import Database, Tx, one_of
+from bot.store.database import Database, Tx
 from bot.store.rows import Event, iso, parse_iso
+from bot.store.statements import one_of
 
 
 class AuditLog:

@@ -19,10 +19,12 @@ from contextlib import AbstractContextManager
 from datetime import UTC, datetime
 from typing import Any
 
-from bot.store.database import Database, Tx, one_of
+from bot.store.database import Database, Tx
 from bot.store.rows import AppRow, Ref, iso
+from bot.store.statements import one_of
 from providers.base import AppState
 
+APP_BY_KEY = "select * from apps where provider = :provider and app_id = :app_id"
 DECIDE_AGAIN = "due_at = NULL, revision = revision + 1"  # in an update of apps: decide this app again
 APP_COLUMNS = ", ".join(f'"{c}"' for c in AppRow.columns())
 CHUNK = 500  # keys per `in (…)`: well under both databases' limits on parameters
@@ -34,7 +36,7 @@ class Queries:
     transaction: Callable[[], AbstractContextManager[Tx]]
 
     def _app_rows(self, where: str, *, order: str = "", **params: Any) -> list[AppRow]:
-        with self.database.reading() as tx:
+        with self.database.reading(single=True) as tx:
             found = tx.execute(f"select {APP_COLUMNS} from apps {where} {order}", params).all()
         return [AppRow.from_values(values) for values in found]
 
@@ -139,3 +141,8 @@ class Queries:
 def _utc(moment: datetime) -> datetime:
     """Due times are compared as text: always written in UTC."""
     return moment.astimezone(UTC)
+
+
+def write_app(tx: Tx, provider: str, app_id: str, values: dict[str, Any]) -> None:
+    """Write `values` of one app, and have the next sweep decide it again."""
+    tx.update("apps", {"provider": provider, "app_id": app_id}, values, also=DECIDE_AGAIN)

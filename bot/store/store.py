@@ -22,6 +22,7 @@ from sqlalchemy.exc import DBAPIError
 
 from bot.policy.idle import NEVER
 from bot.store import migrations
+from bot.store.activity import ActivityLog
 from bot.store.database import Database, Location, Tx, problem_of
 from bot.store.events import AuditLog
 from bot.store.files import StoreUnusable
@@ -29,7 +30,7 @@ from bot.store.first_run import FirstRun, FirstRunState
 from bot.store.inflight import InFlight
 from bot.store.leases import Leases
 from bot.store.liveness import new_owner, release_owner
-from bot.store.queries import DECIDE_AGAIN, Queries
+from bot.store.queries import APP_BY_KEY, Queries, write_app
 from bot.store.rows import AppRow, Event, InFlightWake, Keep, Nap, SleepIntent, formation_of, iso, parse_iso
 from bot.store.troubles import Troubles
 from providers.base import AppState, Formation, PaasApp
@@ -37,7 +38,7 @@ from providers.base import AppState, Formation, PaasApp
 __all__ = ["AppRow", "Event", "FirstRunState", "InFlightWake", "Keep", "Nap", "SleepIntent", "Store", "StoreUnusable"]
 
 
-class Store(Queries, InFlight, Troubles, AuditLog, FirstRun, Leases):
+class Store(Queries, ActivityLog, InFlight, Troubles, AuditLog, FirstRun, Leases):
     def __init__(self, where: Path | str | Location) -> None:
         """`where`: a SQLite file's path, or a database URL (postgresql://…, sqlite:///…)."""
         self.database = Database(where)
@@ -114,7 +115,7 @@ class Store(Queries, InFlight, Troubles, AuditLog, FirstRun, Leases):
                     updates.append((app.id, changed))
             tx.insert_many("apps", inserts)
             for app_id, changed in updates:
-                _update(tx, provider, app_id, changed)
+                write_app(tx, provider, app_id, changed)
             tx.execute(
                 "update apps set last_seen = :stamp where provider = :provider", {"stamp": stamp, "provider": provider}
             )
@@ -148,75 +149,15 @@ class Store(Queries, InFlight, Troubles, AuditLog, FirstRun, Leases):
 
     def update_app(self, provider: str, app_id: str, **values: Any) -> None:
         with self.transaction() as tx:
-            _update(tx, provider, app_id, {k: _column(v) for k, v in values.items()})
+            write_app(tx, provider, app_id, {k: _column(v) for k, v in values.items()})
 
     def set_state(self, provider: str, app_id: str, state: AppState, now: datetime, problem: str | None = None) -> None:
         with self.transaction() as tx:
-            row = tx.one(_APP, provider=provider, app_id=app_id)
+            row = tx.one(APP_BY_KEY, provider=provider, app_id=app_id)
             values: dict[str, Any] = {"state": state.value, "problem": problem}
             if row and state is AppState.RUNNING and row["state"] != AppState.RUNNING.value:
                 values["awake_since"] = iso(now)
-            _update(tx, provider, app_id, values)
-
-    # -- activity ------------------------------------------------------------------------
-    def record_activity(
-        self,
-        provider: str,
-        app_id: str,
-        *,
-        at: datetime,
-        since: datetime,
-        until: datetime,
-        requests: int,
-        last_request_at: datetime | None,
-        last_deploy_at: datetime | None,
-    ) -> None:
-        """A successful observation. With no request in the window, the app has been idle
-        at least since the window's start: that is the newest request we can vouch for."""
-        with self.transaction() as tx:
-            row = tx.one(_APP, provider=provider, app_id=app_id) or {}
-            previous = parse_iso(row.get("last_request_at"))
-            previous_check = parse_iso(row.get("checked_at"))
-            if last_request_at is not None:
-                newest = max(last_request_at, previous) if previous else last_request_at
-            elif previous_check is not None and previous_check >= since and previous is not None:
-                newest = previous  # this window continues what we saw: nothing new
-            else:
-                # a gap in what we observed: a request may have come just before the window
-                newest = max(since, previous) if previous else since
-            values: dict[str, Any] = {
-                "last_request_at": iso(newest),
-                "checked_at": iso(until),
-                "check_error": None,
-                "check_failed_at": None,
-            }
-            if last_deploy_at:
-                previous_deploy = parse_iso(row.get("last_deploy_at"))
-                if previous_deploy is None or last_deploy_at > previous_deploy:
-                    values["last_deploy_at"] = iso(last_deploy_at)
-            _update(tx, provider, app_id, values)
-            tx.insert(
-                "activity",
-                {
-                    "provider": provider,
-                    "app_id": app_id,
-                    "at": iso(at),
-                    "since": iso(since),
-                    "until": iso(until),
-                    "requests": requests,
-                    "last_request_at": iso(last_request_at),
-                },
-            )
-
-    def record_check_failure(self, provider: str, app_id: str, error: str, at: datetime) -> None:
-        with self.transaction() as tx:
-            row = tx.one(_APP, provider=provider, app_id=app_id) or {}
-            values = {"check_error": error, "check_failed_at": row.get("check_failed_at") or iso(at)}
-            _update(tx, provider, app_id, values)
-
-    def prune_activity(self, older_than: datetime) -> int:
-        with self.transaction() as tx:
-            return tx.execute("delete from activity where at < :before", {"before": iso(older_than)}).rowcount
+            write_app(tx, provider, app_id, values)
 
     # -- formations and naps -------------------------------------------------------------
     def record_formation(self, provider: str, app_id: str, formation: Formation, at: datetime) -> None:
@@ -267,11 +208,11 @@ class Store(Queries, InFlight, Troubles, AuditLog, FirstRun, Leases):
                 },
                 ("provider", "app_id"),
             )
-            _update(tx, provider, app_id, {})
+            write_app(tx, provider, app_id, {})
 
     def drop_keep(self, provider: str, app_id: str) -> bool:
         with self.transaction() as tx:
-            _update(tx, provider, app_id, {})
+            write_app(tx, provider, app_id, {})
             found = tx.execute(
                 "delete from keeps where provider = :provider and app_id = :app_id",
                 {"provider": provider, "app_id": app_id},
@@ -288,14 +229,8 @@ class Store(Queries, InFlight, Troubles, AuditLog, FirstRun, Leases):
         }
 
 
-_APP = "select * from apps where provider = :provider and app_id = :app_id"
 _OPEN_NAP = 'select id from naps where provider = :provider and app_id = :app_id and "end" is null'
 _END_NAP = 'update naps set "end" = :at where provider = :provider and app_id = :app_id and "end" is null'
-
-
-def _update(tx: Tx, provider: str, app_id: str, values: dict[str, Any]) -> None:
-    """Write `values` of one app, and have the next sweep decide it again."""
-    tx.update("apps", {"provider": provider, "app_id": app_id}, values, also=DECIDE_AGAIN)
 
 
 def _column(value: Any) -> Any:

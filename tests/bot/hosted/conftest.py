@@ -240,7 +240,7 @@ class Hosted:
             key,
             self.slack.responses(key),
         )
-        return self.slack.responses(key)[-1]
+        return [r for r in self.slack.responses(key) if containing in r.get("text", "")][-1]  # not a later one
 
 
 @pytest.fixture
