@@ -231,7 +231,9 @@ def test_no_third_party_warning_at_start_with_the_token_in_the_environment(
     monkeypatch.setenv("SLACK_BOT_TOKEN", slack.bot_token)  # as on a PaaS: Bolt reads it on its own
     with caplog.at_level(logging.INFO), running(tmp_path, slack) as port:
         assert http(port, "/healthz")[1].startswith("ok\n")
-    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING] == []
+    ours = ("bot", "providers")  # what Paastis itself says under load (a slow lookup) is not the point here
+    third_party = [r for r in caplog.records if r.levelno >= logging.WARNING and r.name.split(".")[0] not in ours]
+    assert [f"{r.name}: {r.getMessage()}" for r in third_party] == []
 
 
 def test_readyz_tells_slack_is_not_ready_while_posts_are_refused(tmp_path: Path, slack: FakeSlack) -> None:
