@@ -19,6 +19,7 @@ the loop ends once nothing is left open.
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -26,6 +27,7 @@ from typing import Any
 
 from waitress.server import create_server
 
+log = logging.getLogger(__name__)
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 MAX_BODY = 1024 * 1024  # bytes
 
@@ -101,7 +103,11 @@ class HttpServer:
             return
         self._stopped.set()
         self.server.task_dispatcher.shutdown()  # requests in flight end first; queued ones are cancelled
-        self.server.trigger.pull_trigger(self._close)  # `_close` runs in the loop's own thread
+        try:
+            self.server.trigger.pull_trigger(self._close)  # `_close` runs in the loop's own thread
+        except OSError as exc:  # the loop's wake-up pipe is gone (seen once under load): close from here
+            log.warning("http.trigger_lost name=%s error=%s", self._thread.name, exc)
+            self._close()
         self._thread.join(timeout)
 
     def _close(self) -> None:
