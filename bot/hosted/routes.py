@@ -28,6 +28,7 @@ from bot.slack.app import REQUEST_TIMEOUT
 from bot.slack.blocks import base_action, home_view, message_payload
 from bot.slack.home import page_value
 from bot.slack.listeners import COMMAND, action_pattern
+from bot.slack.response_urls import ResponseUrls
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +42,7 @@ class Routes:
         self.tenants = tenants
         self.admin = admin
         self.clock = clock
+        self.urls = ResponseUrls(hosted.api_url, clock)  # only Slack's own hosts; posted from listener threads
 
     def register(self, bolt: App) -> None:
         bolt.use(self.once_per_event)
@@ -98,20 +100,17 @@ class Routes:
         if verb in hosted_admin.WORDS:
             ack(**_ephemeral(self.admin_command(verb, words[1:], body, context)))
             return
+        ack()  # first: the workspace's Paastis is built on first use, then looks up who asked
         tenant = self.tenants.get(team, token)
         if tenant is None:
-            ack(
-                **_ephemeral(
-                    Message(
-                        "Paastis has no provider connected in this workspace yet: an admin can connect one with "
-                        "/paastis connect (or from Paastis's Home tab).",
-                        private=True,
-                    )
-                )
+            none = Message(
+                "Paastis has no provider connected in this workspace yet: an admin can connect one with "
+                "/paastis connect (or from Paastis's Home tab).",
+                private=True,
             )
+            self.urls.open(body.get("response_url"), self.clock.now()).post(_ephemeral(none))
             return
-        ack()  # first: the workspace's own listener looks up who asked and answers by response_url
-        tenant.listeners.later(tenant.listeners.command)(body)
+        tenant.listeners.later(tenant.listeners.command)(body)  # it answers by response_url
 
     def admin_command(self, verb: str, args: list[str], body: dict[str, Any], context: BoltContext) -> Message | None:
         team, token, user = context.team_id or "", context.bot_token or "", str(body.get("user_id") or "")
@@ -187,10 +186,10 @@ class Routes:
             log.warning("hosted.answer_failed error=%s", type(exc).__name__)
 
     def click(self, ack: Ack, body: dict[str, Any], context: BoltContext) -> None:
+        ack()  # first: a workspace's Paastis is built on first use
         team, token = context.team_id or "", context.bot_token or ""
         tenant = self.tenants.get(team, token)
         if tenant is None:
-            ack()
             self.tell(
                 token,
                 body,
@@ -198,7 +197,6 @@ class Routes:
                 Message("❌ Nothing is connected in this workspace: that app is not known here.", private=True),
             )
             return
-        ack()
         tenant.listeners.later(tenant.listeners.click)(body)  # its Home tab: bot.hosted.home
 
     # -- modals ------------------------------------------------------------------------------

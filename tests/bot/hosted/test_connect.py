@@ -134,3 +134,12 @@ def test_the_home_tabs_buttons_open_the_connect_and_replace_modals(hosted: Hoste
     assert [c.name for c in hosted.edition.registry.connections(ACME)] == ["demo"]
     assert hosted.discover(ACME) == ["blog", "shop"]
     assert hosted.slack.wait_for(lambda: ADA in hosted.slack.views)  # the Home tab published again
+
+
+def test_a_command_before_anything_is_connected_is_acknowledged_first_then_told_how_to_connect(hosted: Hosted) -> None:
+    hosted.install(ACME, "Acme", ADA)
+
+    response, key = hosted.command(ACME, BOB, "status")
+
+    assert (response.status_code, response.text) == (200, "")
+    assert "/paastis connect" in hosted.last_response(key, "no provider connected")["text"]
